@@ -1,0 +1,1 @@
+"""Tables: the data contract, reading and atomic writing, the synthetic company."""
