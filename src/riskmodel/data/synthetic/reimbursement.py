@@ -120,8 +120,8 @@ def local_claims(ctx: Context, org: dict, station_depts: set, season) -> pd.Data
             d_season = random_dates(rng, f"{year}-{season[0]}", f"{year}-{season[1]}", len(who))
             d = pd.DatetimeIndex(np.where(at_station & (rng.random(len(who)) < 0.7), d_season, d_any))
             # office staff rarely claim on weekends
-            wk = d.dayofweek >= 5
-            d = pd.DatetimeIndex(np.where(wk & ~at_station & (rng.random(len(who)) < 0.85), d - pd.to_timedelta(d.dayofweek - 4, unit="D"), d))
+            wk = d.day_of_week >= 5
+            d = pd.DatetimeIndex(np.where(wk & ~at_station & (rng.random(len(who)) < 0.85), d - pd.to_timedelta(d.day_of_week - 4, unit="D"), d))
             amount = np.minimum(rng.lognormal(mu, sd, len(who)), getattr(lim, cat) * rng.uniform(0.6, 1.0, len(who)))
             frames.append(pd.DataFrame({"employee_id": who, "category": cat, "expense_date": d, "city": ctx.settings.policy.home_city,
                                         "amount": np.round(amount, 1), "trip_id": None}))

@@ -128,7 +128,7 @@ class Planter:
                                        quantity=_qty_for(self.prices, cat, d, amt), mode="tender_fixed", bidders=[s["supplier_id"], *cover],
                                        bid_factors=[f, *(f * (1 + rng.uniform(0.04, 0.12, len(cover))))], tag=sid))
             for d in _dates(rng, start, end, int(rng.integers(6, 12))):  # the lifestyle shows in claims
-                self.claims.append({"employee_id": e, "category": "hospitality", "expense_date": d + pd.Timedelta(days=int((5 - d.dayofweek) % 7 if rng.random() < 0.5 else 0)),
+                self.claims.append({"employee_id": e, "category": "hospitality", "expense_date": d + pd.Timedelta(days=int((5 - d.day_of_week) % 7 if rng.random() < 0.5 else 0)),
                                     "city": lim.home_city, "amount": float(np.round(rng.uniform(0.6, 0.99) * lim.claim_limits.hospitality, -1)), "tag": sid})
 
         for k in range(n):  # splitting to stay under the tender limit
@@ -294,7 +294,7 @@ class Planter:
         rng = self.ctx.rng("schemes.weekend")
         r = self.org["roster"]
         sm = r[(r.post_code == "station_manager") & ~r.employee_id.isin(self.used)].employee_id.unique()
-        wk = specs[(specs.expense_date.dt.dayofweek >= 5) & specs.expense_date.dt.month.isin([10, 11]) & specs.tag.isna()]
+        wk = specs[(specs.expense_date.dt.day_of_week >= 5) & specs.expense_date.dt.month.isin([10, 11]) & specs.tag.isna()]
         for e in rng.choice(sm, min(len(sm), self.ctx.preset.lookalikes), replace=False):
             lid = self.ctx.new_lookalike("season_weekend_work", "unrotated_tenure_favours")
             self.ctx.add_lookalike_entities(lid, "employee", [e])

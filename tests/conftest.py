@@ -1,0 +1,33 @@
+"""Shared fixtures: one small synthetic company per test session (seconds to generate)."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SMALL_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def small_company(tmp_path_factory):
+    """Path of a generated ``small`` company (read-only for tests: copy before corrupting)."""
+    from riskmodel.data.synthetic import generate_company
+
+    out = tmp_path_factory.mktemp("company") / "small"
+    generate_company("small", seed=SMALL_SEED, out=out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_tables(small_company):
+    """The small company's tables as DataFrames (do not modify in place)."""
+    return {p.stem: pd.read_parquet(p) for p in small_company.glob("*.parquet")}
+
+
+@pytest.fixture(scope="session")
+def small_truth(small_company):
+    return {p.stem: pd.read_parquet(p) for p in (small_company / "truth").glob("*.parquet")}
