@@ -77,5 +77,67 @@ def validate(source, mapping, encoding, fmt):
     sys.exit(0 if report.ok else 1)
 
 
+@main.group()
+def indicators():
+    """The red-flag indicator catalogue."""
+
+
+@indicators.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def indicators_list(fmt):
+    """List every indicator with its id, titles, entity, parameters and sources."""
+    import json
+
+    from riskmodel.indicators.registry import all_indicators
+
+    entries = [cls.describe() for cls in all_indicators().values()]
+    if fmt == "json":
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("id", "名称", "title", "entity", "sev", "threshold")
+    for e in entries:
+        t.add_row(e["id"], e["title_zh"], e["title_en"], e["entity"], str(e["severity"]), e["threshold_method"])
+    Console().print(t)
+
+
+@indicators.command("docs")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.PROJ_ROOT / "docs" / "indicators",
+              show_default=True)
+def indicators_docs(out):
+    """Write one documentation page per indicator (Methodology, Example, Why, Output, Configuration, Exclusions)."""
+    from riskmodel.indicators.docs import write_docs
+
+    paths = write_docs(out)
+    click.echo(f"wrote {len(paths)} pages to {out}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: data/interim/<dataset name>/features).")
+@click.option("--only", multiple=True, help="Compute only these indicator ids (repeatable).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--no-validate", is_flag=True, help="Skip the data-contract check (for data validated already).")
+@settings_option
+@click.option("--quiet", is_flag=True)
+def features(source, out, only, mapping, no_validate, settings_path, quiet):
+    """Compute every red-flag indicator on SOURCE and roll the flags up to people, units and periods."""
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.indicators.runner import write_features
+    from riskmodel.settings import load_settings
+
+    settings = load_settings(settings_path)
+    if not no_validate:
+        from riskmodel.data.contracts import require_valid
+
+        require_valid(source, mapping=mapping)
+    out = out or config.INTERIM_DATA_DIR / Path(source).name / "features"
+    m = write_features(Dataset.from_dir(source, mapping=mapping), out, settings, list(only) or None, progress=not quiet)
+    click.echo(f"{m['flags']:,} indicator rows, {m['fired']:,} fired, from {len(m['indicators'])} indicators -> {out}")
+
+
 if __name__ == "__main__":
     main()

@@ -60,6 +60,9 @@ class Generator(_Section):
 class Settings(_Section):
     policy: Policy
     generator: Generator
+    #: per-indicator parameters, ``{ID: {param: value}}``; checked against each indicator's ``Params``
+    #: by :func:`riskmodel.indicators.registry.configured` (unknown ids and keys are errors there)
+    indicators: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -79,6 +82,10 @@ def _check_keys(data: Any, model: type[BaseModel], prefix: str, source: str) -> 
             where = prefix.rstrip(".") or "top level"
             raise SettingsError(f"unknown setting '{prefix}{key}' in {source}; known keys in '{where}': {known}")
         ann = model.model_fields[key].annotation
+        if key == "indicators" and model is Settings:
+            if not isinstance(value, dict) or not all(isinstance(v, dict) or v is None for v in value.values()):
+                raise SettingsError(f"'indicators' in {source} must map indicator ids to parameter mappings")
+            continue
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             _check_keys(value, ann, f"{prefix}{key}.", source)
 

@@ -126,7 +126,7 @@ def build(ctx: Context) -> dict:
     n_couples = max(2, n // 60)
     pairs = rng.choice(n, (n_couples, 2), replace=False)
     employees.loc[pairs[:, 1], "address"] = employees.address.to_numpy()[pairs[:, 0]]
-    lka = ctx.new_lookalike("family_employees", "conflict_of_interest")
+    lka = ctx.new_lookalike("family_employees", "kickback_related_supplier")
     ctx.add_lookalike_entities(lka, "employee", emp_ids[pairs.ravel()])
 
     # Reserve station managers who will not rotate: some for the tenure scheme, some benign (remote stations).

@@ -1,0 +1,108 @@
+"""A company's tables behind one DuckDB connection: the way indicators and graph code read data.
+
+Parquet folders are queried in place (DuckDB views over the files, so large
+data is never loaded whole); CSV folders, DuckDB files and in-memory tables go
+through :mod:`riskmodel.data.io` first (renamed by the mapping and converted to
+the contract types) and are registered with DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from riskmodel.data.schema import TABLE_NAMES
+from riskmodel.data.store import read_manifest
+from riskmodel.errors import DataContractError
+from riskmodel.provenance import fingerprint_files
+
+
+class Dataset:
+    """Tables of one company.
+
+    Use :meth:`from_dir` or :meth:`from_frames`; query with :meth:`sql`, read a
+    whole table with :meth:`table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ds = Dataset.from_frames({"positions": pd.DataFrame({"position_id": ["P1"], "sensitivity": [3]})})
+    >>> ds.sql("SELECT count(*) AS n FROM positions").n[0]
+    np.int64(1)
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: set[str], source: str, fingerprint: str | None):
+        self.con = con
+        self.tables = tables
+        self.source = source
+        self.fingerprint = fingerprint
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    @staticmethod
+    def _connect(threads: int | None = None, memory_limit: str | None = None, temp_dir: str | None = None):
+        con = duckdb.connect()
+        con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        if temp_dir:
+            con.execute(f"SET temp_directory = '{temp_dir}'")
+        return con
+
+    @classmethod
+    def from_dir(cls, path: str | Path, mapping=None, encoding: str | None = None, **duck) -> Dataset:
+        """Open a folder of tables (or a DuckDB file).  Parquet folders without a mapping are read in place."""
+        path = Path(path)
+        parquet = {p.stem: p for p in path.glob("*.parquet")} if path.is_dir() else {}
+        if path.is_dir() and mapping is None and parquet and not any(path.glob("*.csv")):
+            con = cls._connect(**duck)
+            for name, p in parquet.items():
+                if name in TABLE_NAMES:
+                    con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
+            manifest = read_manifest(path) or {}
+            fp = manifest.get("fingerprint") or fingerprint_files({k: v for k, v in parquet.items() if k in TABLE_NAMES})
+            return cls(con, set(parquet) & set(TABLE_NAMES), str(path), fp)
+        from riskmodel.data.io import load_dataset
+
+        return cls.from_frames(load_dataset(path, mapping=mapping, encoding=encoding), source=str(path), **duck)
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame], source: str = "<memory>", **duck) -> Dataset:
+        """Register in-memory tables (tests, notebooks, data read from CSV)."""
+        con = cls._connect(**duck)
+        for name, df in frames.items():
+            con.register(f"_{name}_df", df)
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_df")
+        ds = cls(con, set(frames), source, None)
+        ds._cache.update(frames)
+        return ds
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.tables for n in names)
+
+    def require(self, *names: str, needed_by: str = "this step") -> None:
+        missing = [n for n in names if n not in self.tables]
+        if missing:
+            raise DataContractError(f"{needed_by} needs table(s) {', '.join(missing)}, which {self.source} does not have; "
+                                    f"add them (see docs/data_contract.md) or leave this step out")
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        return self.con.execute(query, params or []).df()
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self.require(name)
+            self._cache[name] = self.sql(f"SELECT * FROM {name}")
+        return self._cache[name]
+
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last day with activity (from orders, claims and leaf purchases, where present)."""
+        parts = [f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}" for t, c in
+                 (("purchase_orders", "order_date"), ("claims", "expense_date"), ("leaf_purchases", "purchased_at")) if t in self.tables]
+        if not parts:
+            raise DataContractError(f"{self.source} has no dated activity tables (purchase_orders, claims, leaf_purchases)")
+        r = self.sql(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({' UNION ALL '.join(parts)})")
+        return pd.Timestamp(r.lo[0]).normalize(), pd.Timestamp(r.hi[0]).normalize()

@@ -1,0 +1,179 @@
+"""The one small interface every red-flag indicator follows.
+
+An indicator is a class with catalogue fields (stable ``id``, Chinese and
+English titles, the entity it scores, why it is a red flag and the source, how
+it is computed, its exclusions) and a ``Params`` model whose defaults are the
+settings file's defaults.  ``compute`` returns one row per scored entity with
+a ``value``; the base class turns values into ``fired`` flags in one place
+(:meth:`Indicator.run`), with the threshold either fixed by policy or derived
+from the data (an IQR fence or a percentile), and writes the threshold used
+next to every result.  Inspired by PyOD's ``BaseDetector`` (``threshold_``,
+``labels_``) and Open Contracting's cardinal red-flag catalogue.
+"""
+
+from __future__ import annotations
+
+import string
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from riskmodel.data.dataset import Dataset
+from riskmodel.errors import RiskModelError
+
+ENTITY_TYPES = ("purchase_order", "tender", "claim", "leaf_purchase", "employee", "supplier", "grower",
+                "department", "station", "contract", "month")
+LINK_COLUMNS = ("employee_id", "department_id", "supplier_id", "station_id", "grower_id")
+FLAG_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "threshold", "threshold_method", "fired",
+                "severity", "evidence", *LINK_COLUMNS, "text_zh", "text_en"]
+
+
+class Params(BaseModel):
+    """Parameters of an indicator; subclass per indicator.  Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Indicator(ABC):
+    """Base class of every indicator (see module docstring).
+
+    Class attributes
+    ----------------
+    id : str
+        Stable id, ``FAMILY-NNN`` (``PRC``, ``BID``, ``RMB``, ``LEAF``, ``HR``, ``REL``).
+    title_zh, title_en : str
+    entity : str
+        What it scores, one of :data:`ENTITY_TYPES`.
+    grain : {'event', 'month', 'quarter', 'year', 'all'}
+        The period a row's ``period`` stands for.
+    tables : tuple of str
+        Contract tables it reads.
+    severity : int, 1–3
+        Weight in the rules-only score and in reason ordering.
+    direction : {'high', 'low'}
+        Whether large values (default) or small ones are suspicious.
+    threshold_method : {'policy', 'iqr', 'percentile', 'given'}
+        ``policy``: ``Params.threshold`` (a rule such as a limit);
+        ``iqr``: Q3 + ``fence_k`` × IQR of the values (Tukey's fence);
+        ``percentile``: the ``percentile``-th percentile of the values;
+        ``given``: ``compute`` supplies a per-row threshold (peer groups).
+    why, source, methodology, exclusions, example, output : str
+        The documentation page's sections.
+    reason_zh, reason_en : str
+        Reason-code templates, formatted with the row (``value``,
+        ``threshold`` and any extra column ``compute`` returns).
+    """
+
+    id: ClassVar[str]
+    title_zh: ClassVar[str]
+    title_en: ClassVar[str]
+    entity: ClassVar[str]
+    grain: ClassVar[Literal["event", "month", "quarter", "year", "all"]] = "event"
+    tables: ClassVar[tuple[str, ...]] = ()
+    severity: ClassVar[int] = 2
+    direction: ClassVar[Literal["high", "low"]] = "high"
+    threshold_method: ClassVar[Literal["policy", "iqr", "percentile", "given"]] = "policy"
+    why: ClassVar[str]
+    source: ClassVar[str]
+    methodology: ClassVar[str]
+    exclusions: ClassVar[str] = "None."
+    example: ClassVar[str] = ""
+    output: ClassVar[str] = ""
+    reason_zh: ClassVar[str]
+    reason_en: ClassVar[str]
+
+    class Params(Params):
+        pass
+
+    def __init__(self, policy=None, **params):
+        from riskmodel.settings import load_settings
+
+        self.params = self.Params(**params)
+        #: the company rules (limits, opening hours…) from the settings' ``policy`` section
+        self.policy = policy or load_settings().policy
+
+    @property
+    def family(self) -> str:
+        return self.id.split("-")[0]
+
+    @abstractmethod
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        """Return one row per scored entity: ``entity_id``, ``period``, ``value``, optional ``evidence``
+        (list of transaction ids), link columns, extra columns for the reason text, and ``threshold`` when
+        ``threshold_method == 'given'``."""
+
+    # -- thresholds in one place ------------------------------------------------------------------
+    def threshold_for(self, values: pd.Series) -> float:
+        """The cut-off used (see ``threshold_method``); NaN when there is nothing to derive it from."""
+        p = self.params
+        v = values.dropna().astype(float)
+        if self.threshold_method == "policy":
+            return float(p.threshold)
+        if v.empty:
+            return float("nan")
+        if self.threshold_method == "iqr":
+            q1, q3 = np.percentile(v, [25, 75])
+            k = p.fence_k
+            fence = q3 + k * (q3 - q1) if self.direction == "high" else q1 - k * (q3 - q1)
+            floor = getattr(p, "min_threshold", None)
+            return float(max(fence, floor) if (floor is not None and self.direction == "high") else fence)
+        if self.threshold_method == "percentile":
+            q = p.percentile if self.direction == "high" else 100 - p.percentile
+            return float(np.percentile(v, q))
+        raise RiskModelError(f"{self.id}: threshold_method {self.threshold_method!r} needs a per-row threshold from compute()")
+
+    def run(self, data: Dataset) -> pd.DataFrame:
+        """Compute, threshold and format: the tidy flag rows (:data:`FLAG_COLUMNS`)."""
+        missing = [t for t in self.tables if not data.has(t)]
+        if missing:
+            return pd.DataFrame(columns=FLAG_COLUMNS)
+        df = self.compute(data)
+        if df is None or df.empty:
+            return pd.DataFrame(columns=FLAG_COLUMNS)
+        df = df.reset_index(drop=True)
+        if self.threshold_method != "given":
+            df["threshold"] = self.threshold_for(df["value"])
+        value = df["value"].astype(float)
+        fired = value >= df["threshold"] if self.direction == "high" else value <= df["threshold"]
+        df["fired"] = fired.fillna(False).astype(bool)
+        df["indicator_id"] = self.id
+        df["entity_type"] = self.entity
+        df["severity"] = self.severity
+        df["threshold_method"] = self.threshold_method
+        if "evidence" not in df:
+            df["evidence"] = [[] for _ in range(len(df))]
+        for c in LINK_COLUMNS:
+            if c not in df:
+                df[c] = None
+        df["period"] = pd.to_datetime(df["period"]) if "period" in df else pd.NaT
+        df["text_zh"] = self._texts(df, self.reason_zh)
+        df["text_en"] = self._texts(df, self.reason_en)
+        return df[FLAG_COLUMNS]
+
+    @staticmethod
+    def _texts(df: pd.DataFrame, template: str) -> pd.Series:
+        """Format the reason template for the fired rows (vectorised over the columns it names)."""
+        out = pd.Series([None] * len(df), dtype=object)
+        rows = df.index[df["fired"]]
+        if len(rows) == 0:
+            return out
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        sub = df.loc[rows, [f.split(".")[0].split("[")[0] for f in fields]]
+        out.loc[rows] = [template.format(**r) for r in sub.to_dict("records")]
+        return out
+
+    # -- catalogue ----------------------------------------------------------------------------------
+    @classmethod
+    def describe(cls) -> dict:
+        """The catalogue entry: every field users and the docs need."""
+        return {
+            "id": cls.id, "family": cls.id.split("-")[0], "title_zh": cls.title_zh, "title_en": cls.title_en,
+            "entity": cls.entity, "grain": cls.grain, "tables": list(cls.tables), "severity": cls.severity,
+            "direction": cls.direction, "threshold_method": cls.threshold_method,
+            "parameters": cls.Params().model_dump(mode="json"),
+            "why": cls.why, "source": cls.source, "methodology": cls.methodology, "exclusions": cls.exclusions,
+            "example": cls.example, "output": cls.output,
+        }

@@ -1,0 +1,1 @@
+"""Scoring: feature assembly, models, explanations, thresholds, evaluation."""
