@@ -135,8 +135,134 @@ def features(source, out, only, mapping, no_validate, settings_path, quiet):
 
         require_valid(source, mapping=mapping)
     out = out or config.INTERIM_DATA_DIR / Path(source).name / "features"
-    m = write_features(Dataset.from_dir(source, mapping=mapping), out, settings, list(only) or None, progress=not quiet)
+    m, _ = write_features(Dataset.from_dir(source, mapping=mapping), out, settings, list(only) or None, progress=not quiet)
     click.echo(f"{m['flags']:,} indicator rows, {m['fired']:,} fired, from {len(m['indicators'])} indicators -> {out}")
+
+
+_MODELS = ["xgboost", "rules", "iforest", "logistic"]
+_POLICIES = ["capacity", "precision", "cost"]
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=config.DEMO_DATA_DIR, show_default=True,
+              help="Dataset folder (generated or validated).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.PROCESSED_DATA_DIR / "run",
+              show_default=True)
+@click.option("--model", type=click.Choice(_MODELS), default=None, help="Default: scoring.model in the settings.")
+@click.option("--policy", type=click.Choice(_POLICIES), default=None, help="Default: scoring.policy in the settings.")
+@click.option("--decisions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Reviewer decisions CSV to use as labels (default: OUT/decisions.csv if present).")
+@settings_option
+@click.option("--quiet", is_flag=True)
+def run(data_dir, out, model, policy, decisions, settings_path, quiet):
+    """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet)."""
+    from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
+    from riskmodel.scoring.pipeline import run_pipeline
+    from riskmodel.settings import load_settings
+
+    decisions = decisions or (out / DECISIONS_FILE if (out / DECISIONS_FILE).is_file() else None)
+    dec = read_decisions(decisions) if decisions else None
+    m = run_pipeline(data_dir, out, model, policy, load_settings(settings_path), dec, progress=not quiet)
+    click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}")
+
+
+@main.command()
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+@click.option("--model", type=click.Choice(_MODELS), required=True)
+@click.option("--policy", type=click.Choice(_POLICIES), default="capacity", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where alerts.parquet goes (default: the run folder).")
+@settings_option
+def score(run_dir, model, policy, out, settings_path):
+    """Re-queue a run with another of its fitted models or another threshold policy (no retraining)."""
+    import shutil
+
+    from riskmodel.scoring.pipeline import rescore
+    from riskmodel.settings import load_settings
+
+    if out and Path(out).resolve() != Path(run_dir).resolve():
+        shutil.copytree(run_dir, out, dirs_exist_ok=True)
+        run_dir = out
+    q = rescore(run_dir, model, policy, load_settings(settings_path))
+    click.echo(f"{len(q)} alerts ({model}, policy {policy}) -> {Path(run_dir) / 'alerts.parquet'}")
+
+
+@main.command()
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Dataset with truth/ (default: the run's data source).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def evaluate(run_dir, data_dir, fmt):
+    """Precision at capacity and scheme recall against the synthetic company's ground truth (evaluation only)."""
+    import json
+
+    from riskmodel.data.store import atomic_write_bytes
+    from riskmodel.scoring.evaluate import evaluate_run
+
+    card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
+    r = evaluate_run(run_dir, data_dir or card["data_source"])
+    atomic_write_bytes(run_dir / "evaluation.json", json.dumps(r, ensure_ascii=False, indent=2, default=str).encode())
+    if fmt == "json":
+        click.echo(json.dumps(r, ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(f"test quarters {', '.join(r['test_periods'])}; capacity {r['capacity']}; {r['positives_in_test']} positive employee-quarters")
+    for name, m in r["models"].items():
+        click.echo(f"  {name:9s} precision@capacity {m['precision_at_capacity']:.2f} "
+                   f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
+                   f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}")
+
+
+@main.command()
+@click.argument("alert_id")
+@click.option("--decision", type=click.Choice(["confirmed", "dismissed", "needs_information"]), required=True)
+@click.option("--role", "reviewer_role", type=click.Choice(["supervisor", "analyst", "model_reviewer", "education_officer", "leadership"]),
+              required=True)
+@click.option("--note", default="")
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+def decide(alert_id, decision, reviewer_role, note, run_dir):
+    """Record a reviewer's decision on an alert; decisions become labels the next time 'riskmodel train' runs."""
+    from riskmodel.scoring.feedback import record_decision
+
+    row = record_decision(run_dir, alert_id, decision, reviewer_role, note)
+    click.echo(f"recorded: {row['alert_id']} {row['entity_id']} {row['period']} -> {row['decision']}")
+
+
+@main.command()
+@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+@settings_option
+@click.option("--quiet", is_flag=True)
+def train(run_dir, settings_path, quiet):
+    """Retrain a run's model with the reviewers' decisions (RUN/decisions.csv) as labels, and re-queue."""
+    import json
+
+    from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
+    from riskmodel.scoring.pipeline import run_pipeline
+    from riskmodel.settings import load_settings
+
+    card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
+    dec = read_decisions(run_dir / DECISIONS_FILE)
+    m = run_pipeline(card["data_source"], run_dir, card["model"], card["policy"]["policy"], load_settings(settings_path),
+                     dec, progress=not quiet)
+    click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}")
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=config.DEMO_DATA_DIR, show_default=True)
+@click.option("--quarters", type=int, default=4, show_default=True)
+@click.option("--model", type=click.Choice(_MODELS), default=None)
+@settings_option
+@click.option("--quiet", is_flag=True)
+def backtest(data_dir, quarters, model, settings_path, quiet):
+    """Replay past quarters: what would the queue have caught (judged by cases opened later)?"""
+    from riskmodel.scoring.pipeline import backtest as bt
+    from riskmodel.settings import load_settings
+
+    r = bt(data_dir, quarters, model, load_settings(settings_path), progress=not quiet)
+    click.echo(r.to_string(index=False))
 
 
 if __name__ == "__main__":

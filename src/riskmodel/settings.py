@@ -57,9 +57,25 @@ class Generator(_Section):
     case_delay_days: tuple[int, int]
 
 
+class Scoring(_Section):
+    model: str = "xgboost"
+    policy: str = "capacity"
+    capacity: float = Field(gt=0)
+    per_department: bool = False
+    target_precision: float = Field(gt=0, le=1)
+    review_cost: float = Field(gt=0)
+    expected_loss: float = Field(gt=0)
+    test_quarters: int = Field(ge=1)
+    label_lookback_months: int = Field(ge=1)
+    seed: int = 0
+    max_queue_share: float = Field(gt=0, le=1)
+    top_reasons: int = Field(ge=1, le=10)
+
+
 class Settings(_Section):
     policy: Policy
     generator: Generator
+    scoring: Scoring
     #: per-indicator parameters, ``{ID: {param: value}}``; checked against each indicator's ``Params``
     #: by :func:`riskmodel.indicators.registry.configured` (unknown ids and keys are errors there)
     indicators: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -64,6 +64,8 @@ def attach_posts(flags: pd.DataFrame, data: Dataset) -> pd.DataFrame:
         return flags
     q = flags.loc[has, ["employee_id", "period"]].reset_index()
     q["period"] = pd.to_datetime(q.period).astype("datetime64[ns]")
+    q["employee_id"] = q.employee_id.astype(str)
+    ph["employee_id"] = ph.employee_id.astype(str)
     ph["start_date"] = pd.to_datetime(ph.start_date).astype("datetime64[ns]")
     m = pd.merge_asof(q.sort_values("period"), ph.sort_values("start_date"), left_on="period", right_on="start_date",
                       by="employee_id", direction="backward").set_index("index")
@@ -123,8 +125,9 @@ def feature_matrix(flags: pd.DataFrame, target: str = "employee", freq: str = "Q
     return out
 
 
-def write_features(data: Dataset, out: str | Path, settings=None, only: list[str] | None = None, progress: bool = True) -> dict:
-    """Compute flags and roll-ups and write them atomically to ``out``; returns the manifest."""
+def write_features(data: Dataset, out: str | Path, settings=None, only: list[str] | None = None,
+                   progress: bool = True) -> tuple[dict, pd.DataFrame]:
+    """Compute flags and roll-ups and write them atomically to ``out``; returns the manifest and the flags."""
     from riskmodel.data.store import write_manifest
 
     flags, thresholds = compute_flags(data, settings, only, progress)
@@ -138,4 +141,4 @@ def write_features(data: Dataset, out: str | Path, settings=None, only: list[str
                     "indicators": thresholds.indicator_id.tolist(), "flags": len(flags), "fired": int(flags.fired.sum()) if len(flags) else 0}
         (tmp / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         write_manifest(tmp, manifest)
-    return manifest
+    return manifest, flags

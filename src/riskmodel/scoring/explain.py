@@ -1,0 +1,84 @@
+"""Explanations: per-alert contributions turned into reason codes (Chinese and English) with the raw evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.indicators.registry import all_indicators
+
+_GENERIC = {
+    "n_flags": ("本季度触发红旗{v:.0f}项次", "{v:.0f} red flags fired this quarter"),
+    "severity_sum": ("本季度红旗严重度合计{v:.0f}", "red-flag severity {v:.0f} this quarter"),
+    "severity_sum_peer_z": ("红旗严重度高于同岗位人员{v:.1f}个标准差", "red-flag severity {v:.1f} standard deviations above the same post"),
+    "sensitivity": ("所在岗位风险等级{v:.0f}", "post sensitivity level {v:.0f}"),
+    "tenure_years": ("现岗位任职{v:.1f}年", "{v:.1f} years in the current post"),
+}
+
+
+def feature_text(feature: str, value: float) -> tuple[str, str]:
+    """Chinese and English text for one feature's value (indicator counts use the catalogue titles)."""
+    cat = all_indicators()
+    base, trailing = (feature[:-3], True) if feature.endswith("_4q") else (feature, False)
+    if base in cat:
+        c = cat[base]
+        when_zh, when_en = ("近四个季度", "in the last four quarters") if trailing else ("本季度", "this quarter")
+        return f"{c.title_zh}（{base}）{when_zh}触发{value:.0f}次", f"{c.title_en} ({base}) fired {value:.0f} times {when_en}"
+    if base in _GENERIC:
+        zh, en = _GENERIC[base]
+        zh, en = zh.format(v=value), en.format(v=value)
+        return (zh, en) if not trailing else (f"近四个季度{zh.replace('本季度', '')}", f"{en.replace('this quarter', '')} over the last four quarters")
+    return f"关系网络特征 {feature} = {value:.3g}", f"relationship feature {feature} = {value:.3g}"
+
+
+def reason_codes(contrib: pd.DataFrame, X: pd.DataFrame, keys: pd.DataFrame, flags: pd.DataFrame,
+                 top_k: int = 3) -> tuple[list[list[dict]], list[list[str]]]:
+    """For each row: the ``top_k`` features pushing the score up, as reason codes, and the evidence ids.
+
+    Parameters
+    ----------
+    contrib : DataFrame
+        Per-feature contributions (``bias`` column ignored), rows aligned with ``X`` and ``keys``.
+    X : DataFrame
+        The feature values.
+    keys : DataFrame
+        ``entity_id`` and ``period`` (quarter start) of each row.
+    flags : DataFrame
+        The indicator flags; the fired ones of the entity in the quarter (or the trailing year for
+        ``*_4q`` features) supply the concrete evidence text and transaction ids.
+
+    Returns
+    -------
+    reasons : list of list of dict
+        ``{"feature", "value", "contribution", "text_zh", "text_en", "indicator_id"}`` per reason.
+    evidence : list of list of str
+        Transaction and entity ids behind the reasons.
+    """
+    fired = flags[flags.fired.astype(bool) & flags.employee_id.notna()].copy()
+    fired["quarter"] = pd.to_datetime(fired.period).dt.to_period("Q").dt.start_time
+    by_emp = {k: g for k, g in fired.groupby("employee_id")}
+    cols = [c for c in contrib.columns if c != "bias"]
+    C = contrib[cols].to_numpy()
+    reasons, evidence = [], []
+    for i in range(len(C)):  # the queue only: tens to hundreds of rows
+        order = np.argsort(-C[i])
+        emp, q = keys.entity_id.iloc[i], pd.Timestamp(keys.period.iloc[i])
+        fl = by_emp.get(emp, fired.iloc[:0])
+        rs, ev = [], []
+        for j in order[:top_k]:
+            if C[i, j] <= 0:
+                break
+            f = cols[j]
+            v = float(X[f].iloc[i])
+            zh, en = feature_text(f, v)
+            base = f.removesuffix("_4q")
+            span = fl[(fl.indicator_id == base) & (fl.quarter <= q) & (fl.quarter > q - pd.DateOffset(months=12 if f.endswith("_4q") else 3))]
+            if len(span):
+                top = span.sort_values("value", ascending=False).iloc[0]
+                zh, en = f"{zh}：{top.text_zh}", f"{en}: {top.text_en}"
+                ev += list(span.entity_id.astype(str)) + [str(x) for e in span.evidence for x in (e if e is not None else [])]
+            rs.append({"feature": f, "indicator_id": base if "-" in base else None, "value": v,
+                       "contribution": float(C[i, j]), "text_zh": zh, "text_en": en})
+        reasons.append(rs)
+        evidence.append(list(dict.fromkeys(ev))[:50])
+    return reasons, evidence

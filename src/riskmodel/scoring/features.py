@@ -1,0 +1,79 @@
+"""Feature matrices for scoring: one row per employee-quarter (people-periods) or per event.
+
+Features come only from the indicator flags and the organisation tables (and
+graph features when given); nothing here reads the ground truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.data.dataset import Dataset
+from riskmodel.indicators.runner import feature_matrix
+
+KEY = ["entity_id", "period"]
+
+
+def quarters(data: Dataset) -> pd.DatetimeIndex:
+    lo, hi = data.period()
+    return pd.period_range(lo, hi, freq="Q").start_time
+
+
+def employee_quarters(data: Dataset) -> pd.DataFrame:
+    """Every employee-quarter in post, with the post (position, department, sensitivity) held at the quarter's end."""
+    qs = pd.DataFrame({"period": quarters(data)})
+    qs["q_end"] = qs.period + pd.offsets.QuarterEnd(0)
+    data.con.register("_quarters", qs)
+    df = data.sql("""
+        SELECT q.period, ph.employee_id AS entity_id, ph.position_id, ph.department_id, p.sensitivity,
+               date_diff('day', ph.start_date, q.q_end) / 365.25 AS tenure_years
+        FROM _quarters q
+        JOIN post_history ph ON ph.start_date <= q.q_end AND (ph.end_date IS NULL OR ph.end_date >= q.period)
+        JOIN positions p ON p.position_id = ph.position_id
+        QUALIFY row_number() OVER (PARTITION BY ph.employee_id, q.period ORDER BY ph.start_date DESC) = 1""")
+    data.con.unregister("_quarters")
+    df["period"] = pd.to_datetime(df.period)
+    return df.sort_values(KEY, ignore_index=True)
+
+
+def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The employee-quarter feature matrix.
+
+    Columns: ``entity_id``, ``period``, ``position_id``, ``department_id`` (identifiers, not features), then
+    features: one fired-count column per indicator (``PRC-002`` …), ``n_flags``, ``severity_sum``,
+    ``severity_sum_peer_z``, the same counts over the previous four quarters (``*_4q``), post
+    ``sensitivity``, and any graph features (``graph`` must have ``entity_id``, ``period`` and feature columns).
+    """
+    base = employee_quarters(data)
+    fm = feature_matrix(flags, "employee", "Q").drop(columns=["position_id"], errors="ignore")
+    out = base.merge(fm, on=KEY, how="left")
+    ind_cols = [c for c in fm.columns if c not in KEY]
+    out[ind_cols] = out[ind_cols].fillna(0)
+    # peer normalisation for quarters with no flags at all: recompute over the full population
+    g = out.groupby(["position_id", "period"]).severity_sum
+    out["severity_sum_peer_z"] = ((out.severity_sum - g.transform("mean")) / g.transform("std").replace(0, np.nan)).fillna(0.0)
+    # memory: the same counts over the trailing year (schemes last longer than a quarter)
+    out = out.sort_values(KEY, ignore_index=True)
+    roll_cols = [c for c in ind_cols if c != "severity_sum_peer_z"]
+    rolled = (out.groupby("entity_id")[roll_cols].rolling(4, min_periods=1).sum().reset_index(level=0, drop=True))
+    out[[f"{c}_4q" for c in roll_cols]] = rolled.sort_index().to_numpy()
+    if graph is not None and len(graph):
+        gcols = [c for c in graph.columns if c not in KEY]
+        out = out.merge(graph, on=KEY, how="left")
+        out[gcols] = out[gcols].fillna(0)
+    return out
+
+
+def feature_columns(X: pd.DataFrame) -> list[str]:
+    """The model inputs of a feature matrix (everything but identifiers)."""
+    return [c for c in X.columns if c not in (*KEY, "position_id", "department_id", "entity_type")]
+
+
+def monotone_signs(columns: list[str]) -> dict[str, int]:
+    """+1 for features where more is never less risky (indicator counts and severities); 0 otherwise."""
+    out = {}
+    for c in columns:
+        base = c.removesuffix("_4q")
+        out[c] = 1 if (base in ("n_flags", "severity_sum", "severity_sum_peer_z") or "-" in base) and not base.startswith("graph_") else 0
+    return out

@@ -1,0 +1,261 @@
+"""The whole path: features → graph features → labels → train (temporal split) → score → queue → explain → write.
+
+``run_pipeline`` is what ``riskmodel run`` and ``make demo`` call.  Everything
+it writes goes to one output folder, atomically, with the model, its card and
+the provenance (settings, data fingerprint, code version, seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from riskmodel import __version__
+from riskmodel.data.dataset import Dataset
+from riskmodel.data.store import atomic_dir, write_table
+from riskmodel.errors import RiskModelError
+from riskmodel.indicators.runner import compute_flags, feature_matrix
+from riskmodel.provenance import code_version
+from riskmodel.scoring import thresholds as th
+from riskmodel.scoring.explain import reason_codes
+from riskmodel.scoring.features import KEY, feature_columns, people_features
+from riskmodel.scoring.labels import assemble_labels, case_labels
+from riskmodel.scoring.models import MODELS, RiskScorer, make_model
+from riskmodel.settings import Settings, load_settings
+
+ALERT_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "score", "rank", "policy", "model", "cutoff",
+                 "department_id", "position_id", "reasons", "evidence"]
+MODEL_FILE = "model.joblib"
+
+
+def graph_features_for(data: Dataset) -> pd.DataFrame | None:
+    """Graph features per employee-quarter when the graph room is installed (else None)."""
+    try:
+        from riskmodel.graph import graph_features
+    except ImportError:
+        return None
+    g = graph_features(data)
+    if g is None or g.empty:
+        return None
+    g = g[g.entity_type == "employee"].drop(columns="entity_type") if "entity_type" in g else g
+    return g
+
+
+def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
+    ps = sorted(pd.to_datetime(periods).unique())
+    if len(ps) <= test_quarters:
+        raise RiskModelError(f"the data has {len(ps)} quarters; a temporal split needs more than test_quarters={test_quarters} "
+                             f"(set scoring.test_quarters lower)")
+    return ps[:-test_quarters], ps[-test_quarters:]
+
+
+def apply_policy(scores: np.ndarray, frame: pd.DataFrame, settings: Settings, policy: str,
+                 val_scores=None, val_labels=None, probabilities=None) -> th.Cutoff:
+    s = settings.scoring
+    if policy == "capacity":
+        groups = frame.department_id.to_numpy() if s.per_department else None
+        return th.by_capacity(scores, frame.period.to_numpy(), s.capacity, groups, s.max_queue_share)
+    if policy == "precision":
+        if val_scores is None:
+            raise RiskModelError("policy 'precision' needs validation quarters with labels")
+        return th.by_precision(scores, val_scores, val_labels, s.target_precision, s.max_queue_share)
+    if policy == "cost":
+        return th.by_cost(probabilities, s.review_cost, s.expected_loss, s.max_queue_share)
+    raise RiskModelError(f"unknown policy {policy!r}; choose capacity, precision or cost")
+
+
+def _alert_id(entity_type: str, entity_id: str, period, model: str) -> str:
+    return "AL-" + hashlib.sha256(f"{entity_type}|{entity_id}|{pd.Timestamp(period).date()}|{model}".encode()).hexdigest()[:12]
+
+
+def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.ndarray, cut: th.Cutoff,
+                flags: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    """The review queue: the rows the policy selected, ranked, with reason codes and evidence."""
+    q = X.loc[cut.labels, [*KEY, "department_id", "position_id"]].copy()
+    q["score"] = scores[cut.labels]
+    q["rank"] = q.groupby("period").score.rank(method="first", ascending=False).astype(int)
+    q = q.sort_values(["period", "rank"]).reset_index(drop=True)
+    cols = feature_columns(X)
+    Xq = X.loc[cut.labels].set_index(KEY).loc[pd.MultiIndex.from_frame(q[KEY]), cols].reset_index(drop=True)
+    contrib = model.contributions(Xq)
+    reasons, evidence = reason_codes(contrib, Xq, q[KEY], flags, top_k)
+    q["reasons"] = reasons
+    q["evidence"] = evidence
+    q["entity_type"] = "employee"
+    q["policy"] = cut.policy
+    q["model"] = model_name
+    q["cutoff"] = q.period.map(lambda p: cut.cutoff.get(p, cut.cutoff.get("all", np.nan)))
+    q["alert_id"] = [_alert_id("employee", e, p, model_name) for e, p in zip(q.entity_id, q.period)]
+    return q[ALERT_COLUMNS]
+
+
+def prepare(data_dir: str | Path, settings: Settings, progress: bool = True):
+    """Open the data, compute the indicator flags, graph features and the employee-quarter matrix."""
+    data = Dataset.from_dir(data_dir)
+    flags, ind_thresholds = compute_flags(data, settings, progress=progress)
+    X = people_features(data, flags, graph_features_for(data))
+    return data, flags, ind_thresholds, X
+
+
+def fit_models(X: pd.DataFrame, y, model: str, seed: int) -> dict[str, RiskScorer]:
+    """Fit the chosen model and, for comparison in the same run, every baseline that can be fitted."""
+    fitted = {}
+    for name in dict.fromkeys([model, *MODELS]):
+        try:
+            fitted[name] = make_model(name, random_state=seed).fit(X, y)
+        except RiskModelError:
+            if name == model:
+                raise
+    return fitted
+
+
+def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None, policy: str | None = None,
+                 settings: Settings | None = None, decisions: pd.DataFrame | None = None, progress: bool = True) -> dict:
+    """Compute features, train on earlier quarters, score the later ones and write the review queue.
+
+    Writes to ``out``: ``flags.parquet`` and ``indicator_thresholds.parquet``; ``features_people.parquet``;
+    ``scores.parquet`` (every employee-quarter, the chosen model and the three baselines side by side, with
+    the split); ``alerts.parquet`` (the queue); ``model.joblib``; ``model_card.json``; ``manifest.json``.
+
+    Returns the run manifest.
+    """
+    settings = settings or load_settings()
+    s = settings.scoring
+    model = model or s.model
+    policy = policy or s.policy
+    if model not in MODELS:
+        raise RiskModelError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    t0 = time.perf_counter()
+    data, flags, ind_thresholds, X = prepare(data_dir, settings, progress)
+    train_p, test_p = split_periods(X.period, s.test_quarters)
+    split_at = pd.Timestamp(test_p[0])
+    # labels as known when the test period starts: no case opened later is used
+    y = assemble_labels(X, case_labels(data, asof=split_at, lookback_months=s.label_lookback_months), decisions)
+    cols = feature_columns(X)
+    # reviewed rows are labelled now, whatever their quarter: they join the training data
+    reviewed = assemble_labels(X, pd.DataFrame(columns=["entity_id", "period", "label"]), decisions).to_numpy() != -1
+    train = X.period.isin(train_p).to_numpy() | reviewed
+    fitted = fit_models(X.loc[train, cols], y[train], model, s.seed)
+    scores = {name: m.decision_function(X[cols]) for name, m in fitted.items()}
+    chosen = fitted[model]
+    test = ~train
+    Xt = X[test].reset_index(drop=True)
+    st = scores[model][test]
+    # validation quarters for the precision policy: the last training year, labelled as known
+    val = X.period.isin(train_p[-4:]).to_numpy() & (y.to_numpy() != 0)
+    probs = chosen.predict_proba(Xt[cols])[:, 1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", th.ImplausibleRateWarning)
+        cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
+    queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons)
+
+    score_table = X[[*KEY, "department_id", "position_id"]].copy()
+    score_table["split"] = np.where(train, "train", "test")
+    score_table["label_known"] = y.to_numpy()
+    for name, v in scores.items():
+        score_table[f"score_{name}"] = v
+    card = {
+        "model": model, "estimator": repr(chosen), "policy": cut.to_dict(), "features": cols,
+        "train_periods": [str(pd.Timestamp(p).date()) for p in train_p], "test_periods": [str(pd.Timestamp(p).date()) for p in test_p],
+        "labels": {"positives": int((y[train] == 1).sum()), "reliable_negatives": int((y[train] == 0).sum()),
+                   "unlabelled": int((y[train] == -1).sum()), "as_of": str(split_at.date()),
+                   "source": "case archive (subjects of misconduct cases opened before the test period) and reviewer decisions",
+                   "pu_method": "Elkan & Noto (2008) weighting; label frequency c = %.3f" % getattr(chosen, "label_frequency_", float("nan"))},
+        "capacity": s.capacity, "seed": s.seed, "data_fingerprint": data.fingerprint, "data_source": str(data_dir),
+        "code_version": code_version(), "package_version": __version__, "settings": settings.model_dump(mode="json"),
+        "warnings": [str(w.message) for w in caught], "seconds": round(time.perf_counter() - t0, 1),
+        "baselines": sorted(set(fitted) - {model}),
+    }
+    with atomic_dir(out) as tmp:
+        write_table(flags, tmp / "flags.parquet")
+        write_table(ind_thresholds, tmp / "indicator_thresholds.parquet")
+        write_table(X, tmp / "features_people.parquet")
+        write_table(score_table, tmp / "scores.parquet")
+        write_table(queue, tmp / "alerts.parquet")
+        joblib.dump({"model": chosen, "name": model, "features": cols, "card": card, "all_models": fitted}, tmp / MODEL_FILE)
+        (tmp / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        from riskmodel.data.store import write_manifest
+
+        manifest = write_manifest(tmp, {"step": "run", "model": model, "policy": policy, "alerts": len(queue),
+                                        "data_fingerprint": data.fingerprint, "code_version": code_version(), "seed": s.seed})
+    return manifest
+
+
+def load_model(path: str | Path) -> dict:
+    """Load a saved model bundle (``model``, ``name``, ``features``, ``card``)."""
+    p = Path(path)
+    p = p / MODEL_FILE if p.is_dir() else p
+    if not p.is_file():
+        raise RiskModelError(f"no model at {p}: run 'riskmodel run' or 'riskmodel train' first")
+    return joblib.load(p)
+
+
+def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | None = None) -> pd.DataFrame:
+    """Re-queue an existing run with another fitted model or threshold policy (no retraining); rewrites ``alerts.parquet``."""
+    from riskmodel.data.store import atomic_write_bytes
+
+    settings = settings or load_settings()
+    run_dir = Path(run_dir)
+    bundle = load_model(run_dir)
+    if model not in bundle["all_models"]:
+        raise RiskModelError(f"the run in {run_dir} has no fitted {model!r} model (it has {', '.join(bundle['all_models'])})")
+    X = pd.read_parquet(run_dir / "features_people.parquet")
+    flags = pd.read_parquet(run_dir / "flags.parquet")
+    sc = pd.read_parquet(run_dir / "scores.parquet")
+    test = (sc.split == "test").to_numpy()
+    Xt = X[test].reset_index(drop=True)
+    m = bundle["all_models"][model]
+    st = m.decision_function(Xt[bundle["features"]])
+    val = (sc.split == "train").to_numpy() & sc.period.isin(sorted(sc.period[sc.split == "train"].unique())[-4:]).to_numpy() & (sc.label_known != 0).to_numpy()
+    cut = apply_policy(st, Xt, settings, policy, sc.loc[val, f"score_{model}"].to_numpy(), (sc.label_known[val] == 1).astype(int).to_numpy(),
+                       m.predict_proba(Xt[bundle["features"]])[:, 1])
+    queue = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons)
+    import io
+
+    buf = io.BytesIO()
+    queue.to_parquet(buf, index=False)
+    atomic_write_bytes(run_dir / "alerts.parquet", buf.getvalue())
+    return queue
+
+
+def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, settings: Settings | None = None,
+             progress: bool = True) -> pd.DataFrame:
+    """Replay the last ``quarters`` quarters: for each, train on the quarters before it with the labels known
+    when it began, queue it, and report what the queue would have caught — judged by the cases opened later
+    (the archive as it stands now), never by the ground truth.
+    """
+    settings = settings or load_settings()
+    s = settings.scoring
+    model = model or s.model
+    data, flags, _, X = prepare(data_dir, settings, progress)
+    cols = feature_columns(X)
+    periods = sorted(X.period.unique())
+    if len(periods) <= quarters:
+        raise RiskModelError(f"only {len(periods)} quarters: cannot replay {quarters}")
+    later = case_labels(data, asof=None, lookback_months=s.label_lookback_months)
+    rows = []
+    for q in periods[-quarters:]:
+        q = pd.Timestamp(q)
+        y = assemble_labels(X, case_labels(data, asof=q, lookback_months=s.label_lookback_months))
+        train = (X.period < q).to_numpy()
+        try:
+            m = make_model(model, random_state=s.seed).fit(X.loc[train, cols], y[train])
+        except RiskModelError as exc:
+            rows.append({"period": q, "queued": 0, "caught_by_later_cases": 0, "note": str(exc)})
+            continue
+        cur = (X.period == q).to_numpy()
+        Xq = X[cur].reset_index(drop=True)
+        cut = apply_policy(m.decision_function(Xq[cols]), Xq, settings, "capacity")
+        queued = Xq[cut.labels]
+        known_then = set(y[train & (y == 1).to_numpy()].index)
+        hit = queued.merge(later, on=["entity_id", "period"], how="inner")
+        rows.append({"period": q, "queued": len(queued), "caught_by_later_cases": len(hit),
+                     "share_caught": len(hit) / max(len(queued), 1), "positives_known_at_training": len(known_then), "note": ""})
+    return pd.DataFrame(rows)
