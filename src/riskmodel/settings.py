@@ -70,6 +70,7 @@ class Scoring(_Section):
     seed: int = 0
     max_queue_share: float = Field(gt=0, le=1)
     top_reasons: int = Field(ge=1, le=10)
+    event_capacity: int = Field(ge=0)
 
 
 class Settings(_Section):

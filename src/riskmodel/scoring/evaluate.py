@@ -149,7 +149,17 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     best = card["model"]
     ratio = {b: (models[best]["precision_at_capacity"] / models[b]["precision_at_capacity"]
                  if models[b]["precision_at_capacity"] else float("inf")) for b in models if b != best}
+    # every alert of the run (people and events) against every planted scheme active in the test period
+    alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["entity_type", "entity_id"])
+    active_all = se[(se.start_date <= hi) & (se.end_date >= lo)]
+    hit_all = active_all.merge(alerts.drop_duplicates(), on=["entity_type", "entity_id"])
+    all_ids = active_all.scheme_id.unique()
+    caught_all = np.isin(all_ids, hit_all.scheme_id.unique()).astype(float)
+    by_type_all = {st: float(np.isin(g.scheme_id.unique(), hit_all.scheme_id.unique()).mean()) for st, g in active_all.groupby("scheme_type")}
     by_type = {st: float(np.isin(g.scheme_id.unique(), list(caught_by[best])).mean()) for st, g in active.groupby("scheme_type")}
     return {"model": best, "capacity": capacity, "test_periods": card["test_periods"], "positives_in_test": int(y.sum()),
             "rows_in_test": int(len(y)), "models": models, "precision_ratio_vs_baselines": ratio,
-            "scheme_recall_by_type": by_type, "data_source": str(dataset_dir), "run": str(run_dir)}
+            "scheme_recall_by_type": by_type,
+            "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
+            "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
+            "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(), "data_source": str(dataset_dir), "run": str(run_dir)}

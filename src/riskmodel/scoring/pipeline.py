@@ -24,6 +24,7 @@ from riskmodel.errors import RiskModelError
 from riskmodel.indicators.runner import compute_flags, feature_matrix
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
+from riskmodel.scoring.events import event_queue
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
 from riskmodel.scoring.labels import assemble_labels, case_labels
@@ -155,6 +156,12 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
         warnings.simplefilter("always", th.ImplausibleRateWarning)
         cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
     queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons)
+    case_lab = case_labels(data, asof=split_at, lookback_months=s.label_lookback_months)
+    events, event_models = event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, model) if s.event_capacity else (pd.DataFrame(), {})
+    if len(events):
+        events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
+        events["position_id"] = None
+        queue = pd.concat([queue, events[ALERT_COLUMNS]], ignore_index=True)
 
     score_table = X[[*KEY, "department_id", "position_id"]].copy()
     score_table["split"] = np.where(train, "train", "test")
@@ -172,6 +179,7 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
         "code_version": code_version(), "package_version": __version__, "settings": settings.model_dump(mode="json"),
         "warnings": [str(w.message) for w in caught], "seconds": round(time.perf_counter() - t0, 1),
         "baselines": sorted(set(fitted) - {model}),
+        "event_models": event_models, "event_capacity": s.event_capacity,
     }
     with atomic_dir(out) as tmp:
         write_table(flags, tmp / "flags.parquet")

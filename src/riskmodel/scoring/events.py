@@ -1,0 +1,92 @@
+"""Event-level scoring: tenders, purchase orders, claims, leaf purchases (and suppliers), queued per quarter.
+
+Each event's features are the values of the indicators that score it (and the
+count and severity of those that fired); its label is its responsible
+employee's label in that quarter (positive–unlabelled, as for people).  Where
+no positive label reaches an event type — bid rings name no employee — the
+event queue falls back to the rules score (sum of severities), and says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.errors import RiskModelError
+from riskmodel.scoring import thresholds as th
+from riskmodel.scoring.models import make_model
+
+EVENT_TYPES = ("tender", "purchase_order", "claim", "leaf_purchase", "supplier", "grower")
+
+
+def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
+    """One row per event of ``entity_type`` that any indicator scored: indicator values, fired counts, severity."""
+    f = flags[flags.entity_type == entity_type]
+    if f.empty:
+        return pd.DataFrame()
+    f = f.assign(period=pd.to_datetime(f.period).dt.to_period("Q").dt.start_time)
+    key = ["entity_id", "period"]
+    vals = f.pivot_table(index=key, columns="indicator_id", values="value", aggfunc="max").fillna(0.0)
+    vals.columns = [f"{c}_value" for c in vals.columns]
+    fired = f[f.fired.astype(bool)]
+    agg = f.groupby(key).agg(employee_id=("employee_id", "first"), department_id=("department_id", "first"))
+    agg["n_fired"] = fired.groupby(key).size().reindex(agg.index).fillna(0)
+    agg["severity_sum"] = fired.groupby(key).severity.sum().reindex(agg.index).fillna(0)
+    return agg.join(vals).reset_index()
+
+
+def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: list, capacity: int, seed: int = 0,
+                model: str = "xgboost") -> tuple[pd.DataFrame, dict]:
+    """Queue the top ``capacity`` events of each type per test quarter; returns the queue and what was used per type."""
+    frames, used = [], {}
+    lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
+    for etype in EVENT_TYPES:
+        E = event_features(flags, etype)
+        if E.empty:
+            continue
+        cols = [c for c in E.columns if c not in ("entity_id", "period", "employee_id", "department_id")]
+        y = lab.reindex(pd.MultiIndex.from_arrays([E.employee_id.astype(object), E.period])).fillna(-1).astype(int).to_numpy()
+        train = ~E.period.isin(test_periods).to_numpy()
+        name = model
+        try:
+            m = make_model(model, random_state=seed).fit(E.loc[train, cols], y[train])
+        except RiskModelError:
+            name = "rules"
+            m = make_model("rules").fit(E.loc[train, cols].assign(severity_sum_4q=0), y[train])
+            cols = [*cols, "severity_sum_4q"]
+            E["severity_sum_4q"] = 0
+        used[etype] = name
+        test = E[~train].reset_index(drop=True)
+        if test.empty:
+            continue
+        s = m.decision_function(test[cols])
+        cut = th.by_capacity(s, test.period.to_numpy(), capacity, max_share=1.0)
+        q = test[cut.labels].copy()
+        q["score"] = s[cut.labels]
+        q["entity_type"] = etype
+        q["model"] = name
+        q["policy"] = cut.policy
+        q["cutoff"] = q.period.map(cut.cutoff)
+        frames.append(q[["entity_type", "entity_id", "period", "score", "model", "policy", "cutoff", "employee_id", "department_id"]])
+    if not frames:
+        return pd.DataFrame(), used
+    q = pd.concat(frames, ignore_index=True)
+    q["rank"] = q.groupby(["entity_type", "period"]).score.rank(method="first", ascending=False).astype(int)
+    # reasons: the event's own fired flags, most severe first, with their texts and evidence
+    f = flags[flags.fired.astype(bool) & flags.entity_type.isin(EVENT_TYPES)].copy()
+    f["period"] = pd.to_datetime(f.period).dt.to_period("Q").dt.start_time
+    f = f.sort_values(["severity", "value"], ascending=False)
+    grouped = {k: g for k, g in f.groupby(["entity_type", "entity_id", "period"])}
+    reasons, evidence = [], []
+    for r in q.itertuples():  # the queue only
+        g = grouped.get((r.entity_type, r.entity_id, r.period))
+        if g is None:
+            reasons.append([])
+            evidence.append([r.entity_id])
+            continue
+        reasons.append([{"feature": i, "indicator_id": i, "value": float(v), "contribution": float(sev), "text_zh": zh, "text_en": en}
+                        for i, v, sev, zh, en in zip(g.indicator_id, g.value, g.severity, g.text_zh, g.text_en)][:5])
+        evidence.append(list(dict.fromkeys([r.entity_id, *[str(x) for e in g.evidence for x in (e if e is not None else [])]]))[:50])
+    q["reasons"] = reasons
+    q["evidence"] = evidence
+    return q, used
