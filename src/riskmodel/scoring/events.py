@@ -56,7 +56,7 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
             cols = [*cols, "severity_sum_4q"]
             E["severity_sum_4q"] = 0
         used[etype] = name
-        test = E[~train].reset_index(drop=True)
+        test = E[~train & (E.n_fired > 0).to_numpy()].reset_index(drop=True)  # only events some indicator fired on
         if test.empty:
             continue
         s = m.decision_function(test[cols])
