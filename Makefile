@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 RISKMODEL := $(VENV)/bin/riskmodel
 DEMO_SEED ?= 20240601
 DEMO_DIR := data/raw/demo
+RUN_DIR := data/processed/demo_run
 
 .PHONY: setup fonts demo test lab bench clean help
 
@@ -36,6 +37,8 @@ setup: $(VENV)/.installed fonts
 demo: setup
 	$(RISKMODEL) generate --preset demo --seed $(DEMO_SEED) --out $(DEMO_DIR)
 	$(RISKMODEL) validate $(DEMO_DIR)
+	$(RISKMODEL) run --data $(DEMO_DIR) --out $(RUN_DIR)
+	$(RISKMODEL) evaluate --run $(RUN_DIR) --data $(DEMO_DIR)
 
 test: setup
 	$(PY) -m pytest -n 2 -q
