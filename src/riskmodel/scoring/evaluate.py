@@ -35,8 +35,9 @@ def _touched(flags: pd.DataFrame) -> pd.DataFrame:
             parts.append(pd.DataFrame({"entity_type": etype, "entity_id": g[col], "indicator_id": g.indicator_id}))
     ev = f[["entity_type", "evidence", "indicator_id"]].explode("evidence").dropna(subset=["evidence"])
     ev = ev.rename(columns={"evidence": "entity_id"})
-    ev_types = {"PO": "purchase_order", "CL": "claim", "LP": "leaf_purchase", "T0": "tender"}
-    ev["entity_type"] = ev.entity_id.astype(str).str[:2].map(ev_types).fillna(ev.entity_type)
+    # evidence ids are transactions of several kinds; each is matched against every event type (ids never collide
+    # across tables in a real extract either, since truth keys carry their type)
+    ev = pd.concat([ev.assign(entity_type=t) for t in ("purchase_order", "claim", "leaf_purchase", "tender")], ignore_index=True)
     parts.append(ev[["entity_type", "entity_id", "indicator_id"]])
     return pd.concat(parts, ignore_index=True).drop_duplicates()
 

@@ -202,6 +202,12 @@ def materialise(ctx: Context, specs: pd.DataFrame, org: dict, sup: pd.DataFrame,
         cands = cat_sup[cat]
         w = pop.reindex(cands).to_numpy()
         chosen[idx] = rng.choice(cands, len(idx), p=w / w.sum())
+    # nobody buys from a company before it exists: re-draw those (planted suppliers are new, ordinary buyers may not find them yet)
+    reg = sup.set_index("supplier_id").registration_date
+    early = np.flatnonzero(pd.isna(s.supplier_id).to_numpy() & (reg.reindex(chosen).to_numpy() > s.request_date.to_numpy()))
+    for i in early:  # a handful of rows
+        cands = [c for c in cat_sup[s.category_id.iat[i]] if reg[c] <= s.request_date.iat[i]]
+        chosen[i] = rng.choice(cands) if cands else chosen[i]
     s["supplier_id"] = chosen
 
     # tenders: required above the limit (unless single source), sometimes held voluntarily; specs may force them
