@@ -164,3 +164,47 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(), "data_source": str(dataset_dir), "run": str(run_dir)}
+
+
+def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Curves for the model evaluation report, on the test quarters against the ground truth.
+
+    Returns ``pr`` (precision–recall points per model), ``calibration`` (the chosen model's predicted
+    probability vs observed rate in deciles), ``capacity`` (precision and recall of positives as the review
+    capacity grows, per model) and ``stability`` (the chosen model's precision at the configured capacity
+    per department and per quarter).
+    """
+    import json
+
+    from sklearn.metrics import precision_recall_curve
+
+    from riskmodel.scoring.thresholds import by_capacity
+
+    run_dir = Path(run_dir)
+    card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    test = scores[scores.split == "test"].reset_index(drop=True)
+    y = employee_quarter_truth(load_truth(dataset_dir), test)
+    cols = [c for c in test.columns if c.startswith("score_")]
+    pr = []
+    for c in cols:
+        p, r, _ = precision_recall_curve(y, test[c])
+        pr.append(pd.DataFrame({"model": c.removeprefix("score_"), "precision": p, "recall": r}))
+    best = f"score_{card['model']}"
+    prob = 1 / (1 + np.exp(-np.clip(test[best].to_numpy(), -30, 30)))
+    bins = pd.qcut(pd.Series(prob).rank(method="first"), 10, labels=False)
+    cal = pd.DataFrame({"prob": prob, "y": y, "bin": bins}).groupby("bin").agg(predicted=("prob", "mean"), observed=("y", "mean"), n=("y", "size"))
+    cap_rows = []
+    for share in (0.0025, 0.005, 0.01, 0.02, 0.03, 0.05):
+        for c in cols:
+            lab = by_capacity(test[c].to_numpy(), test.period.to_numpy(), share, max_share=1.0).labels
+            cap_rows.append({"model": c.removeprefix("score_"), "capacity": share, "precision": y[lab].mean() if lab.any() else np.nan,
+                             "recall": y[lab].sum() / max(y.sum(), 1), "queued": int(lab.sum())})
+    lab = by_capacity(test[best].to_numpy(), test.period.to_numpy(), card["capacity"], max_share=1.0).labels
+    t = test.assign(y=y, queued=lab)
+    stab = pd.concat([
+        t[t.queued].groupby("department_id").y.agg(["mean", "size"]).assign(by="department"),
+        t[t.queued].groupby(t.period.astype(str)).y.agg(["mean", "size"]).assign(by="quarter"),
+    ]).rename(columns={"mean": "precision", "size": "queued"})
+    return {"pr": pd.concat(pr, ignore_index=True), "calibration": cal.reset_index(), "capacity": pd.DataFrame(cap_rows),
+            "stability": stab.reset_index(names="group")}

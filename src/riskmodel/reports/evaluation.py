@@ -1,0 +1,102 @@
+"""The model evaluation report / model card for model reviewers."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from riskmodel.reports.figures import bars, setup_fonts, t
+from riskmodel.reports.rundata import RunData
+from riskmodel.scoring.explain import feature_text
+from riskmodel.scoring.pipeline import load_model
+
+LIMITATIONS = {
+    "zh": ["训练标签来自案件档案，不完整且有滞后（正例—未标注学习）；未被立案的问题被当作未标注样本。",
+           "由数据推导的指标阈值（IQR 围栏、分位数）使用了全部期间的数据，测试期数据参与了阈值计算。",
+           "评估使用合成公司的真实标签；真实数据上的精度需要依靠复核结论持续检验。",
+           "模型只辅助判断：每条预警都需经人工核查后方可作出结论。"],
+    "en": ["Training labels come from the case archive: incomplete and delayed (positive–unlabelled); misconduct that never became a case is unlabelled, not negative.",
+           "Data-derived indicator fences (IQR, percentiles) are computed over the whole period, test quarters included.",
+           "Evaluation uses the synthetic company's ground truth; on real data precision must be tracked through reviewers' decisions.",
+           "The model assists judgement: every alert is reviewed by a person before any conclusion."],
+}
+
+
+def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
+    c = run.card
+    lab = c["labels"]
+    rows = [(t(lang, "数据来源", "data source"), c["data_source"]), (t(lang, "数据指纹", "data fingerprint"), c["data_fingerprint"][:16]),
+            (t(lang, "代码版本", "code version"), c["code_version"]), (t(lang, "随机种子", "seed"), c["seed"]),
+            (t(lang, "训练期", "training quarters"), f"{c['train_periods'][0]} … {c['train_periods'][-1]}"),
+            (t(lang, "测试期", "test quarters"), f"{c['test_periods'][0]} … {c['test_periods'][-1]}"),
+            (t(lang, "标签截止日", "labels as of"), lab["as_of"]), (t(lang, "正例", "positives"), lab["positives"]),
+            (t(lang, "可靠负例（复核排除）", "reliable negatives (dismissed)"), lab["reliable_negatives"]),
+            (t(lang, "未标注", "unlabelled"), lab["unlabelled"]), (t(lang, "正例—未标注处理", "PU handling"), lab["pu_method"]),
+            (t(lang, "复核能力", "review capacity"), c["capacity"]), (t(lang, "特征数", "features"), len(c["features"]))]
+    return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "内容", "value")])
+
+
+def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
+    """Every model side by side at the same capacity (needs ``riskmodel evaluate`` to have run)."""
+    ev = run.evaluation
+    if not ev:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "尚未运行 riskmodel evaluate", "run 'riskmodel evaluate' first")]})
+    rows = []
+    for name, m in ev["models"].items():
+        rows.append({"model": name, t(lang, "复核能力下精确率", "precision@capacity"): round(m["precision_at_capacity"], 3),
+                     "95% CI": f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]",
+                     t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
+                     "AP": round(m["average_precision"], 3), t(lang, "入队", "queued"): m["queued"]})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def curves_figure(run: RunData, lang: str = "zh"):
+    """PR curves, calibration and capacity trade-off in one figure (ground truth read at evaluation time)."""
+    from riskmodel.scoring.evaluate import curves
+
+    setup_fonts()
+    cv = curves(run.run_dir, run.card["data_source"])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for name, g in cv["pr"].groupby("model"):
+        axes[0].plot(g.recall, g.precision, label=name)
+    axes[0].set(xlabel=t(lang, "召回率", "recall"), ylabel=t(lang, "精确率", "precision"), title=t(lang, "精确率—召回率曲线", "Precision–recall"))
+    axes[0].legend()
+    cal = cv["calibration"]
+    axes[1].plot([0, cal.predicted.max()], [0, cal.predicted.max()], ls="--", c="grey")
+    axes[1].plot(cal.predicted, cal.observed, marker="o")
+    axes[1].set(xlabel=t(lang, "预测概率", "predicted probability"), ylabel=t(lang, "实际比例", "observed rate"),
+                title=t(lang, "校准曲线（十分位）", "Calibration (deciles)"))
+    for name, g in cv["capacity"].groupby("model"):
+        axes[2].plot(g.capacity * 100, g.precision, marker="o", label=f"{name} {t(lang, '精确率', 'precision')}")
+    axes[2].set(xlabel=t(lang, "复核能力（每季度人员占比 %）", "review capacity (% of people per quarter)"),
+                ylabel=t(lang, "精确率", "precision"), title=t(lang, "阈值权衡", "Threshold trade-off"))
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    return fig, cv
+
+
+def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0):
+    """Mean |contribution| per feature over test rows (exact TreeSHAP for XGBoost): what drives the model overall."""
+    bundle = load_model(run.run_dir)
+    X = run.features
+    test = X[X.period.isin(pd.to_datetime(run.card["test_periods"]))]
+    if len(test) > sample:
+        test = test.sample(sample, random_state=seed)
+    contrib = bundle["model"].contributions(test[bundle["features"]]).drop(columns="bias", errors="ignore")
+    imp = contrib.abs().mean().sort_values(ascending=False).head(15)
+    imp.index = [feature_text(f, 1)[0 if lang == "zh" else 1].replace("1次", "").replace(" fired 1 times", "") if "-" in f else f for f in imp.index]
+    return bars(imp, t(lang, "全局重要性（平均|SHAP|）", "Global importance (mean |SHAP|)"), "mean |SHAP|", color="#2c7fb8")
+
+
+def local_examples(run: RunData, n: int = 3, lang: str = "zh") -> pd.DataFrame:
+    """The top alerts' reason codes: what a reviewer reads first."""
+    a = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(n)
+    key = "text_zh" if lang == "zh" else "text_en"
+    rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")), round(float(x["contribution"]), 3), x[key])
+            for r in a.itertuples() for x in r.reasons]
+    return pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
+
+
+def limitations(lang: str = "zh") -> pd.DataFrame:
+    return pd.DataFrame({t(lang, "已知局限", "known limitations"): LIMITATIONS[lang]})

@@ -1,0 +1,180 @@
+"""Risk portraits (风险画像) of an employee, department, post, station, business type or period."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from riskmodel.errors import RiskModelError
+from riskmodel.indicators.registry import all_indicators
+from riskmodel.reports.figures import bars, t, trend
+from riskmodel.reports.rundata import FAMILY_NAMES, RunData
+
+KINDS = ("employee", "department", "post", "station", "business_type", "period")
+_COL = {"employee": "employee_id", "department": "department_id", "post": "position_id", "station": "station_id",
+        "business_type": "family"}
+
+
+def _range(run: RunData, periods: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``2025Q1:2025Q4``, ``2025Q3`` or ``2025-09``; default: the whole run."""
+    if not periods:
+        return run.flags.month.min(), run.flags.month.max() + pd.offsets.MonthEnd(0)
+    a, _, b = periods.partition(":")
+    try:
+        pa = pd.Period(a, freq="Q" if "Q" in a.upper() else "M")
+        pb = pd.Period(b or a, freq="Q" if "Q" in (b or a).upper() else "M")
+    except (ValueError, TypeError) as exc:
+        raise RiskModelError(f"period {periods!r} is not like 2025Q3, 2025-09 or 2025Q1:2025Q4") from exc
+    return pa.start_time, pb.end_time.normalize()
+
+
+def check_entity(run: RunData, kind: str, entity_id: str) -> None:
+    """Fail before any work on an unknown kind or entity."""
+    if kind not in KINDS:
+        raise RiskModelError(f"entity kind {kind!r} is not one of {', '.join(KINDS)}")
+    known = {
+        "employee": lambda: set(run.employees.employee_id),
+        "department": lambda: set(run.departments.department_id),
+        "post": lambda: set(run.positions.position_id),
+        "station": lambda: set(run.data.table("stations").station_id),
+        "business_type": lambda: set(FAMILY_NAMES),
+        "period": lambda: set(run.flags.month.dt.to_period("Q").astype(str)) | set(run.flags.month.dt.to_period("M").astype(str)),
+    }[kind]()
+    if entity_id not in known:
+        example = sorted(known)[:3]
+        raise RiskModelError(f"unknown {kind} {entity_id!r} in {run.card['data_source']} (e.g. {', '.join(map(str, example))})")
+
+
+def _subset(run: RunData, kind: str, entity_id: str, periods: str | None) -> pd.DataFrame:
+    f = run.flags
+    if kind == "period":
+        lo, hi = _range(run, entity_id)
+    else:
+        lo, hi = _range(run, periods)
+        f = f[f[_COL[kind]] == entity_id]
+    return f[(f.month >= lo) & (f.month <= hi)]
+
+
+def title(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> str:
+    if kind == "employee":
+        e = run.employees.set_index("employee_id").loc[entity_id]
+        pos = run.positions.set_index("position_id").loc[e.position_id]
+        dept = run.departments.set_index("department_id").name.get(e.department_id, e.department_id)
+        return f"{entity_id} · {dept} · {pos.title_zh if lang == 'zh' else pos.title_en}"
+    if kind == "department":
+        return f"{entity_id} · {run.departments.set_index('department_id').name[entity_id]}"
+    if kind == "post":
+        p = run.positions.set_index("position_id").loc[entity_id]
+        return f"{entity_id} · {p.title_zh if lang == 'zh' else p.title_en}"
+    if kind == "business_type":
+        return FAMILY_NAMES[entity_id][0 if lang == "zh" else 1]
+    return entity_id
+
+
+def summary(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Score, rank among peers and counts for the entity."""
+    f = _subset(run, kind, entity_id, periods)
+    fired = f[f.fired.astype(bool)]
+    rows = [(t(lang, "触发红旗（项次）", "red flags fired"), len(fired)),
+            (t(lang, "触发的指标", "indicators fired"), fired.indicator_id.nunique()),
+            (t(lang, "红旗严重度合计", "severity total"), int(fired.severity.sum()))]
+    if kind == "employee":
+        sc = run.scores
+        col = f"score_{run.card['model']}"
+        mine = sc[sc.entity_id == entity_id].sort_values("period")
+        if len(mine):
+            last = mine.iloc[-1]
+            peers = sc[(sc.period == last.period) & (sc.position_id == last.position_id)]
+            rank = int((peers[col] > last[col]).sum()) + 1
+            rows += [(t(lang, "最新风险分", "latest risk score"), round(float(last[col]), 3)),
+                     (t(lang, "同岗位排名", "rank among the same post"), f"{rank} / {len(peers)}")]
+        a = run.alerts[(run.alerts.entity_type == "employee") & (run.alerts.entity_id == entity_id)]
+        rows.append((t(lang, "预警次数", "alerts"), len(a)))
+    return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "数值", "value")])
+
+
+def score_trend(run: RunData, kind: str, entity_id: str, lang: str = "zh"):
+    """Risk score by quarter (employee: model score and peer median) or flag severity by month (others)."""
+    if kind == "employee":
+        sc = run.scores
+        col = f"score_{run.card['model']}"
+        mine = sc[sc.entity_id == entity_id][["period", col, "position_id"]].sort_values("period")
+        peer = sc[sc.position_id.isin(mine.position_id)].groupby("period")[col].median().rename("peer")
+        d = mine.merge(peer, on="period")
+        return trend(d, "period", [col, "peer"], t(lang, "风险分趋势", "Risk score by quarter"), t(lang, "风险分", "score"),
+                     [t(lang, "本人", "this person"), t(lang, "同岗位中位数", "same-post median")])
+    f = _subset(run, kind, entity_id, None)
+    d = f[f.fired.astype(bool)].groupby("month").severity.sum().rename("severity").reset_index()
+    return trend(d, "month", ["severity"], t(lang, "红旗严重度趋势", "Red-flag severity by month"), t(lang, "严重度", "severity"))
+
+
+def reasons(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> pd.DataFrame:
+    """Reason codes of the entity's alerts (or the alerts inside a department/post/station)."""
+    a = run.alerts
+    if kind == "employee":
+        a = a[(a.entity_type == "employee") & (a.entity_id == entity_id)]
+    elif kind in ("department", "post"):
+        a = a[a[_COL[kind]] == entity_id]
+    else:
+        return pd.DataFrame()
+    key = "text_zh" if lang == "zh" else "text_en"
+    rows = [(str(pd.Timestamp(r.period).to_period("Q")), r.entity_type, r.entity_id, round(float(x["contribution"]), 3), x[key])
+            for r in a.itertuples() for x in (r.reasons if r.reasons is not None else [])]
+    return pd.DataFrame(rows, columns=[t(lang, "季度", "quarter"), t(lang, "对象类型", "type"), t(lang, "对象", "entity"),
+                                       t(lang, "贡献", "contribution"), t(lang, "原因", "reason")])
+
+
+def flags_fired(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh", top: int = 30) -> pd.DataFrame:
+    """The red flags that fired, most severe first, with their evidence."""
+    f = _subset(run, kind, entity_id, periods)
+    f = f[f.fired.astype(bool)].sort_values(["severity", "value"], ascending=False).head(top)
+    cat = all_indicators()
+    key = "text_zh" if lang == "zh" else "text_en"
+    return pd.DataFrame({
+        t(lang, "指标", "indicator"): [f"{i} {cat[i].title_zh if lang == 'zh' else cat[i].title_en}" if i in cat else i for i in f.indicator_id],
+        t(lang, "日期", "date"): pd.to_datetime(f.period).dt.strftime("%Y-%m-%d"),
+        t(lang, "说明", "detail"): f[key],
+        t(lang, "证据", "evidence"): f.evidence.map(lambda e: ", ".join(list(e)[:4]) if e is not None else ""),
+    })
+
+
+def by_indicator(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh"):
+    f = _subset(run, kind, entity_id, periods)
+    s = f[f.fired.astype(bool)].groupby("indicator_id").size()
+    if s.empty:
+        return None
+    cat = all_indicators()
+    s.index = [f"{i} {cat[i].title_zh if lang == 'zh' else cat[i].title_en}" if i in cat else i for i in s.index]
+    return bars(s, t(lang, "触发的红旗指标", "Red flags that fired"), t(lang, "次数", "times"))
+
+
+def peer_comparison(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
+    """An employee's features in their latest quarter next to the same post's median and 90th percentile."""
+    X = run.features
+    mine = X[X.entity_id == entity_id].sort_values("period")
+    if mine.empty:
+        return pd.DataFrame()
+    last = mine.iloc[-1]
+    peers = X[(X.period == last.period) & (X.position_id == last.position_id)]
+    cols = [c for c in run.card["features"] if last.get(c, 0) or peers[c].quantile(0.9)][:15]
+    return pd.DataFrame({t(lang, "本人", "this person"): last[cols].astype(float).round(2),
+                         t(lang, "同岗位中位数", "post median"): peers[cols].median().round(2),
+                         t(lang, "同岗位90分位", "post 90th percentile"): peers[cols].quantile(0.9).round(2)})
+
+
+def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
+    d = run.decisions
+    d = d[d.entity_id == entity_id] if len(d) else d
+    if d.empty:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "暂无核查记录", "no reviews recorded")]})
+    return d[["alert_id", "period", "decision", "reviewer_role", "decided_at", "note"]]
+
+
+def ego_network(run: RunData, entity_id: str, lang: str = "zh"):
+    """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent)."""
+    try:
+        from riskmodel.graph import build_graph, ego_figure
+    except ImportError:
+        return None
+    G = build_graph(run.data)
+    node = next((n for n in G.nodes if n == entity_id or str(n).endswith(f":{entity_id}")), None)
+    return ego_figure(G, node, radius=2) if node is not None else None

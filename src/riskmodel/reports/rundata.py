@@ -1,0 +1,96 @@
+"""What the report notebooks read: a run folder (flags, scores, alerts, model card, decisions) and its dataset."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from riskmodel import config
+from riskmodel.data.dataset import Dataset
+from riskmodel.errors import RiskModelError
+
+FAMILY_NAMES = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tendering"), "RMB": ("报销", "reimbursement"),
+                "LEAF": ("烟叶收购", "leaf purchasing"), "HR": ("人事岗位", "posts and rotation"), "REL": ("关系网络", "relationships")}
+
+
+class RunData:
+    """Lazy access to one run's outputs and its source dataset.
+
+    Parameters
+    ----------
+    run_dir : path-like, default=``data/processed/demo_run``
+    """
+
+    def __init__(self, run_dir: str | Path | None = None):
+        self.run_dir = Path(run_dir or config.PROCESSED_DATA_DIR / "demo_run")
+        if not (self.run_dir / "model_card.json").is_file():
+            raise RiskModelError(f"{self.run_dir} is not a run folder (no model_card.json): run 'riskmodel run' first")
+
+    def _read(self, name: str) -> pd.DataFrame:
+        p = self.run_dir / name
+        if not p.is_file():
+            raise RiskModelError(f"{p} is missing: the run in {self.run_dir} is incomplete; run 'riskmodel run' again")
+        return pd.read_parquet(p)
+
+    @cached_property
+    def card(self) -> dict:
+        return json.loads((self.run_dir / "model_card.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def manifest(self) -> dict:
+        return json.loads((self.run_dir / "manifest.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        f = self._read("flags.parquet")
+        f["family"] = f.indicator_id.str.split("-").str[0]
+        f["month"] = pd.to_datetime(f.period).dt.to_period("M").dt.start_time
+        return f
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        return self._read("scores.parquet")
+
+    @cached_property
+    def alerts(self) -> pd.DataFrame:
+        return self._read("alerts.parquet")
+
+    @cached_property
+    def features(self) -> pd.DataFrame:
+        return self._read("features_people.parquet")
+
+    @cached_property
+    def evaluation(self) -> dict | None:
+        p = self.run_dir / "evaluation.json"
+        return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
+
+        return read_decisions(self.run_dir / DECISIONS_FILE)
+
+    @cached_property
+    def data(self) -> Dataset:
+        return Dataset.from_dir(self.card["data_source"])
+
+    @cached_property
+    def employees(self) -> pd.DataFrame:
+        return self.data.table("employees")
+
+    @cached_property
+    def departments(self) -> pd.DataFrame:
+        return self.data.table("departments")
+
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        return self.data.table("positions")
+
+    def provenance(self) -> dict:
+        """Parameters, data fingerprint and code version to print at the top of every report."""
+        return {"run": str(self.run_dir), "model": self.card["model"], "policy": self.card["policy"]["policy"],
+                "data_fingerprint": self.card["data_fingerprint"], "code_version": self.card["code_version"],
+                "seed": self.card["seed"], "test_periods": self.card["test_periods"]}
