@@ -1,0 +1,759 @@
+"""Leaf-purchasing red flags (``LEAF-…``): grading, contracts, plans, opening hours.
+
+The industry's purchasing rules (the "严禁" lists county tobacco bureaus publish for station managers, graders and
+inspectors) name what this family watches:
+
+* grade manipulation — a grader whose grade structure is far from the other graders at the same station and season
+  (LEAF-001), a grader who gives particular growers better levels than those growers get from everyone else
+  (抬级抬价, 人情烟, LEAF-002) or worse ones (压级压价, LEAF-003);
+* quantities — purchases beyond a grower's contract (超合同, LEAF-004), without a contract or from growers of
+  another station's area (无合同, 跨区收购, LEAF-005), beyond the station's plan (超计划, LEAF-007), a station whose
+  share of over-contract purchasing stands out from the other stations (LEAF-008), and deliveries implausible for
+  the planted area (LEAF-009, the trace leaf trafficking leaves: 倒买倒卖);
+* hours — purchasing at night (夜间收购, LEAF-006).
+
+Grades are position letter (B upper, C cutter, X lug) + level (1 best … 4) + colour, e.g. ``C2F``; only the level is
+compared between graders, after removing the station's, season's and stalk position's average level, so a station
+whose leaf really is better is compared with itself.
+
+Station-level breaches (LEAF-006, LEAF-007, LEAF-008) are linked to the station manager (站长) in post at the time,
+from ``post_history``, where that table, ``positions`` and ``stations`` are present: the station manager answers for
+what the station buys and when.  Grower-level quantity flags (LEAF-004, LEAF-005, LEAF-009) link the grower and the
+station only — a single grower's overrun says little about the manager, the station's share of them (LEAF-008) does.
+Grading flags link the grader.  Crop year = calendar year of the purchase (the season runs September–December).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from riskmodel.data.dataset import Dataset
+from riskmodel.indicators.base import Indicator, Params
+from riskmodel.indicators.registry import register
+
+_NO_END = pd.Timestamp("2262-04-11")
+#: grader × grower comparisons per dataset and parameters (LEAF-002 and LEAF-003 share them)
+_PAIRS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+# -- shared helpers ---------------------------------------------------------------------------------------------------
+def station_managers(data: Dataset) -> pd.DataFrame:
+    """Station managers' terms: ``station_id, employee_id, start_date, end_date`` (open end: far future).
+
+    Empty when ``post_history``, ``positions`` or ``stations`` is missing.
+    """
+    cols = ["station_id", "employee_id", "start_date", "end_date"]
+    if not data.has("post_history", "positions", "stations"):
+        return pd.DataFrame(columns=cols)
+    m = data.sql("""
+        SELECT s.station_id, ph.employee_id, CAST(ph.start_date AS TIMESTAMP) AS start_date,
+               CAST(ph.end_date AS TIMESTAMP) AS end_date
+        FROM post_history ph
+        JOIN positions p USING (position_id)
+        JOIN stations s ON s.department_id = ph.department_id
+        WHERE p.post_code = 'station_manager'""")
+    m["end_date"] = m.end_date.fillna(_NO_END)
+    return m[cols]
+
+
+def attach_manager(data: Dataset, df: pd.DataFrame, at: str = "period") -> pd.DataFrame:
+    """Set ``employee_id`` to the manager of the row's ``station_id`` on the row's ``at`` date (the latest appointed
+    where terms overlap; empty where none is known).  Vectorised: one merge on station, one filter on dates."""
+    df = df.reset_index(drop=True)
+    m = station_managers(data)
+    if m.empty or df.empty:
+        df["employee_id"] = None
+        return df
+    key = df[["station_id", at]].reset_index(names="_row")
+    key[at] = pd.to_datetime(key[at])
+    j = key.merge(m, on="station_id")
+    j = j[(j[at] >= j.start_date) & (j[at] <= j.end_date + pd.Timedelta(days=1))]
+    j = j.sort_values("start_date").drop_duplicates("_row", keep="last").set_index("_row").employee_id
+    df["employee_id"] = df.index.map(j)
+    df["employee_id"] = df.employee_id.astype(object).where(df.employee_id.notna(), None)
+    return df
+
+
+def _lots_sql() -> str:
+    """Lots with season (crop year), level 1–4 and stalk position parsed from the grade code."""
+    return """
+        SELECT purchase_id, station_id, grader_id, grower_id, purchased_at, weight_kg,
+               year(purchased_at) AS yr,
+               TRY_CAST(substr(grade, 2, 1) AS INTEGER) AS lvl,
+               substr(grade, 1, 1) AS pos
+        FROM leaf_purchases
+        WHERE TRY_CAST(substr(grade, 2, 1) AS INTEGER) BETWEEN 1 AND 4"""
+
+
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN.
+
+    Examples
+    --------
+    >>> bh_adjust(np.array([0.01, 0.04, np.nan, 0.03])).round(3).tolist()
+    [0.03, 0.04, nan, 0.04]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def _chi_square_rows(obs_a: np.ndarray, obs_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson's chi-square test of homogeneity of two count vectors per row (2 × k tables, vectorised over rows).
+
+    Returns the statistic and its p-value; columns empty in both rows are dropped from the degrees of freedom.
+    """
+    tab = np.stack([obs_a, obs_b], axis=1).astype(float)  # rows × 2 × k
+    row = tab.sum(axis=2, keepdims=True)
+    col = tab.sum(axis=1, keepdims=True)
+    n = tab.sum(axis=(1, 2), keepdims=True)
+    exp = row * col / np.where(n > 0, n, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(exp > 0, (tab - exp) ** 2 / exp, 0.0).sum(axis=(1, 2))
+    dof = (col[:, 0, :] > 0).sum(axis=1) - 1
+    p = np.where(dof > 0, stats.chi2.sf(stat, np.maximum(dof, 1)), 1.0)
+    return stat, p
+
+
+# -- LEAF-001 ---------------------------------------------------------------------------------------------------------
+@register
+class GraderGradeStructure(Indicator):
+    """A grader's grade-level structure far from the other graders at the same station and season."""
+
+    id = "LEAF-001"
+    title_zh = "定级员等级结构偏离同站同季其他定级员"
+    title_en = "Grader's grade structure far from the station's other graders"
+    entity = "employee"
+    grain = "year"
+    tables = ("leaf_purchases",)
+    severity = 2
+    why = ("Graders at one station in one season see the same leaf (growers queue to whichever line is free), so their "
+           "grade structures should agree.  A grader who consistently grades higher than the colleagues beside him "
+           "raises prices for someone (抬级抬价, 人情烟); one who grades lower presses growers' prices (压级压价).  The "
+           "rules ask stations to watch graders' and stations' grade structures against their peers.")
+    source = ("烟叶收购“八严禁”/“十严禁” rules of county tobacco bureaus (严禁压级压价、抬级抬价、人情烟); 国家烟草专卖局"
+              "《烟叶收购质量管理办法》(grade structure monitoring); Agresti, Categorical Data Analysis (2013) §3.2 "
+              "(chi-square test of homogeneity); Benjamini & Hochberg (1995) (false discovery rate).")
+    methodology = ("For each grader × station × season (crop year) with at least `min_lots` lots, the counts of levels 1–4 "
+                   "are compared with the pooled counts of all other graders at that station in that season (who must have "
+                   "at least `min_lots` lots between them) by Pearson's chi-square test of homogeneity (2 × 4 table).  "
+                   "P-values are adjusted for the number of grader-seasons tested (Benjamini–Hochberg).  The effect is "
+                   "the shift in mean level, peers' mean minus the grader's (positive: the grader grades better); the "
+                   "Jensen–Shannon divergence of the two level distributions is reported beside it.  The value is the "
+                   "absolute shift where the adjusted p-value is below `alpha`, else 0; it fires at `threshold` levels.")
+    example = ("Station ST01, 2024: grader E1 gives level 1–2 to 70 % of 600 lots, the four other graders together to "
+               "45 % of 2,400 lots; mean levels 2.05 vs 2.60, q < 0.001: value 0.55, fires.")
+    output = ("value: |peers' mean level − grader's mean level| when significant (0 otherwise); shift: the signed shift; "
+              "jsd: Jensen–Shannon divergence (bits); q: the adjusted p-value; period: 1 January of the season.")
+    exclusions = ("A station whose leaf really is better is compared with itself (peers are the same station's graders), "
+                  "so it does not fire.  Grader-seasons with fewer than `min_lots` lots, or whose station has no other "
+                  "grader with enough lots, are not scored.  Only the level is compared (stalk position and colour are "
+                  "not); growers are assumed to reach graders without regard to the grader — where a station assigns "
+                  "graders to villages, differences in villages' leaf show up here and need a human look.  With two or "
+                  "three graders at a station, one grader far off makes the others look off the other way: read the "
+                  "station's graders together.")
+    reason_zh = "{year}年该定级员在{station_id}定级{n_lots}批，平均等级比同站其他定级员{direction_zh}{value:.2f}级（校正后p={q:.1g}）"
+    reason_en = ("in {year} this grader graded {n_lots} lots at {station_id}, {value:.2f} levels {direction_en} on average "
+                 "than the station's other graders (adjusted p={q:.1g})")
+
+    class Params(Params):
+        min_lots: int = 100
+        alpha: float = 0.01
+        threshold: float = 0.25
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        p = self.params
+        c = data.sql(f"""
+            WITH lots AS ({_lots_sql()})
+            SELECT station_id, yr, grader_id, lvl, count(*) AS n FROM lots GROUP BY ALL""")
+        if c.empty:
+            return pd.DataFrame()
+        w = c.pivot_table(index=["station_id", "yr", "grader_id"], columns="lvl", values="n", fill_value=0, aggfunc="sum")
+        w = w.reindex(columns=[1, 2, 3, 4], fill_value=0)
+        own = w.to_numpy(dtype=float)
+        tot = w.groupby(level=["station_id", "yr"]).transform("sum").to_numpy(dtype=float)
+        peer = tot - own
+        n_own, n_peer = own.sum(axis=1), peer.sum(axis=1)
+        keep = (n_own >= p.min_lots) & (n_peer >= p.min_lots)
+        if not keep.any():
+            return pd.DataFrame()
+        idx = w.index[keep].to_frame(index=False)
+        own, peer, n_own, n_peer = own[keep], peer[keep], n_own[keep], n_peer[keep]
+        _, pv = _chi_square_rows(own, peer)
+        q = bh_adjust(pv)
+        levels = np.arange(1, 5)
+        shift = (peer @ levels) / n_peer - (own @ levels) / n_own
+        pa, pb = own / n_own[:, None], peer / n_peer[:, None]
+        mid = (pa + pb) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = lambda a: np.where(a > 0, a * np.log2(a / mid), 0.0).sum(axis=1)  # noqa: E731
+            jsd = (kl(pa) + kl(pb)) / 2
+        sig = q < p.alpha
+        out = pd.DataFrame({
+            "entity_id": idx.grader_id, "employee_id": idx.grader_id, "station_id": idx.station_id,
+            "year": idx.yr.astype(int), "period": pd.to_datetime(idx.yr.astype(int).astype(str) + "-01-01"),
+            "value": np.where(sig, np.abs(shift), 0.0), "shift": shift, "jsd": jsd, "q": q, "n_lots": n_own.astype(int),
+            "direction_zh": np.where(shift >= 0, "高", "低"), "direction_en": np.where(shift >= 0, "better", "worse")})
+        return out
+
+
+# -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
+def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
+    """Grade each grader gives each grower, against the grade the grower gets from the station's other graders.
+
+    Levels are first made comparable: from each lot's level the average level of its station × season × stalk
+    position is subtracted (station and year quality, position mix), then the grader's own average residual at that
+    station and season over the growers who are not his regulars (a generally lenient or strict grader is LEAF-001's
+    subject, not favour to a person; his regulars are left out of that average so that favour does not hide in it).  For
+    each grader × grower × station (all seasons pooled) the mean residual of the grader's lots is compared with the
+    mean residual of the grower's lots graded by anyone else there: ``diff`` = others' mean − this grader's mean
+    (positive: the grader grades this grower better) and ``z`` = diff / its standard error, with the within-grower
+    variance of the station and a design effect for lots of one delivery being alike (from the intra-delivery
+    correlation of the residuals).
+
+    Returns the eligible pairs only — the grader graded at least ``min_lots`` of the grower's lots, making up at least
+    ``min_share`` of them, and others graded at least ``min_other_lots`` — with ``grader_id, grower_id, station_id,
+    n1, n0, share, diff, z, first_at, first_year, last_year, evidence``.  Cached per dataset and parameters.
+    """
+    key = (int(min_lots), int(min_other_lots), float(min_share))
+    cached = _PAIRS.setdefault(data, {})
+    if key not in cached:
+        cached[key] = _grader_grower_pairs(data, *key)
+    return cached[key].copy()
+
+
+def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
+    df = data.sql(f"""
+        WITH lots AS ({_lots_sql()}),
+        pm AS (SELECT station_id, yr, pos, avg(lvl) AS m FROM lots GROUP BY ALL),
+        -- one row per delivery (grower × grader × day) with the level residuals' sums: everything below is
+        -- aggregated from these
+        dlv0 AS (
+            SELECT l.station_id, l.grower_id, l.grader_id, l.yr, CAST(l.purchased_at AS DATE) AS dy, count(*) AS m,
+                   sum(l.lvl - pm.m) AS s0, sum((l.lvl - pm.m) * (l.lvl - pm.m)) AS ss0, min(l.purchased_at) AS first_at
+            FROM lots l JOIN pm USING (station_id, yr, pos) GROUP BY ALL),
+        share AS (
+            SELECT station_id, grower_id, grader_id,
+                   sum(m) / sum(sum(m)) OVER (PARTITION BY station_id, grower_id) AS share
+            FROM dlv0 GROUP BY station_id, grower_id, grader_id),
+        -- a grader's general leniency, from the growers he sees only now and then (not his regulars, whose lots would
+        -- carry any favour into it)
+        gm AS (
+            SELECT d.station_id, d.yr, d.grader_id, sum(d.s0) / sum(d.m) AS g
+            FROM dlv0 d JOIN share USING (station_id, grower_id, grader_id)
+            WHERE share.share < {float(min_share)} GROUP BY ALL),
+        dlv AS (
+            SELECT d.station_id, d.grower_id, d.grader_id, d.yr, d.dy, d.m, d.first_at,
+                   d.s0 - d.m * coalesce(gm.g, 0) AS s,
+                   d.ss0 - 2 * coalesce(gm.g, 0) * d.s0 + d.m * coalesce(gm.g, 0) * coalesce(gm.g, 0) AS ss
+            FROM dlv0 d LEFT JOIN gm USING (station_id, yr, grader_id)),
+        pair AS (
+            SELECT station_id, grower_id, grader_id, sum(m) AS n1, sum(s) AS s1, min(first_at) AS first_at,
+                   min(yr) AS first_year, max(yr) AS last_year
+            FROM dlv GROUP BY ALL),
+        grower AS (
+            SELECT station_id, grower_id, sum(n1) AS n, sum(s1) AS s FROM pair GROUP BY ALL),
+        -- variance within a grower (between his lots) and within one delivery, per station: their ratio gives the
+        -- intra-delivery correlation, hence the design effect of counting lots rather than deliveries
+        gr AS (
+            SELECT station_id, grower_id, sum(m) AS n, sum(s) AS s, sum(ss) AS ss FROM dlv GROUP BY ALL),
+        v AS (
+            SELECT station_id, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower
+            FROM gr GROUP BY ALL),
+        w AS (
+            SELECT station_id, sum(ss - s * s / m) / nullif(sum(m) - count(*), 0) AS v_within_delivery,
+                   sum(m) / count(*) AS m_bar
+            FROM dlv GROUP BY ALL),
+        elig AS (
+            SELECT p.station_id, p.grower_id, p.grader_id, p.n1, g.n - p.n1 AS n0, p.n1 / g.n AS share,
+                   (g.s - p.s1) / nullif(g.n - p.n1, 0) - p.s1 / p.n1 AS diff,
+                   v.v_within_grower, w.v_within_delivery, w.m_bar, p.first_at, p.first_year, p.last_year
+            FROM pair p
+            JOIN grower g USING (station_id, grower_id)
+            JOIN v USING (station_id)
+            JOIN w USING (station_id)
+            WHERE p.n1 >= {int(min_lots)} AND g.n - p.n1 >= {int(min_other_lots)} AND p.n1 / g.n >= {float(min_share)}),
+        ev AS (  -- the evidence: the grader's lots of the grower, for eligible pairs only
+            SELECT station_id, grower_id, grader_id, list(purchase_id ORDER BY purchased_at) AS evidence
+            FROM lots SEMI JOIN elig USING (station_id, grower_id, grader_id) GROUP BY ALL)
+        SELECT * FROM elig JOIN ev USING (station_id, grower_id, grader_id)
+        ORDER BY station_id, grader_id, grower_id""")
+    if df.empty:
+        return df
+    vw = df.v_within_grower.astype(float)
+    icc = ((vw - df.v_within_delivery.astype(float)) / vw).clip(lower=0, upper=1).fillna(0)
+    deff = 1 + (df.m_bar.astype(float) - 1).clip(lower=0) * icc
+    se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0))
+    df["z"] = df["diff"] / se.where(se > 0)
+    return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
+
+
+class _GraderFavour(Indicator):
+    """Shared logic of LEAF-002 (sign +1: better levels) and LEAF-003 (sign −1: worse levels)."""
+
+    sign: int = 1
+    entity = "grower"
+    grain = "all"
+    tables = ("leaf_purchases",)
+    severity = 3
+    source = ("烟叶收购“严禁” rules of county tobacco bureaus (严禁抬级抬价、人情烟、关系烟；严禁压级压价); 国家烟草专卖局"
+              "《烟叶收购质量管理办法》; Stouffer et al. (1949) (combining z-scores); Benjamini & Hochberg (1995).")
+
+    class Params(Params):
+        min_lots: int = 6
+        min_other_lots: int = 3
+        min_share: float = 0.5
+        alpha: float = 0.05
+        pair_z: float = 1.28
+        threshold: float = 0.3
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        p = self.params
+        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share)
+        if df.empty:
+            return pd.DataFrame()
+        z = self.sign * df.z.astype(float).fillna(0.0)
+        gain = self.sign * df["diff"].astype(float)
+        # stage 1: is this grader's set of regular growers, taken together, graded in this direction?  (Stouffer)
+        key = [df.grader_id, df.station_id]
+        k = z.groupby(key).transform("size")
+        grader_z = z.groupby(key).transform("sum") / np.sqrt(k)
+        grader_p = stats.norm.sf(grader_z)
+        first = ~df.duplicated(["grader_id", "station_id"])
+        q = pd.Series(np.nan, index=df.index)
+        q[first] = bh_adjust(grader_p[first.to_numpy()])
+        q = q.groupby(key).transform("first")
+        # stage 2: the growers of a significant grader who are themselves graded that way
+        fired = (q < p.alpha) & (z >= p.pair_z)
+        return pd.DataFrame({
+            "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
+            "period": pd.to_datetime(df.first_at).dt.normalize(), "value": np.where(fired, gain.clip(lower=0), 0.0),
+            "gain": gain, "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
+            "share": df.share.astype(float), "first_year": df.first_year.astype(int), "last_year": df.last_year.astype(int),
+            "seasons": np.where(df.first_year == df.last_year, df.first_year.astype(int).astype(str),
+                                df.first_year.astype(int).astype(str) + "–" + df.last_year.astype(int).astype(str)),
+            "evidence": df.evidence})
+
+
+@register
+class GraderUpgradesGrower(_GraderFavour):
+    """A grader gives particular growers better levels than they get from the station's other graders (人情烟)."""
+
+    id = "LEAF-002"
+    sign = 1
+    title_zh = "定级员对特定烟农抬级抬价（人情烟）"
+    title_en = "Grader up-grades particular growers (favour leaf)"
+    why = ("人情烟、关系烟、面子烟: a grader who gives relatives and friends a better level than their leaf deserves pays them "
+           "a higher price out of the company's money; it is one of the commonest leaf-purchasing violations and "
+           "shows as growers who get better levels from one grader than from every other grader at the station, and "
+           "who keep coming to that grader.")
+    methodology = ("Pairs of grader × grower at a station (all seasons pooled) where the grader graded at least `min_lots` "
+                   "of the grower's lots and at least `min_share` of them, and the station's other graders graded at least "
+                   "`min_other_lots`.  Levels are compared after removing the station × season × stalk-position average and "
+                   "each grader's own average leniency; `gain` = the level others give the grower minus the level this "
+                   "grader gives (positive: better), `z` its standard score (within-grower variance, design effect for lots "
+                   "of one delivery).  Stage 1: for each grader, Stouffer's combined z over his eligible growers tests "
+                   "whether he grades his regular growers better as a group; the one-sided p-values are adjusted across "
+                   "graders (Benjamini–Hochberg).  Stage 2: in a grader significant at `alpha`, a grower fires when his own "
+                   "z ≥ `pair_z` and the gain reaches `threshold` levels.  One grower pair alone rarely has the lots to be "
+                   "significant; a grader's favoured circle together does.")
+    example = ("Grader E7 graded 24 of grower G12's 32 lots at ST03 in 2024–2025 (75 %); G12's lots average 0.7 levels "
+               "better with E7 than with the other graders (z = 2.6), and E7's 30 regular growers together give "
+               "Stouffer z = 4.8 (q < 0.001): G12 fires with value 0.7 and employee E7.")
+    output = ("One row per eligible grader × grower × station: value = gain in levels when both stages pass (else 0); "
+              "employee_id = the grader; evidence = the grader's lots of that grower; period = the first of them.")
+    exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others) cannot be compared "
+                  "and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
+                  "a grader only now and then (below `min_lots` or `min_share`) are not scored either.  A grader who is "
+                  "lenient with everyone is LEAF-001's subject and is removed here.  Better leaf at a station or in a "
+                  "season is removed by the station × season × position average.")
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其交售的{share:.0%}），平均等级比同站其他"
+                 "定级员给该烟农的高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），疑似人情烟")
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%}), "
+                 "{value:.2f} levels better on average than the station's other graders graded the same grower, and his "
+                 "regular growers as a group get better levels (adjusted p={grader_q:.1g}): possible favour leaf")
+
+
+@register
+class GraderDowngradesGrower(_GraderFavour):
+    """A grader gives particular growers worse levels than they get from the station's other graders (压级压价)."""
+
+    id = "LEAF-003"
+    sign = -1
+    title_zh = "定级员对特定烟农压级压价"
+    title_en = "Grader down-grades particular growers"
+    why = ("压级压价: pressing growers' levels (and so their price) below what the leaf deserves, to extort favours, to "
+           "punish, or to create a margin sold on elsewhere; it harms growers and the company's standing, and the rules "
+           "forbid it.  It shows as growers who get worse levels from one grader than from every other grader at the "
+           "station.")
+    methodology = ("As LEAF-002 with the sign reversed: `gain` = the level this grader gives minus the level the others give "
+                   "(positive: worse with this grader); stage 1 tests, per grader, whether his regular growers as a group "
+                   "are graded worse (Stouffer, Benjamini–Hochberg across graders); stage 2 fires the growers with "
+                   "z ≥ `pair_z` and a gain of at least `threshold` levels.")
+    example = ("Grader E9 graded 20 of grower G40's 26 lots; they average 0.6 levels worse than G40's lots with the other "
+               "graders (z = 2.2) and E9's regular growers as a group give Stouffer z = 5.1 (q < 0.001): G40 fires.")
+    output = ("One row per eligible grader × grower × station: value = levels lost when both stages pass (else 0); "
+              "employee_id = the grader; evidence = the grader's lots of that grower.")
+    exclusions = ("As LEAF-002: growers not comparable (too few lots by others, or not a regular of this grader) are not "
+                  "scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
+                  "is removed by the station × season × position average.")
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其交售的{share:.0%}），平均等级比同站其他"
+                 "定级员给该烟农的低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），疑似压级压价")
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%}), "
+                 "{value:.2f} levels worse on average than the station's other graders graded the same grower, and his "
+                 "regular growers as a group get worse levels (adjusted p={grader_q:.1g}): possible down-grading")
+
+
+# -- LEAF-004 ---------------------------------------------------------------------------------------------------------
+@register
+class BeyondContract(Indicator):
+    """A grower's deliveries in a season beyond the contracted quantity (超合同收购)."""
+
+    id = "LEAF-004"
+    title_zh = "超合同收购"
+    title_en = "Purchases beyond the grower's contracted quantity"
+    entity = "grower"
+    grain = "year"
+    tables = ("leaf_purchases", "grower_contracts")
+    severity = 3
+    why = ("Purchases are capped by the grower's contract (以合同为依据、严禁超合同收购).  Leaf bought beyond it has no "
+           "place in the plan; it is how trafficked leaf (倒买倒卖) is laundered through a real grower's name, and how "
+           "stations buy favours.  The rules name 超合同收购 among the prohibited practices.")
+    source = ("《烟草专卖法实施条例》第十一条 (purchases by contract, 按合同收购); county tobacco bureaus' 烟叶收购“严禁” "
+              "rules (严禁无合同、超合同收购).")
+    methodology = ("Per grower and crop year: kilograms bought from the grower (all stations) divided by the contracted "
+                   "kilograms of the grower's contracts that year.  Fires at `threshold` (1.2 = 20 % over: a tolerance "
+                   "for weighing, moisture and in-season contract adjustments the data do not show).  The evidence is the "
+                   "lots bought after the contracted quantity was reached, in time order.")
+    example = "Contract 3,000 kg; 6,300 kg bought in the season: value 2.1, fires; the last lots past 3,000 kg are evidence."
+    output = ("value: delivered / contracted kg; delivered_kg, contracted_kg; station_id: the station that bought most; "
+              "evidence: the lots past the contracted quantity.  No employee is linked: the station's share of such "
+              "purchases, judged against other stations, is LEAF-008's and is linked to the station manager.")
+    exclusions = ("Cooperatives and large farms deliver large volumes against large contracts: the ratio, not the volume, is "
+                  "judged, so they fire only when they too exceed their contract.  Growers with no contract that year are "
+                  "LEAF-005's subject.")
+    reason_zh = "{year}年烟农{grower_id}交售{delivered_kg:,.0f}公斤，为合同量{contracted_kg:,.0f}公斤的{value:.0%}，超合同收购"
+    reason_en = ("in {year} grower {grower_id} delivered {delivered_kg:,.0f} kg, {value:.0%} of the contracted "
+                 "{contracted_kg:,.0f} kg: purchases beyond the contract")
+
+    class Params(Params):
+        threshold: float = 1.2
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        return data.sql("""
+            WITH con AS (
+                SELECT grower_id, year AS yr, sum(contracted_kg) AS contracted_kg FROM grower_contracts GROUP BY ALL),
+            lots AS (
+                SELECT purchase_id, grower_id, station_id, purchased_at, weight_kg, year(purchased_at) AS yr
+                FROM leaf_purchases),
+            gy AS (
+                SELECT grower_id, yr, sum(kg) AS delivered_kg, arg_max(station_id, kg) AS station_id FROM (
+                    SELECT grower_id, yr, station_id, sum(weight_kg) AS kg FROM lots GROUP BY ALL) GROUP BY ALL),
+            over AS (
+                SELECT * FROM gy JOIN con USING (grower_id, yr) WHERE delivered_kg > contracted_kg),
+            -- the lots past the contracted quantity, in time order (only for growers over their contract)
+            ev AS (
+                SELECT grower_id, yr, list(purchase_id ORDER BY purchased_at) AS evidence FROM (
+                    SELECT l.*, o.contracted_kg,
+                           sum(l.weight_kg) OVER (PARTITION BY l.grower_id, l.yr ORDER BY l.purchased_at, l.purchase_id
+                                                  ROWS UNBOUNDED PRECEDING) AS cum
+                    FROM lots l JOIN over o USING (grower_id, yr))
+                WHERE cum > contracted_kg GROUP BY ALL)
+            SELECT gy.grower_id AS entity_id, gy.grower_id, gy.yr AS year, make_date(gy.yr, 1, 1) AS period, gy.station_id,
+                   gy.delivered_kg, c.contracted_kg, gy.delivered_kg / c.contracted_kg AS value,
+                   coalesce(ev.evidence, []) AS evidence
+            FROM gy JOIN con c USING (grower_id, yr) LEFT JOIN ev USING (grower_id, yr)
+            WHERE c.contracted_kg > 0""")
+
+
+# -- LEAF-005 ---------------------------------------------------------------------------------------------------------
+@register
+class NoContractOrCrossArea(Indicator):
+    """Leaf bought without a valid contract at that station, or from a grower of another station's area."""
+
+    id = "LEAF-005"
+    title_zh = "无合同收购或跨区收购"
+    title_en = "Purchases without a contract or from outside the station's area"
+    entity = "grower"
+    grain = "year"
+    tables = ("leaf_purchases", "grower_contracts")
+    severity = 3
+    why = ("Every purchase must rest on the grower's contract with that station for that year, and a station buys only "
+           "from growers of its own area (按合同收购、严禁跨区收购).  Leaf bought without a contract or from another "
+           "area is how trafficked leaf enters the company (内外勾结、倒买倒卖) and how one station takes another's "
+           "growers; the rules list 无合同收购 and 跨区收购 among the prohibited practices.")
+    source = ("《烟草专卖法》第十七条、《烟草专卖法实施条例》第十一条 (purchases by contract within the planned area); county "
+              "tobacco bureaus' 烟叶收购“严禁” rules (严禁无合同收购、严禁跨区域收购).")
+    methodology = ("A lot has no valid contract when its contract_id is empty or names no contract of the same grower with "
+                   "the same station for the same crop year; it is cross-area when the grower's home station (growers."
+                   "station_id, where the table is present) is not the buying station.  Per grower × buying station × "
+                   "crop year, the value is the kilograms of such lots; it fires at `threshold` kg (any real purchase).")
+    example = ("Grower G9 of station ST02 sells 3,400 kg at ST05 in 2024 with no contract: value 3,400 (3,400 kg without "
+               "a contract, 3,400 kg cross-area), fires.")
+    output = ("value: kg bought without a valid contract or cross-area; no_contract_kg, cross_area_kg; evidence: those "
+              "lots; station_id: the buying station.  No employee is linked (LEAF-008 judges the station).")
+    exclusions = ("A missing contract_id on a grower who does have a contract with the station that year is counted as "
+                  "valid (a data-entry gap, not a purchase outside the contract); cross-area needs the growers table.")
+    reason_zh = ("{year}年{station_id}收购烟农{grower_id}的烟叶{value:,.0f}公斤不合规：无有效合同{no_contract_kg:,.0f}公斤，"
+                 "跨区收购{cross_area_kg:,.0f}公斤")
+    reason_en = ("in {year} {station_id} bought {value:,.0f} kg from grower {grower_id} irregularly: {no_contract_kg:,.0f} kg "
+                 "without a valid contract, {cross_area_kg:,.0f} kg from outside its area")
+
+    class Params(Params):
+        threshold: float = 1.0
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        home = ("LEFT JOIN growers g ON g.grower_id = l.grower_id", "coalesce(g.station_id <> l.station_id, false)") \
+            if data.has("growers") else ("", "false")
+        return data.sql(f"""
+            WITH con AS (
+                SELECT DISTINCT grower_id, station_id, year AS yr FROM grower_contracts),
+            chk AS (
+                SELECT l.purchase_id, l.grower_id, l.station_id, year(l.purchased_at) AS yr, l.purchased_at, l.weight_kg,
+                       c.grower_id IS NULL AS no_contract,
+                       {home[1]} AS cross_area
+                FROM leaf_purchases l
+                LEFT JOIN con c ON c.grower_id = l.grower_id AND c.station_id = l.station_id
+                               AND c.yr = year(l.purchased_at)
+                {home[0]})
+            SELECT grower_id AS entity_id, grower_id, station_id, yr AS year, make_date(yr, 1, 1) AS period,
+                   sum(weight_kg) AS value,
+                   coalesce(sum(weight_kg) FILTER (WHERE no_contract), 0) AS no_contract_kg,
+                   coalesce(sum(weight_kg) FILTER (WHERE cross_area), 0) AS cross_area_kg,
+                   list(purchase_id ORDER BY purchased_at) AS evidence
+            FROM chk WHERE no_contract OR cross_area
+            GROUP BY grower_id, station_id, yr""")
+
+
+# -- LEAF-006 ---------------------------------------------------------------------------------------------------------
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+@register
+class NightPurchase(Indicator):
+    """A station buying leaf far outside its opening hours (夜间收购)."""
+
+    id = "LEAF-006"
+    title_zh = "夜间收购（营业时间外收购）"
+    title_en = "Night purchasing outside the station's opening hours"
+    entity = "station"
+    grain = "event"
+    tables = ("leaf_purchases",)
+    severity = 2
+    why = ("Purchasing at night, away from the inspectors, the queue and the public notice board, is how leaf without a "
+           "contract, over-contract leaf and trafficked leaf is bought unseen; the rules forbid night purchasing "
+           "(严禁夜间收购) outright.")
+    source = ("County tobacco bureaus' 烟叶收购“严禁” rules (严禁夜间收购); the company's station opening hours "
+              "(settings: policy.station_hours).")
+    methodology = ("Each lot's minutes outside the station's opening hours (policy.station_hours, e.g. 07:00–18:00; 0 inside), "
+                   "measured round the clock to the nearer end of the hours (01:00 is 7 h after closing but 6 h before "
+                   "opening: 360 minutes).  Lots are grouped into "
+                   "sessions per station and 'night' (the purchase time less the opening hour, so a lot at 01:00 belongs to "
+                   "the previous evening).  The value of a session is its largest number of minutes outside; it fires at "
+                   "`threshold` minutes: with the default 120 and hours 07:00–18:00, purchases from 20:00 to 05:00.  "
+                   "The night window 21:00–05:00 is the strong signal; the tolerance keeps a busy station that stays open "
+                   "into the early evening in the peak weeks quiet.")
+    example = ("ST04 buys 14 lots between 21:40 and 01:15 on the night of 12 October: 21:40 is 220 minutes past 18:00, "
+               "01:15 is 345 minutes before 07:00; value 345, fires.")
+    output = ("One row per station × night with any lot outside hours: value = largest minutes outside; n_lots, kg; "
+              "last_time; evidence: the lots outside hours; employee_id: the station manager on that day.")
+    exclusions = ("Busy stations that keep buying for an hour or so after closing in the peak weeks (the queue is served "
+                  "to the end) stay under the tolerance.  Lots stamped with a wrong clock would fire too: check the "
+                  "scales' clock before concluding.")
+    reason_zh = "{station_id}于{day}当晚在营业时间（{hours}）外收购{n_lots}批、{kg:,.0f}公斤，最远至{last_time}（超出{value:.0f}分钟），疑似夜间收购"
+    reason_en = ("on the night of {day} {station_id} bought {n_lots} lot(s), {kg:,.0f} kg, outside its hours {hours}, "
+                 "the farthest at {last_time} ({value:.0f} minutes outside): possible night purchasing")
+
+    class Params(Params):
+        threshold: float = 120.0
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        o, c = (_minutes(t) for t in self.policy.station_hours)
+        df = data.sql(f"""
+            WITH m AS (
+                SELECT purchase_id, station_id, purchased_at, weight_kg,
+                       hour(purchased_at) * 60 + minute(purchased_at) + second(purchased_at) / 60.0 AS mins
+                FROM leaf_purchases),
+            x AS (
+                SELECT *, CASE WHEN mins < {o} THEN least({o} - mins, mins + 1440 - {c})
+                               WHEN mins > {c} THEN least(mins - {c}, {o} + 1440 - mins)
+                               ELSE 0 END AS outside,
+                       CAST(purchased_at - INTERVAL {o} MINUTE AS DATE) AS day
+                FROM m)
+            SELECT station_id AS entity_id, station_id, day, CAST(day AS TIMESTAMP) AS period,
+                   max(outside) AS value, count(*) AS n_lots, sum(weight_kg) AS kg,
+                   strftime(arg_max(purchased_at, outside), '%H:%M') AS last_time,
+                   list(purchase_id ORDER BY purchased_at) AS evidence
+            FROM x WHERE outside > 0
+            GROUP BY station_id, day""")
+        df["hours"] = "–".join(self.policy.station_hours)
+        df["day"] = pd.to_datetime(df["day"]).dt.strftime("%Y-%m-%d") if len(df) else df.get("day")
+        return attach_manager(data, df, at="period")
+
+
+# -- LEAF-007 ---------------------------------------------------------------------------------------------------------
+@register
+class BeyondPlan(Indicator):
+    """A station's purchases in a season beyond its annual plan (超计划收购)."""
+
+    id = "LEAF-007"
+    title_zh = "超计划收购"
+    title_en = "Station purchases beyond its annual plan"
+    entity = "station"
+    grain = "year"
+    tables = ("leaf_purchases", "station_plans")
+    severity = 2
+    why = ("Leaf purchasing is planned (计划收购): each station has an annual quantity.  Buying beyond it means leaf "
+           "from outside the contracts — over-contract, no-contract or trafficked leaf — or a plan pushed aside; the "
+           "rules name 超计划收购 among the prohibited practices.")
+    source = ("《烟草专卖法》第十七条 (收购计划); county tobacco bureaus' 烟叶收购“严禁” rules (严禁超计划收购).")
+    methodology = ("Per station and crop year: kilograms bought divided by the station's plan (station_plans.plan_kg).  "
+                   "Fires at `threshold` (1.0: any excess over the plan).")
+    example = "Plan 2,000,000 kg, bought 2,090,000 kg: value 1.045, fires."
+    output = "value: bought / planned kg; kg, plan_kg; employee_id: the station manager at the season's last purchase."
+    exclusions = "Stations without a plan for the year are not scored (check the plan table rather than the station)."
+    reason_zh = "{year}年{station_id}收购{kg:,.0f}公斤，为计划{plan_kg:,.0f}公斤的{value:.1%}，超计划收购"
+    reason_en = "in {year} {station_id} bought {kg:,.0f} kg, {value:.1%} of its plan of {plan_kg:,.0f} kg"
+
+    class Params(Params):
+        threshold: float = 1.0
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        df = data.sql("""
+            SELECT l.station_id AS entity_id, l.station_id, l.yr AS year, make_date(l.yr, 1, 1) AS period,
+                   l.last_at, l.kg, p.plan_kg, l.kg / p.plan_kg AS value
+            FROM (SELECT station_id, year(purchased_at) AS yr, sum(weight_kg) AS kg, max(purchased_at) AS last_at
+                  FROM leaf_purchases GROUP BY ALL) l
+            JOIN station_plans p ON p.station_id = l.station_id AND p.year = l.yr
+            WHERE p.plan_kg > 0""")
+        return attach_manager(data, df, at="last_at").drop(columns="last_at")
+
+
+# -- LEAF-008 ---------------------------------------------------------------------------------------------------------
+@register
+class StationOffContractShare(Indicator):
+    """A station whose share of purchases outside contracts stands out from the other stations."""
+
+    id = "LEAF-008"
+    title_zh = "收购站合同外收购占比异常"
+    title_en = "Station's share of off-contract purchasing far above other stations"
+    entity = "station"
+    grain = "year"
+    tables = ("leaf_purchases", "grower_contracts")
+    severity = 2
+    threshold_method = "iqr"
+    why = ("Contract fulfilment (合同履约) is monitored station by station: where one station buys markedly more leaf "
+           "beyond its growers' contracts or without contracts than the others, the station — not a single grower — "
+           "is the unit to look at, and its manager answers for it.  Abnormal contract fulfilment rates are a named "
+           "warning sign in the industry's purchasing supervision.")
+    source = ("County tobacco bureaus' 烟叶收购“严禁” rules (严禁无合同、超合同收购); 国家烟草专卖局 烟叶合同管理 rules "
+              "(合同履约率 monitoring); Tukey (1977) (outer fence).")
+    methodology = ("Per grower × station × crop year, the off-contract kilograms are the kilograms bought beyond the "
+                   "grower's contracted quantity with that station that year (all of them where there is no such "
+                   "contract).  Per station and year the value is their sum divided by all kilograms the station bought.  "
+                   "It fires above Q3 + `fence_k` × IQR of all station-years (Tukey's outer fence at the default 3), and "
+                   "never below `min_threshold`.")
+    example = ("Stations' off-contract shares run 0.5–1.5 %; ST21 bought 46,000 of 876,000 kg (5.3 %) beyond or without "
+               "contracts: fires.")
+    output = ("value: off-contract kg / kg bought; off_contract_kg, kg, n_growers_over (growers over their contract); "
+              "employee_id: the station manager at the season's last purchase.")
+    exclusions = ("Small overruns (weighing, moisture) are summed too, but they are common to all stations and move the "
+                  "fence, not the station.  A station with large cooperatives is judged on the share, not the volume.")
+    reason_zh = ("{year}年{station_id}合同外收购{off_contract_kg:,.0f}公斤，占该站收购量的{value:.1%}，明显高于其他收购站"
+                 "（{n_growers_over}户超合同或无合同）")
+    reason_en = ("in {year} {station_id} bought {off_contract_kg:,.0f} kg beyond or without contracts, {value:.1%} of its "
+                 "purchases, far above other stations ({n_growers_over} growers over or without a contract)")
+
+    class Params(Params):
+        fence_k: float = 3.0
+        min_threshold: float = 0.01
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        df = data.sql("""
+            WITH con AS (
+                SELECT grower_id, station_id, year AS yr, sum(contracted_kg) AS ckg FROM grower_contracts GROUP BY ALL),
+            g AS (
+                SELECT grower_id, station_id, year(purchased_at) AS yr, sum(weight_kg) AS kg, max(purchased_at) AS last_at
+                FROM leaf_purchases GROUP BY ALL),
+            x AS (
+                SELECT g.*, greatest(g.kg - coalesce(c.ckg, 0), 0) AS off_kg
+                FROM g LEFT JOIN con c USING (grower_id, station_id, yr))
+            SELECT station_id AS entity_id, station_id, yr AS year, make_date(yr, 1, 1) AS period, max(last_at) AS last_at,
+                   sum(off_kg) AS off_contract_kg, sum(kg) AS kg, sum(off_kg) / sum(kg) AS value,
+                   count(*) FILTER (WHERE off_kg > 0.05 * kg) AS n_growers_over
+            FROM x GROUP BY station_id, yr
+            HAVING sum(kg) > 0""")
+        return attach_manager(data, df, at="last_at").drop(columns="last_at")
+
+
+# -- LEAF-009 ---------------------------------------------------------------------------------------------------------
+@register
+class ImplausibleYield(Indicator):
+    """A grower delivering far more per planted mu than the growers around him."""
+
+    id = "LEAF-009"
+    title_zh = "烟农单产异常（交售量与种植面积不符）"
+    title_en = "Grower delivering implausibly much per planted area"
+    entity = "grower"
+    grain = "year"
+    tables = ("leaf_purchases", "grower_contracts")
+    severity = 2
+    threshold_method = "given"
+    why = ("Tobacco yields per mu are bounded by agronomy and similar between neighbours in one season.  A grower who "
+           "delivers far more per mu than his neighbours is selling someone else's leaf under his name — leaf bought "
+           "from traffickers or other areas (倒买倒卖, 内外勾结), or 'extra yield' that the station lets through; the "
+           "contract may even be sized to cover it, which LEAF-004 would miss.")
+    source = ("County tobacco bureaus' 烟叶收购“严禁” rules (严禁收购倒买倒卖烟叶); 烟叶种植收购合同 (contracted area and "
+              "quantity by 单产); Tukey (1977) (outer fence).")
+    methodology = ("Per grower and crop year: kilograms bought from the grower (all stations) divided by the planted area of "
+                   "his contracts that year (area_mu).  The threshold is Tukey's outer fence Q3 + `fence_k` × IQR of the "
+                   "same ratio among growers contracted with the same station that year (at least `min_peers` of them; "
+                   "otherwise all growers that year).")
+    example = ("Neighbours at ST07 deliver 120–160 kg/mu (fence 215); grower G33 delivers 9,600 kg from 30 mu, 320 kg/mu: "
+               "fires.")
+    output = ("value: kg per mu; threshold: the peer fence; kg, area_mu, peer_median; station_id: the contract station.")
+    exclusions = ("Cooperatives and large farms have large areas and large deliveries alike: the ratio is judged, not the "
+                  "volume.  Growers without a contracted area are not scored.  Irrigated or exceptional plots can be "
+                  "legitimately high; the peers are the same station's growers in the same season, so weather is shared.")
+    reason_zh = ("{year}年烟农{grower_id}交售{kg:,.0f}公斤、合同面积{area_mu:,.1f}亩，单产{value:.0f}公斤/亩，"
+                 "远高于同站烟农（中位数{peer_median:.0f}，上限{threshold:.0f}）")
+    reason_en = ("in {year} grower {grower_id} delivered {kg:,.0f} kg from {area_mu:,.1f} mu contracted, {value:.0f} kg/mu, "
+                 "far above the station's growers (median {peer_median:.0f}, fence {threshold:.0f})")
+
+    class Params(Params):
+        fence_k: float = 3.0
+        min_peers: int = 20
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
+        p = self.params
+        return data.sql(f"""
+            WITH con AS (
+                SELECT grower_id, year AS yr, sum(area_mu) AS area_mu, arg_max(station_id, area_mu) AS station_id
+                FROM grower_contracts GROUP BY ALL),
+            d AS (
+                SELECT grower_id, year(purchased_at) AS yr, sum(weight_kg) AS kg FROM leaf_purchases GROUP BY ALL),
+            x AS (
+                SELECT c.grower_id, c.station_id, c.yr, d.kg, c.area_mu, d.kg / c.area_mu AS value
+                FROM con c JOIN d USING (grower_id, yr) WHERE c.area_mu > 0),
+            fence AS (
+                SELECT station_id, yr, count(*) AS n, median(value) AS med,
+                       quantile_cont(value, 0.75) + {float(p.fence_k)} * (quantile_cont(value, 0.75) - quantile_cont(value, 0.25)) AS f
+                FROM x GROUP BY ALL),
+            yfence AS (
+                SELECT yr, median(value) AS med,
+                       quantile_cont(value, 0.75) + {float(p.fence_k)} * (quantile_cont(value, 0.75) - quantile_cont(value, 0.25)) AS f
+                FROM x GROUP BY ALL)
+            SELECT x.grower_id AS entity_id, x.grower_id, x.station_id, x.yr AS year, make_date(x.yr, 1, 1) AS period,
+                   x.kg, x.area_mu, x.value,
+                   CASE WHEN fence.n >= {int(p.min_peers)} THEN fence.f ELSE yfence.f END AS threshold,
+                   CASE WHEN fence.n >= {int(p.min_peers)} THEN fence.med ELSE yfence.med END AS peer_median
+            FROM x JOIN fence USING (station_id, yr) JOIN yfence USING (yr)""")
