@@ -265,5 +265,78 @@ def backtest(data_dir, quarters, model, settings_path, quiet):
     click.echo(r.to_string(index=False))
 
 
+_run_option = click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),
+                           default=config.PROCESSED_DATA_DIR / "demo_run", show_default=True, help="The run folder to report on.")
+_lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+
+
+@main.group()
+def report():
+    """Reports executed with papermill: portraits, the supervision report, the model evaluation report."""
+
+
+def _report_done(paths: dict) -> None:
+    from riskmodel.reports.commands import write_index
+
+    write_index()
+    click.echo(f"wrote {paths.get('html', paths)}")
+
+
+@report.command("portrait")
+@click.option("--entity-kind", type=click.Choice(["employee", "department", "post", "station", "business_type", "period"]), required=True)
+@click.option("--entity-id", required=True, help="E00123, D012, P05, ST003, PRC (business type), or 2025Q3 for a period.")
+@click.option("--period", default=None, help="Period range: 2025Q3, 2025-09 or 2025Q1:2025Q4 (default: all).")
+@_lang_option
+@click.option("--audience", type=click.Choice(["supervisor", "analyst", "model_reviewer", "education_officer", "leadership"]),
+              default="supervisor", show_default=True)
+@_run_option
+def report_portrait(entity_kind, entity_id, period, lang, audience, run_dir):
+    """A risk portrait (风险画像) of one entity."""
+    from riskmodel.reports.commands import portrait
+
+    _report_done(portrait(entity_kind, entity_id, period, lang, audience, run_dir))
+
+
+@report.command("supervision")
+@click.option("--period", required=True, help="A month (2025-09) or a quarter (2025Q3).")
+@_lang_option
+@click.option("--audience", type=click.Choice(["supervisor", "analyst", "model_reviewer", "education_officer", "leadership"]),
+              default="leadership", show_default=True)
+@_run_option
+def report_supervision(period, lang, audience, run_dir):
+    """The periodic supervision report (监督报告)."""
+    from riskmodel.reports.commands import supervision
+
+    _report_done(supervision(period, lang, audience, run_dir))
+
+
+@report.command("evaluation")
+@_lang_option
+@_run_option
+def report_evaluation(lang, run_dir):
+    """The model evaluation report / model card for model reviewers."""
+    from riskmodel.reports.commands import evaluation
+
+    _report_done(evaluation(lang, run_dir))
+
+
+@report.command("batch")
+@click.option("--period", default=None, help="Default: last month of the run's data.")
+@_lang_option
+@click.option("--portraits", type=click.Choice(["departments", "none"]), default="departments", show_default=True)
+@_run_option
+def report_batch(period, lang, portraits, run_dir):
+    """Scheduled run: the supervision report and department portraits; goes on past failures, summarises them."""
+    from riskmodel.reports.commands import batch
+    from riskmodel.reports.rundata import RunData
+
+    period = period or RunData(run_dir).flags.month.max().strftime("%Y-%m")
+    r = batch(period, lang, run_dir, portraits=portraits)
+    click.echo(f"{len(r.done)} report(s) written, {len(r.failed)} failed")
+    for name, why in r.failed:
+        click.echo(f"  FAILED {name}: {why}", err=True)
+    sys.exit(1 if r.failed else 0)
+
+
 if __name__ == "__main__":
     main()

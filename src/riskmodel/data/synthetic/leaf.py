@@ -161,7 +161,7 @@ def purchases(ctx: Context, org: dict, grow: pd.DataFrame, con: pd.DataFrame, pr
         minutes = np.where(busy & (rng.random(n) < 0.12), rng.integers(18 * 60, 19 * 60 + 30, n), minutes)
         for s in schemes:
             if s.kind == "over" and s.station_id in chunk:
-                m = (lot.grower_id.isin(s.growers + s.outsiders) & lot.year.isin(s.years)).to_numpy()
+                m = (lot.grower_id.isin(s.growers + s.outsiders) & lot.year.isin(s.years) & lot.station_id.eq(s.station_id)).to_numpy()
                 night = m & (rng.random(n) < 0.45)
                 minutes = np.where(night, rng.integers(21 * 60, 26 * 60, n) % 1440, minutes)
                 flags[s.scheme_id] = m

@@ -26,7 +26,7 @@ POSITIONS = pd.DataFrame([
     ("P15", "technician", "技术员", "Technician", 1),
 ], columns=["position_id", "post_code", "title_zh", "title_en", "sensitivity"])
 POS_ID = dict(zip(POSITIONS.post_code, POSITIONS.position_id))
-SENSITIVE_ROTATING = ("procurement_officer", "station_manager", "grader", "cashier")
+SENSITIVE_ROTATING = ("procurement_officer", "station_manager", "grader", "cashier", "manager")
 
 # (name, dept_type, share of HQ staff, post mix)
 HQ_DEPARTMENTS = [
@@ -130,11 +130,15 @@ def build(ctx: Context) -> dict:
     ctx.add_lookalike_entities(lka, "employee", emp_ids[pairs.ravel()])
 
     # Reserve station managers who will not rotate: some for the tenure scheme, some benign (remote stations).
-    sm = slots.index[slots.post_code == "station_manager"].to_numpy()
+    # old enough to have been hired 13+ years before the data starts
+    sm = slots.index[(slots.post_code == "station_manager") & (employees.birth_date <= ctx.start - pd.DateOffset(years=42))].to_numpy()
     picks = rng.choice(sm, min(len(sm), ctx.preset.schemes + ctx.preset.lookalikes), replace=False)
     reserved = {"unrotated_scheme": emp_ids[picks[: ctx.preset.schemes]],
                 "unrotated_lookalike": emp_ids[picks[ctx.preset.schemes:]]}
     no_rotate = set(reserved["unrotated_scheme"]) | set(reserved["unrotated_lookalike"])
+    # the never-rotated must have been here long enough: hired at least 13 years before the data starts
+    idx = employees.employee_id.isin(no_rotate)
+    employees.loc[idx, "hire_date"] = np.minimum(employees.loc[idx, "hire_date"], ctx.start - pd.Timedelta(days=int(13 * 365.25)))
 
     history, roster = _rotate(ctx, slots, employees, no_rotate, rng)
     employees = employees.merge(history.loc[history.end_date.isna(), ["employee_id", "department_id", "position_id"]],
@@ -174,14 +178,22 @@ def _rotate(ctx: Context, slots: pd.DataFrame, employees: pd.DataFrame, no_rotat
         for code in SENSITIVE_ROTATING:
             idx = np.flatnonzero(due & (post == code))
             rng.shuffle(idx)
-            # swap pairs of due holders across different departments; an odd one out swaps with any holder
-            for a, b in zip(idx[0::2], idx[1::2]):
-                if dept[a] == dept[b]:
+            # swap each due holder with another holder of the same post in another department (due ones first)
+            others = [i for i in np.flatnonzero(post == code) if holder[i] not in no_rotate]
+            swapped: set[int] = set()
+            for a in idx:
+                if a in swapped:
                     continue
+                cands = [b for b in idx if b not in swapped and b != a and dept[b] != dept[a]] or \
+                        [b for b in others if b not in swapped and b != a and dept[b] != dept[a]]
+                if not cands:
+                    continue  # nowhere to rotate to: the post stays (a real-world exception)
+                b = cands[0] if cands[0] in idx else cands[int(rng.integers(len(cands)))]
                 for i in (a, b):
                     history.append((holder[i], dept[i], post[i], pd.Timestamp(since[i]), day - pd.Timedelta(days=1)))
                 holder[a], holder[b] = holder[b], holder[a]
                 since[a] = since[b] = day.to_datetime64()
+                swapped |= {a, b}
         roster.append(pd.DataFrame({"ryear": year, "employee_id": holder.copy(), "department_id": dept, "post_code": post}))
     for i in range(n):
         history.append((holder[i], dept[i], post[i], pd.Timestamp(since[i]), pd.NaT))

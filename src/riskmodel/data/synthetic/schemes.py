@@ -86,7 +86,8 @@ class Planter:
         self.claims: list[dict] = []
         self.leaf: list[LeafScheme] = []
         self.emp = org["employees"].set_index("employee_id")
-        self.used: set[str] = set()  # employees already in a scheme: one scheme each keeps truth readable
+        # employees already in a scheme or a look-alike: one role each keeps truth readable
+        self.used: set[str] = set(org["reserved"]["unrotated_lookalike"])
 
     def _free(self, pool: np.ndarray, rng) -> str:
         pool = np.array([e for e in pool if e not in self.used])
@@ -358,7 +359,8 @@ class Planter:
         station_info.loc[better.index, "quality"] += 0.7
         for row in better.itertuples():
             lid = ctx.new_lookalike("better_leaf_station", "leaf_upgrading")
-            ctx.add_lookalike_entities(lid, "employee", r[(r.post_code == "grader") & (r.department_id == row.department_id)].employee_id)
+            graders = r[(r.post_code == "grader") & (r.department_id == row.department_id)].employee_id
+            ctx.add_lookalike_entities(lid, "employee", graders[~graders.isin(self.used)])
         coops = grow[grow.is_cooperative]
         if len(coops):
             lid = ctx.new_lookalike("cooperative_volume", "over_contract_purchase")
@@ -366,7 +368,8 @@ class Planter:
         busy = station_info[~station_info.station_id.isin(taken_stations)].nlargest(m, "size")
         for row in busy.itertuples():
             lid = ctx.new_lookalike("busy_station_late_hours", "over_contract_purchase")
-            ctx.add_lookalike_entities(lid, "employee", r[(r.post_code == "station_manager") & (r.department_id == row.department_id)].employee_id)
+            managers = r[(r.post_code == "station_manager") & (r.department_id == row.department_id)].employee_id
+            ctx.add_lookalike_entities(lid, "employee", managers[~managers.isin(self.used)])
         return set(busy.station_id)
 
     def frequent_travellers(self) -> dict[str, float]:
