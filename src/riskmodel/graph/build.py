@@ -1,0 +1,434 @@
+"""The relationship graph: people, companies, growers and tenders, and the attributes and dealings that link them.
+
+The graph is built columnar first (:class:`GraphFrames`: a node table and an edge table, from DuckDB queries over
+the contract tables) and turned into a :class:`networkx.Graph` for analysts (:func:`build_graph`) or an
+:class:`igraph.Graph` for heavy algorithms (:meth:`GraphFrames.to_igraph`).  The detectors work on the frames;
+both graph objects carry the same node names, so results from either meet.
+
+Nodes (``kind``)
+    entities ``employee``, ``supplier``, ``grower``, ``tender`` (named ``kind:id``, e.g. ``employee:E00012``) and
+    attribute nodes ``phone``, ``address``, ``bank_account``, ``id_number`` (named ``kind:normalised key``).
+    Every node has a ``label`` (names for entities, a masked value for attributes).
+Edges (``kind``)
+    ``attribute``: entity — attribute it holds, ``role`` says which field (``legal_rep_phone``, ``home_address``…);
+    ``deals``: employee — supplier whose business they handled, ``roles`` (requester, approver, buyer, receiver,
+    payer), ``count`` (documents), ``amount``, ``first``, ``last``, ``evidence`` (document ids);
+    ``grades``: grader — grower whose leaf they graded, ``count``, ``weight_kg``, ``amount``, ``first``, ``last``;
+    ``bids``: supplier — tender, ``won``, ``amount``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from riskmodel.data.dataset import Dataset
+from riskmodel.graph.normalize import is_mobile, normalize_account, normalize_address, normalize_phone
+
+ENTITY_KINDS = ("employee", "supplier", "grower", "tender")
+ATTRIBUTE_KINDS = ("phone", "address", "bank_account", "id_number")
+EDGE_KINDS = ("attribute", "deals", "grades", "bids")
+#: attribute fields per entity table: (column, attribute kind, role)
+ATTRIBUTE_FIELDS = {
+    "employees": ("employee", "employee_id", "name", [("phone", "phone", "phone"), ("address", "address", "home_address"),
+                                                     ("bank_account", "bank_account", "salary_account"),
+                                                     ("id_number", "id_number", "id_number")]),
+    "suppliers": ("supplier", "supplier_id", "name", [("phone", "phone", "company_phone"), ("address", "address", "registered_address"),
+                                                     ("bank_account", "bank_account", "company_account"),
+                                                     ("legal_rep_phone", "phone", "legal_rep_phone"),
+                                                     ("legal_rep_id_number", "id_number", "legal_rep_id_number")]),
+    "growers": ("grower", "grower_id", "name", [("phone", "phone", "phone"), ("address", "address", "address"),
+                                               ("bank_account", "bank_account", "bank_account"), ("id_number", "id_number", "id_number")]),
+}
+NODE_COLUMNS = ["node", "kind", "label", "entity_id"]
+EDGE_COLUMNS = ["source", "target", "kind", "role"]
+
+
+@dataclass
+class GraphFrames:
+    """The relationship graph as two tables (see the module docstring for kinds and columns).
+
+    ``nodes``: ``node``, ``kind``, ``label``, ``entity_id`` (empty for attributes), ``subkind`` (``mobile`` /
+    ``landline`` for phones), ``category_id`` and ``date`` (tenders).  ``edges``: ``source``, ``target``, ``kind``,
+    ``role`` and the per-kind columns; each undirected edge once, the entity or employee first.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def edges_of(self, *kinds: str) -> pd.DataFrame:
+        return self.edges[self.edges.kind.isin(kinds)]
+
+    def to_networkx(self) -> nx.Graph:
+        """An undirected :class:`networkx.Graph` with every node and edge column as attributes (empty ones left out)."""
+        G = nx.Graph()
+        G.add_nodes_from((r.pop("node"), r) for r in _records(self.nodes))
+        G.add_edges_from((r.pop("source"), r.pop("target"), r) for r in _records(self.edges))
+        return G
+
+    def to_igraph(self, kinds: tuple[str, ...] | None = None):
+        """An undirected :class:`igraph.Graph`; vertex attributes ``name`` (the node name) and ``kind``, edge
+        attribute ``kind``.  ``kinds`` keeps only those edge kinds (every node stays)."""
+        import igraph as ig
+
+        e = self.edges if kinds is None else self.edges_of(*kinds)
+        names = self.nodes.node.to_numpy(dtype=object)
+        code = pd.Index(names)
+        src, dst = code.get_indexer(e.source.to_numpy(dtype=object)), code.get_indexer(e.target.to_numpy(dtype=object))
+        # a list of tuples is igraph's fastest input (a numpy array goes through the buffer path, ~2x slower)
+        g = ig.Graph(n=len(names), edges=list(zip(src.tolist(), dst.tolist())), directed=False)
+        g.vs["name"] = names.tolist()
+        g.vs["kind"] = self.nodes.kind.to_numpy(dtype=object).tolist()
+        g.es["kind"] = e.kind.to_numpy(dtype=object).tolist()
+        return g
+
+
+def _records(df: pd.DataFrame):
+    """Row dicts without the empty cells, per group of rows of one ``kind`` (edge kinds have disjoint columns)."""
+    groups = df.groupby("kind", sort=False) if "kind" in df and len(df) else [(None, df)]
+    for _, g in groups:
+        g = g.dropna(axis=1, how="all")
+        cols = list(g.columns)
+        partial = [c for c in cols if g[c].isna().any()]
+        values = [_pylist(g[c]) for c in cols]
+        for row in zip(*values):
+            r = dict(zip(cols, row))
+            for c in partial:
+                if _missing(r[c]):
+                    del r[c]
+            yield r
+
+
+def _pylist(col: pd.Series) -> list:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        # numpy turns datetime64[s] into datetime objects in C; boxing pandas Timestamps is far slower
+        return col.to_numpy(dtype="datetime64[s]").tolist()
+    return col.to_numpy(dtype=object).tolist()
+
+
+def _missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and np.isnan(v)
+
+
+# -- attributes ------------------------------------------------------------------------------------------------
+def _mask(kind: pd.Series, key: pd.Series) -> pd.Series:
+    """Labels for attribute nodes that do not spell the identifier out (a figure may be shown to colleagues)."""
+    k = key.astype(str)
+    phone = k.str[:3] + "****" + k.str[-4:]
+    acct = k.str[:4] + "…" + k.str[-4:]
+    addr = k.str[:12] + np.where(k.str.len() > 12, "…", "")
+    return pd.Series(np.select([kind.eq("phone"), kind.eq("address")], [phone, addr], acct), index=key.index)
+
+
+def entity_attributes(data: Dataset) -> pd.DataFrame:
+    """Long table of every identifying attribute an entity holds, normalised.
+
+    Returns
+    -------
+    DataFrame
+        ``source`` (entity node), ``entity_type``, ``entity_id``, ``target`` (attribute node), ``attr_kind``,
+        ``role``, ``key`` (normalised), ``subkind`` (``mobile`` / ``landline`` for phones, else the kind).
+        Includes accounts that payments went into (role ``paid_into_account`` of the paid supplier).
+    """
+    parts = []
+    for table, (etype, id_col, _, fields) in ATTRIBUTE_FIELDS.items():
+        if not data.has(table):
+            continue
+        cols = [id_col] + [c for c, _, _ in fields]
+        df = data.sql(f"SELECT {', '.join(cols)} FROM {table}")
+        for col, kind, role in fields:
+            parts.append(pd.DataFrame({"entity_type": etype, "entity_id": df[id_col].astype(str), "attr_kind": kind,
+                                       "role": role, "raw": df[col]}))
+    if data.has("payments", "purchase_orders"):
+        p = data.sql("""SELECT DISTINCT po.supplier_id AS entity_id, p.bank_account AS raw
+                        FROM payments p JOIN purchase_orders po USING (po_id)""")
+        parts.append(p.assign(entity_type="supplier", attr_kind="bank_account", role="paid_into_account"))
+    if not parts:
+        return pd.DataFrame(columns=["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"])
+    a = pd.concat(parts, ignore_index=True)
+    key = pd.Series(pd.NA, index=a.index, dtype="string")
+    for kind, fn in (("phone", normalize_phone), ("bank_account", normalize_account), ("id_number", normalize_account)):
+        m = a.attr_kind.eq(kind)
+        key[m] = fn(a.raw[m])
+    m = a.attr_kind.eq("address")
+    key[m] = normalize_address(a.raw[m])  # one call: city names are learnt across every table's addresses
+    a["key"] = key
+    a = a[a.key.notna()].copy()
+    a["subkind"] = np.where(a.attr_kind.eq("phone"), np.where(is_mobile(a.key), "mobile", "landline"), a.attr_kind)
+    a["source"] = a.entity_type + ":" + a.entity_id
+    a["target"] = a.attr_kind + ":" + a.key.astype(str)
+    # an account that payments went into and that is the supplier's own registered account says nothing new
+    a = a.drop_duplicates(["source", "target"], keep="first")
+    return a[["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"]].reset_index(drop=True)
+
+
+def _period_sql(freq: str | None, col: str) -> str:
+    if freq is None:
+        return ""
+    if freq not in ("year", "quarter", "month"):
+        raise ValueError(f"freq must be 'year', 'quarter' or 'month', not {freq!r}")
+    return f"CAST(date_trunc('{freq}', {col}) AS TIMESTAMP) AS period, "
+
+
+# -- dealings --------------------------------------------------------------------------------------------------
+def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = None) -> pd.DataFrame:
+    """Who handled which supplier's business: one row per (employee, supplier).
+
+    Roles come from orders (``buyer``), their requisitions (``requester``) and approval steps (``approver``),
+    goods receipts (``receiver``), payments (``payer``), and tenders the supplier bid in (the tender's
+    requester and approvers, ``requester`` / ``approver``).
+
+    ``freq`` (``'year'``, ``'quarter'``, ``'month'``) splits the rows by the documents' period (column ``period``).
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id``, ``supplier_id``, ``roles`` (sorted list), ``count`` (distinct documents), ``amount``
+        (orders' amounts), ``first``, ``last`` (dates), ``evidence`` (up to ``max_evidence`` order / tender ids).
+    """
+    q = []
+    if data.has("purchase_orders"):
+        q.append("SELECT buyer_id AS employee_id, supplier_id, 'buyer' AS role, po_id AS ref, order_date AS d, amount FROM purchase_orders")
+        if data.has("requisitions"):
+            q.append("""SELECT r.requester_id, po.supplier_id, 'requester', po.po_id, po.order_date, po.amount
+                        FROM purchase_orders po JOIN requisitions r USING (requisition_id)""")
+        if data.has("approvals"):
+            q.append("""SELECT a.approver_id, po.supplier_id, 'approver', po.po_id, po.order_date, po.amount
+                        FROM purchase_orders po JOIN approvals a USING (requisition_id)""")
+        if data.has("goods_receipts"):
+            q.append("""SELECT g.receiver_id, po.supplier_id, 'receiver', po.po_id, po.order_date, po.amount
+                        FROM purchase_orders po JOIN goods_receipts g USING (po_id)""")
+        if data.has("payments"):
+            q.append("""SELECT p.payer_id, po.supplier_id, 'payer', po.po_id, po.order_date, po.amount
+                        FROM purchase_orders po JOIN payments p USING (po_id)""")
+    if data.has("tenders", "bids", "requisitions"):
+        q.append("""SELECT r.requester_id, b.supplier_id, 'requester', t.tender_id, t.publish_date, 0.0
+                    FROM tenders t JOIN requisitions r USING (requisition_id) JOIN bids b USING (tender_id)""")
+        if data.has("approvals"):
+            q.append("""SELECT a.approver_id, b.supplier_id, 'approver', t.tender_id, t.publish_date, 0.0
+                        FROM tenders t JOIN approvals a USING (requisition_id) JOIN bids b USING (tender_id)""")
+    if not q:
+        return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence"])
+    return data.sql(f"""
+        WITH r AS ({' UNION ALL '.join(q)}),
+        doc AS (SELECT employee_id, supplier_id, ref, list(DISTINCT role) AS roles, max(amount) AS amount, min(d) AS d
+                FROM r WHERE employee_id IS NOT NULL AND supplier_id IS NOT NULL GROUP BY ALL)
+        SELECT employee_id, supplier_id, {_period_sql(freq, "d")}list_sort(list_distinct(flatten(list(roles)))) AS roles, count(*) AS count,
+               sum(amount) AS amount, min(d) AS first, max(d) AS last,
+               list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence
+        FROM doc GROUP BY ALL""")
+
+
+def grower_dealings(data: Dataset, max_evidence: int = 0, freq: str | None = None) -> pd.DataFrame:
+    """Which grader graded which grower's leaf: one row per (grader, grower), ``roles`` = ``['grader']``.
+
+    ``evidence`` (the purchase ids, up to ``max_evidence``) only when ``max_evidence > 0``: listing them for
+    every pair costs more than the rest together; :func:`grading_evidence` fetches them for the pairs needed.
+    """
+    cols = ["employee_id", "grower_id", "roles", "count", "weight_kg", "amount", "first", "last", "evidence"]
+    if not data.has("leaf_purchases"):
+        return pd.DataFrame(columns=cols)
+    ev = f"list(purchase_id ORDER BY purchased_at, purchase_id)[1:{int(max_evidence)}]" if max_evidence > 0 else "NULL"
+    return data.sql(f"""
+        SELECT grader_id AS employee_id, grower_id, {_period_sql(freq, "purchased_at")}['grader'] AS roles, count(*) AS count, sum(weight_kg) AS weight_kg,
+               sum(amount) AS amount, min(purchased_at) AS first, max(purchased_at) AS last, {ev} AS evidence
+        FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL""")
+
+
+def grading_evidence(data: Dataset, pairs: pd.DataFrame, max_evidence: int = 50) -> pd.Series:
+    """The leaf purchase ids behind (``employee_id``, ``grower_id``) pairs, in time order, as a Series aligned
+    with ``pairs`` (empty lists where none)."""
+    if pairs.empty or not data.has("leaf_purchases"):
+        return pd.Series([[] for _ in range(len(pairs))], index=pairs.index, dtype=object)
+    q = pairs[["employee_id", "grower_id"]].astype(str).drop_duplicates()
+    data.con.register("_rel_pairs", q)
+    try:
+        ev = data.sql(f"""
+            SELECT lp.grader_id AS employee_id, lp.grower_id,
+                   list(lp.purchase_id ORDER BY lp.purchased_at, lp.purchase_id)[1:{int(max_evidence)}] AS evidence
+            FROM leaf_purchases lp JOIN _rel_pairs p ON lp.grader_id = p.employee_id AND lp.grower_id = p.grower_id
+            GROUP BY ALL""")
+    finally:
+        data.con.unregister("_rel_pairs")
+    m = pairs[["employee_id", "grower_id"]].astype(str).merge(ev, how="left", on=["employee_id", "grower_id"])
+    return pd.Series([list(v) if isinstance(v, (list, np.ndarray)) else [] for v in m.evidence], index=pairs.index, dtype=object)
+
+
+def tender_bids(data: Dataset) -> pd.DataFrame:
+    """Every bid with its tender's category and date: ``supplier_id``, ``tender_id``, ``category_id``, ``date``,
+    ``won``, ``amount``."""
+    if not data.has("bids", "tenders"):
+        return pd.DataFrame(columns=["supplier_id", "tender_id", "category_id", "date", "won", "amount"])
+    return data.sql("""
+        SELECT b.supplier_id, b.tender_id, t.category_id, t.close_date AS date,
+               coalesce(b.is_winner, t.winner_supplier_id = b.supplier_id, false) AS won, b.bid_amount AS amount
+        FROM bids b JOIN tenders t USING (tender_id)""")
+
+
+# -- the graph ---------------------------------------------------------------------------------------------------
+_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def graph_frames(data: Dataset, min_share: int = 1, include: tuple[str, ...] = EDGE_KINDS) -> GraphFrames:
+    """The relationship graph of a dataset as :class:`GraphFrames` (cached per dataset and arguments).
+
+    Parameters
+    ----------
+    data : Dataset
+    min_share : int, default=1
+        Keep attribute nodes held by at least this many entities (2: only attributes that link someone).
+    include : tuple of str
+        Edge kinds to build (:data:`EDGE_KINDS`).
+    """
+    key = (min_share, tuple(include))
+    cache = _FRAMES.setdefault(data, {})
+    if key not in cache:
+        cache[key] = _build_frames(data, min_share, include)
+    return cache[key]
+
+
+def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...]) -> GraphFrames:
+    nodes, edges = [], []
+    for table, (etype, id_col, name_col, _) in ATTRIBUTE_FIELDS.items():
+        if data.has(table):
+            df = data.sql(f"SELECT {id_col} AS entity_id, {name_col} AS name FROM {table}")
+            nodes.append(pd.DataFrame({"node": etype + ":" + df.entity_id.astype(str), "kind": etype,
+                                       "label": df["name"].astype(str), "entity_id": df.entity_id.astype(str)}))
+    if "attribute" in include:
+        a = entity_attributes(data)
+        if min_share > 1:
+            a = a[a.groupby("target").source.transform("nunique") >= min_share]
+        attrs = a.drop_duplicates("target")
+        nodes.append(pd.DataFrame({"node": attrs.target, "kind": attrs.attr_kind, "label": _mask(attrs.attr_kind, attrs.key),
+                                   "entity_id": None, "subkind": attrs.subkind}))
+        edges.append(a.assign(kind="attribute")[["source", "target", "kind", "role"]])
+    if "deals" in include:
+        d = supplier_dealings(data)
+        edges.append(pd.DataFrame({"source": "employee:" + d.employee_id.astype(str), "target": "supplier:" + d.supplier_id.astype(str),
+                                   "kind": "deals", "role": d.roles.map(lambda r: ",".join(r)), "roles": d.roles,
+                                   "count": d["count"], "amount": d.amount, "first": d["first"], "last": d["last"],
+                                   "evidence": d.evidence}))
+    if "grades" in include:
+        g = grower_dealings(data)
+        edges.append(pd.DataFrame({"source": "employee:" + g.employee_id.astype(str), "target": "grower:" + g.grower_id.astype(str),
+                                   "kind": "grades", "role": "grader", "count": g["count"], "weight_kg": g.weight_kg,
+                                   "amount": g.amount, "first": g["first"], "last": g["last"]}))
+    if "bids" in include:
+        b = tender_bids(data)
+        t = b.drop_duplicates("tender_id")
+        nodes.append(pd.DataFrame({"node": "tender:" + t.tender_id.astype(str), "kind": "tender", "label": t.tender_id.astype(str),
+                                   "entity_id": t.tender_id.astype(str), "category_id": t.category_id, "date": t.date}))
+        edges.append(pd.DataFrame({"source": "supplier:" + b.supplier_id.astype(str), "target": "tender:" + b.tender_id.astype(str),
+                                   "kind": "bids", "role": np.where(b.won.astype(bool), "winner", "bidder"),
+                                   "won": b.won.astype(bool), "amount": b.amount}))
+    nodes_df = pd.concat(nodes, ignore_index=True) if nodes else pd.DataFrame(columns=NODE_COLUMNS)
+    edges_df = pd.concat([e for e in edges if len(e)], ignore_index=True) if any(len(e) for e in edges) else pd.DataFrame(columns=EDGE_COLUMNS)
+    nodes_df = nodes_df.drop_duplicates("node").reset_index(drop=True)
+    # an edge may point at an entity a table does not list (a grader missing from employees): add a bare node
+    known = set(nodes_df.node)
+    extra = pd.Index(pd.concat([edges_df.source, edges_df.target]).unique()).difference(pd.Index(list(known)))
+    if len(extra):
+        kinds = extra.str.split(":", n=1).str[0]
+        nodes_df = pd.concat([nodes_df, pd.DataFrame({"node": extra, "kind": kinds, "label": extra.str.split(":", n=1).str[1],
+                                                      "entity_id": extra.str.split(":", n=1).str[1]})], ignore_index=True)
+    return GraphFrames(nodes_df, edges_df.reset_index(drop=True))
+
+
+def build_graph(data: Dataset, min_share: int = 2, include: tuple[str, ...] = EDGE_KINDS) -> nx.Graph:
+    """The relationship graph of a dataset, for exploring in a notebook.
+
+    Parameters
+    ----------
+    data : Dataset
+    min_share : int, default=2
+        Attribute nodes held by fewer entities are left out (an attribute nobody shares links nobody).
+    include : tuple of str, default=('attribute', 'deals', 'grades', 'bids')
+
+    Returns
+    -------
+    networkx.Graph
+        Node attributes ``kind`` and ``label`` (and ``entity_id``); edge attributes ``kind``, ``role`` and the
+        per-kind columns (see the module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from riskmodel.data.dataset import Dataset
+    >>> data = Dataset.from_frames({
+    ...     "employees": pd.DataFrame({"employee_id": ["E1"], "name": ["张三"], "phone": ["138-1234-5678"],
+    ...                                "address": ["南岗区学府路1号"], "bank_account": ["6222000011112222"], "id_number": ["230102198001011234"]}),
+    ...     "suppliers": pd.DataFrame({"supplier_id": ["S1"], "name": ["哈尔滨甲公司"], "phone": ["0451-85000000"],
+    ...                                "address": ["道里区中央大街9号"], "bank_account": ["6222999988887777"],
+    ...                                "legal_rep_phone": ["+86 13812345678"], "legal_rep_id_number": ["230102197001011111"]})})
+    >>> G = build_graph(data)
+    >>> sorted(G.neighbors("employee:E1")), G.nodes["phone:13812345678"]["label"]
+    (['phone:13812345678'], '138****5678')
+    >>> G.edges["supplier:S1", "phone:13812345678"]["role"]
+    'legal_rep_phone'
+    """
+    return graph_frames(data, min_share=min_share, include=include).to_networkx()
+
+
+def frames_from_networkx(G: nx.Graph) -> GraphFrames:
+    """The inverse of :meth:`GraphFrames.to_networkx`: lets the detectors run on a graph built or edited by hand.
+
+    Nodes need ``kind`` (an entity or attribute kind); attribute edges need ``role`` (defaults to the attribute
+    kind); other edges need ``kind``.  ``entity_id`` defaults to the part of the node name after ``kind:``.
+    """
+    nodes = pd.DataFrame([{"node": n, **d} for n, d in G.nodes(data=True)])
+    if nodes.empty:
+        return GraphFrames(pd.DataFrame(columns=NODE_COLUMNS), pd.DataFrame(columns=EDGE_COLUMNS))
+    if "label" not in nodes:
+        nodes["label"] = nodes.node.astype(str)
+    nodes["label"] = nodes.label.fillna(nodes.node.astype(str))
+    ent = nodes.kind.isin(ENTITY_KINDS)
+    eid = nodes.node.astype(str).str.split(":", n=1).str[-1]
+    given = nodes["entity_id"] if "entity_id" in nodes else pd.Series(None, index=nodes.index, dtype=object)
+    nodes["entity_id"] = given.where(given.notna(), eid).where(ent, None)
+    kind_of = dict(zip(nodes.node, nodes.kind))
+    rows = []
+    for u, v, d in G.edges(data=True):
+        ku, kv = kind_of[u], kind_of[v]
+        if ku in ATTRIBUTE_KINDS and kv not in ATTRIBUTE_KINDS:
+            u, v, ku, kv = v, u, kv, ku
+        elif kv == "employee" and ku != "employee" or (kv == "supplier" and ku == "tender"):
+            u, v, ku, kv = v, u, kv, ku
+        kind = d.get("kind") or ("attribute" if kv in ATTRIBUTE_KINDS else None)
+        rows.append({"source": u, "target": v, **d, "kind": kind, "role": d.get("role", kv if kind == "attribute" else kind)})
+    edges = pd.DataFrame(rows, columns=None) if rows else pd.DataFrame(columns=EDGE_COLUMNS)
+    if "subkind" not in nodes:
+        nodes["subkind"] = None
+    ph = nodes.kind.eq("phone") & nodes.subkind.isna()
+    nodes.loc[ph, "subkind"] = np.where(is_mobile(nodes.loc[ph, "node"].str.split(":", n=1).str[-1]), "mobile", "landline")
+    other = nodes.kind.isin(ATTRIBUTE_KINDS) & nodes.subkind.isna()
+    nodes.loc[other, "subkind"] = nodes.loc[other, "kind"]
+    return GraphFrames(nodes.reset_index(drop=True), edges.reset_index(drop=True))
+
+
+def as_frames(obj) -> GraphFrames:
+    """Accept a :class:`Dataset`, a :class:`networkx.Graph` or :class:`GraphFrames`."""
+    if isinstance(obj, GraphFrames):
+        return obj
+    if isinstance(obj, Dataset):
+        return graph_frames(obj)
+    if isinstance(obj, nx.Graph):
+        return frames_from_networkx(obj)
+    raise TypeError(f"expected a Dataset, a networkx Graph or GraphFrames, got {type(obj).__name__}")
+
+
+def attribute_table(frames: GraphFrames) -> pd.DataFrame:
+    """The attribute edges with what the detectors need: ``source``, ``entity_type``, ``target``, ``attr_kind``,
+    ``subkind``, ``role``."""
+    e = frames.edges_of("attribute")[["source", "target", "role"]]
+    n = frames.nodes.set_index("node")
+    out = e.assign(entity_type=e.source.map(n.kind), attr_kind=e.target.map(n.kind),
+                   subkind=e.target.map(n.subkind) if "subkind" in n else e.target.map(n.kind))
+    out["subkind"] = out.subkind.fillna(out.attr_kind)
+    return out.reset_index(drop=True)

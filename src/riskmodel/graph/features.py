@@ -1,0 +1,192 @@
+"""Graph features per entity and period, ready for scoring, and the centrality of people in the dealings graph.
+
+The dealings graph of a period joins employees to the suppliers whose business they handled in it (requests,
+approvals, orders, receipts, payments, tenders).  Who sits between many suppliers and many colleagues has high
+betweenness there (pendant nodes left out, see :func:`dealing_centrality`); whose business runs through one
+person shows as a high top share.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from riskmodel.data.dataset import Dataset
+from riskmodel.graph.algorithms import betweenness, pagerank
+from riskmodel.graph.bidding import bid_rings
+from riskmodel.graph.build import grower_dealings, supplier_dealings
+from riskmodel.graph.links import conflict_links, related_bidders
+
+FEATURE_COLUMNS = {
+    "employee": ["n_suppliers", "deal_amount", "top_supplier_share", "betweenness", "pagerank", "n_growers_graded",
+                 "n_links", "link_strength_max", "conflict_score_max"],
+    "supplier": ["n_employees", "top_employee_share", "betweenness", "pagerank", "n_links", "link_strength_max",
+                 "conflict_score_max", "cobid_community_size", "cobid_joint_tenders", "bid_rotation", "cover_gap",
+                 "related_bidder_strength"],
+    "grower": ["n_graders", "n_links", "link_strength_max", "conflict_score_max"],
+}
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(data: Dataset, key: tuple, fn):
+    store = _MEMO.setdefault(data, {})
+    if key not in store:
+        store[key] = fn()
+    return store[key]
+
+
+def dealings_graph(d: pd.DataFrame) -> nx.Graph:
+    """Employees and suppliers joined by their dealings (rows of :func:`~riskmodel.graph.build.supplier_dealings`);
+    edge attributes ``count`` and ``amount``."""
+    G = nx.Graph()
+    G.add_nodes_from(("employee:" + d.employee_id.astype(str)).unique(), kind="employee")
+    G.add_nodes_from(("supplier:" + d.supplier_id.astype(str)).unique(), kind="supplier")
+    G.add_edges_from((f"employee:{e}", f"supplier:{s}", {"count": int(c), "amount": float(a or 0.0)})
+                     for e, s, c, a in zip(d.employee_id, d.supplier_id, d["count"], d.amount))
+    return G
+
+
+def dealing_centrality(data: Dataset, freq: str = "year") -> pd.DataFrame:
+    """Betweenness (exact, normalised) and PageRank of employees and suppliers in each period's dealings graph.
+
+    Betweenness is taken without the pendant nodes (suppliers handled by one employee only, employees with one
+    supplier): a pendant's paths all run through its one neighbour, which would make every busy officer a "broker".
+
+    Returns
+    -------
+    DataFrame
+        ``entity_type``, ``entity_id``, ``period``, ``degree`` (counterparties), ``amount``, ``top_share``
+        (largest counterparty's share of the amount), ``betweenness``, ``pagerank``.
+    """
+    def run():
+        d = supplier_dealings(data, max_evidence=0, freq=freq)
+        cols = ["entity_type", "entity_id", "period", "degree", "amount", "top_share", "betweenness", "pagerank"]
+        if d.empty:
+            return pd.DataFrame(columns=cols)
+        import igraph as ig
+
+        out = []
+        for period, g in d.groupby("period"):
+            nodes = pd.Index(pd.unique(np.concatenate([("employee:" + g.employee_id.astype(str)).to_numpy(dtype=object),
+                                                       ("supplier:" + g.supplier_id.astype(str)).to_numpy(dtype=object)])))
+            src = nodes.get_indexer(("employee:" + g.employee_id.astype(str)).to_numpy(dtype=object))
+            dst = nodes.get_indexer(("supplier:" + g.supplier_id.astype(str)).to_numpy(dtype=object))
+            G = ig.Graph(n=len(nodes), edges=list(zip(src.tolist(), dst.tolist())))
+            G.vs["name"] = nodes.tolist()
+            # pendant suppliers (one handler) only add paths through their handler: a busy officer with many
+            # exclusive suppliers would look like a broker.  Betweenness is taken on the graph without them.
+            core = G.induced_subgraph([v.index for v in G.vs if v.degree() > 1])
+            bc = betweenness(core) if core.ecount() else {}
+            pr = pagerank(G, implementation="arpack")  # PRPACK is slow on these bipartite graphs (see pagerank)
+            df = pd.DataFrame({"node": nodes, "betweenness": [bc.get(n, 0.0) for n in nodes], "pagerank": [pr[n] for n in nodes]})
+            df["period"] = period
+            out.append(df)
+        c = pd.concat(out, ignore_index=True)
+        c["entity_type"] = c.node.str.split(":", n=1).str[0]
+        c["entity_id"] = c.node.str.split(":", n=1).str[1]
+        amt = d.assign(amount=d.amount.fillna(0.0))
+        emp = amt.groupby(["employee_id", "period"]).agg(degree=("supplier_id", "nunique"), amount=("amount", "sum"),
+                                                         top=("amount", "max")).reset_index()
+        emp = emp.rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee")
+        sup = amt.groupby(["supplier_id", "period"]).agg(degree=("employee_id", "nunique"), top=("amount", "max")).reset_index()
+        sup = sup.rename(columns={"supplier_id": "entity_id"}).assign(entity_type="supplier")
+        if data.has("purchase_orders"):
+            tot = data.sql(f"""SELECT supplier_id AS entity_id, CAST(date_trunc('{freq}', order_date) AS TIMESTAMP) AS period,
+                                      sum(amount) AS amount FROM purchase_orders GROUP BY ALL""")
+            sup = sup.merge(tot, on=["entity_id", "period"], how="left")
+        else:
+            sup["amount"] = np.nan
+        both = pd.concat([emp, sup], ignore_index=True)
+        both["top_share"] = (both.top / both.amount.where(both.amount > 0)).clip(upper=1.0)
+        res = c.merge(both.drop(columns="top"), on=["entity_type", "entity_id", "period"], how="left")
+        return res[cols]
+
+    return _memo(data, ("centrality", freq), run)
+
+
+def _data_periods(data: Dataset, freq: str) -> pd.DatetimeIndex:
+    try:
+        lo, hi = data.period()
+    except Exception:  # no dated tables (hand-made data): one undated period
+        return pd.DatetimeIndex([pd.NaT])
+    return pd.date_range(lo.to_period(freq[0].upper()).start_time, hi, freq={"year": "YS", "quarter": "QS", "month": "MS"}[freq])
+
+
+def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None) -> pd.DataFrame:
+    """Relationship-graph features per entity and period, ready for scoring.
+
+    Parameters
+    ----------
+    data : Dataset
+    freq : {'year', 'quarter', 'month'}, default='year'
+    link_params : dict, optional
+        Passed to :func:`~riskmodel.graph.links.conflict_links` (``max_hops``, ``kind_weights``…).
+    ring_params : dict, optional
+        Passed to :func:`~riskmodel.graph.bidding.bid_rings`.
+
+    Returns
+    -------
+    DataFrame
+        ``entity_type`` (employee, supplier, grower), ``entity_id``, ``period`` (start of the period) and the
+        :data:`FEATURE_COLUMNS` of the entity type (others empty).  Link and bidding-community features describe
+        the whole data and repeat in every period; dealings, centrality and concentration are per period.
+        Entities appear in every period of the data when they have any feature.
+    """
+    link_params, ring_params = link_params or {}, ring_params or {}
+    periods = _data_periods(data, freq)
+    parts = []
+    # links (static): per employee, and per counterparty
+    links = _memo(data, ("links", repr(sorted(link_params.items()))), lambda: conflict_links(data, **link_params))
+    if len(links):
+        e = links.groupby("employee_id").agg(n_links=("counterparty_id", "size"), link_strength_max=("strength", "max"),
+                                              conflict_score_max=("score", "max")).reset_index()
+        parts.append(e.rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
+        c = links.groupby(["counterparty_type", "counterparty_id"]).agg(n_links=("employee_id", "size"), link_strength_max=("strength", "max"),
+                                                                        conflict_score_max=("score", "max")).reset_index()
+        parts.append(c.rename(columns={"counterparty_type": "entity_type", "counterparty_id": "entity_id"}))
+    comm, mem = _memo(data, ("rings", repr(sorted(ring_params.items()))), lambda: bid_rings(data, **ring_params))
+    if len(mem):
+        m = mem.rename(columns={"supplier_id": "entity_id", "size": "cobid_community_size", "n_joint": "cobid_joint_tenders",
+                                "rotation": "bid_rotation"})
+        parts.append(m[["entity_id", "cobid_community_size", "cobid_joint_tenders", "bid_rotation", "cover_gap"]].assign(entity_type="supplier"))
+    rb = related_bidders(data, **{k: v for k, v in link_params.items() if k in ("max_hops", "hop_decay", "kind_weights", "max_share")})
+    if len(rb):
+        r = pd.concat([rb[["supplier_a", "strength"]].rename(columns={"supplier_a": "entity_id"}),
+                       rb[["supplier_b", "strength"]].rename(columns={"supplier_b": "entity_id"})])
+        parts.append(r.groupby("entity_id").strength.max().rename("related_bidder_strength").reset_index().assign(entity_type="supplier"))
+    static = (pd.concat(parts, ignore_index=True).groupby(["entity_type", "entity_id"]).first().reset_index()
+              if parts else pd.DataFrame(columns=["entity_type", "entity_id"]))
+    # per period: centrality and concentration in the dealings graph, graders per grower, growers per grader
+    cen = dealing_centrality(data, freq).rename(columns={"top_share": "top"})
+    cen["n_suppliers"] = cen.degree.where(cen.entity_type.eq("employee"))
+    cen["n_employees"] = cen.degree.where(cen.entity_type.eq("supplier"))
+    cen["deal_amount"] = cen.amount.where(cen.entity_type.eq("employee"))
+    cen["top_supplier_share"] = cen.top.where(cen.entity_type.eq("employee"))
+    cen["top_employee_share"] = cen.top.where(cen.entity_type.eq("supplier"))
+    dyn = [cen.drop(columns=["degree", "amount", "top"])]
+    g = grower_dealings(data, freq=freq)
+    if len(g):
+        dyn.append(g.groupby(["grower_id", "period"]).employee_id.nunique().rename("n_graders").reset_index()
+                   .rename(columns={"grower_id": "entity_id"}).assign(entity_type="grower"))
+        dyn.append(g.groupby(["employee_id", "period"]).grower_id.nunique().rename("n_growers_graded").reset_index()
+                   .rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
+    dynamic = pd.concat(dyn, ignore_index=True).groupby(["entity_type", "entity_id", "period"]).first().reset_index()
+    ents = pd.concat([static[["entity_type", "entity_id"]], dynamic[["entity_type", "entity_id"]]]).drop_duplicates()
+    grid = ents.merge(pd.DataFrame({"period": periods}), how="cross")
+    out = grid.merge(dynamic, on=["entity_type", "entity_id", "period"], how="left").merge(static, on=["entity_type", "entity_id"], how="left")
+    allcols = list(dict.fromkeys(c for cols in FEATURE_COLUMNS.values() for c in cols))
+    for c in allcols:
+        if c not in out:
+            out[c] = np.nan
+    counts = ["n_suppliers", "n_employees", "n_growers_graded", "n_graders", "n_links", "cobid_joint_tenders"]
+    for et, cols in FEATURE_COLUMNS.items():
+        m = out.entity_type.eq(et)
+        for c in cols:
+            if c in counts or c in ("deal_amount", "betweenness", "pagerank", "link_strength_max", "conflict_score_max",
+                                    "related_bidder_strength", "cobid_community_size", "bid_rotation"):
+                out.loc[m, c] = out.loc[m, c].fillna(0.0)
+    out = out[["entity_type", "entity_id", "period", *allcols]]
+    return out.sort_values(["entity_type", "entity_id", "period"]).reset_index(drop=True)

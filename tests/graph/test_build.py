@@ -1,0 +1,65 @@
+"""The relationship graph built from tables: nodes, kinds, labels, roles, dealings; networkx and igraph agree."""
+
+from __future__ import annotations
+
+from riskmodel.graph.build import build_graph, frames_from_networkx, graph_frames, supplier_dealings
+
+
+def test_nodes_have_kind_and_label(tiny):
+    G = build_graph(tiny, min_share=1)
+    assert G.nodes["employee:E1"] == {"kind": "employee", "label": "张三", "entity_id": "E1"}
+    assert G.nodes["phone:13812345678"]["kind"] == "phone" and G.nodes["phone:13812345678"]["label"] == "138****5678"
+    assert G.nodes["phone:045185001234"]["subkind"] == "landline"
+    assert G.nodes["tender:T1"]["kind"] == "tender"
+    kinds = {d["kind"] for _, d in G.nodes(data=True)}
+    assert kinds <= {"employee", "supplier", "grower", "tender", "phone", "address", "bank_account", "id_number"}
+
+
+def test_variants_meet_on_one_attribute_node(tiny):
+    G = build_graph(tiny)
+    assert set(G.neighbors("phone:13812345678")) == {"employee:E1", "supplier:S1"}
+    assert G.edges["supplier:S1", "phone:13812345678"]["role"] == "legal_rep_phone"
+    assert set(G.neighbors("phone:045185001234")) == {"supplier:S1", "supplier:S2", "supplier:S3", "supplier:S4"}
+    assert set(G.neighbors("address:南岗区学府路1号2单元301室")) == {"employee:E2", "employee:E3"}
+    assert set(G.neighbors("bank_account:6222021234567890123")) >= {"employee:E4", "grower:G1"}
+
+
+def test_min_share_keeps_only_linking_attributes(tiny):
+    G1, G2 = build_graph(tiny, min_share=1), build_graph(tiny, min_share=2)
+    attrs = [n for n, d in G2.nodes(data=True) if d["kind"] in ("phone", "address", "bank_account", "id_number")]
+    assert all(G2.degree(a) >= 2 for a in attrs)
+    assert G1.number_of_nodes() > G2.number_of_nodes()
+
+
+def test_dealing_edges_carry_roles_and_documents(tiny):
+    G = build_graph(tiny)
+    e = G.edges["employee:E1", "supplier:S1"]
+    assert e["kind"] == "deals" and set(e["roles"]) == {"approver", "buyer", "requester"}
+    assert e["count"] == 1 and e["evidence"] == ["PO1"]
+    assert G.edges["employee:E4", "grower:G1"]["kind"] == "grades"
+    assert G.edges["supplier:S1", "tender:T1"]["won"] is True and G.edges["supplier:S2", "tender:T1"]["won"] is False
+
+
+def test_dealings_by_period(tiny):
+    d = supplier_dealings(tiny, freq="year")
+    assert d.period.astype(str).tolist() == ["2024-01-01"]
+
+
+def test_networkx_round_trip_and_igraph_agree(tiny):
+    f = graph_frames(tiny)
+    G = f.to_networkx()
+    back = frames_from_networkx(G)
+    assert set(back.nodes.node) == set(G) and len(back.edges) == G.number_of_edges()
+    g = f.to_igraph()
+    assert g.vcount() == G.number_of_nodes() and g.ecount() == G.number_of_edges()
+    ig_edges = {frozenset((g.vs[e.source]["name"], g.vs[e.target]["name"])) for e in g.es}
+    assert ig_edges == {frozenset(e) for e in G.edges()}
+
+
+def test_empty_dataset_gives_an_empty_graph():
+    import pandas as pd
+
+    from riskmodel.data.dataset import Dataset
+
+    G = build_graph(Dataset.from_frames({"positions": pd.DataFrame({"position_id": ["P1"]})}))
+    assert G.number_of_nodes() == 0

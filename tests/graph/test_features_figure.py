@@ -1,0 +1,50 @@
+"""Graph features per entity and period, and the ego-network figure."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import pytest
+
+from riskmodel.graph import build_graph, ego_figure, graph_features
+from riskmodel.graph.features import FEATURE_COLUMNS
+from riskmodel.graph.figure import ego_subgraph
+from riskmodel.plotting import use_cjk_font
+
+
+def test_features_one_row_per_entity_and_period(tiny):
+    f = graph_features(tiny)
+    assert list(f.columns[:3]) == ["entity_type", "entity_id", "period"]
+    assert not f.duplicated(["entity_type", "entity_id", "period"]).any()
+    assert set(f.entity_type) <= set(FEATURE_COLUMNS)
+    row = f.set_index(["entity_type", "entity_id"]).loc[("employee", "E1")]
+    assert row.link_strength_max == pytest.approx(1.0) and row.conflict_score_max == pytest.approx(2.0)
+    assert row.n_suppliers == 1 and row.top_supplier_share == pytest.approx(1.0)
+    grower = f.set_index(["entity_type", "entity_id"]).loc[("grower", "G1")]
+    assert grower.n_graders == 1 and grower.link_strength_max == pytest.approx(1.0)
+    assert f.set_index(["entity_type", "entity_id"]).loc[("supplier", "S2")].related_bidder_strength > 0
+
+
+def test_ego_figure_draws_chinese_labels(tiny):
+    assert use_cjk_font() is not None, "install a CJK font (fonts-noto-cjk): Chinese labels would show as boxes"
+    G = build_graph(tiny)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
+        fig = ego_figure(G, "employee:E1")
+        fig.canvas.draw()
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"张三", "甲公司", "138****5678"} <= texts
+    assert "张三" in fig.axes[0].get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def test_ego_subgraph_keeps_the_relationship_part_first(tiny):
+    G = build_graph(tiny)
+    for i in range(100):  # bury E4's shared account under many growers he graded
+        G.add_edge("employee:E4", f"grower:X{i}", kind="grades")
+        G.nodes[f"grower:X{i}"].update(kind="grower", label=f"X{i}")
+    H = ego_subgraph(G, "employee:E4", radius=2, max_nodes=10)
+    assert len(H) == 10 and {"bank_account:6222021234567890123", "grower:G1"} <= set(H)
+    with pytest.raises(KeyError, match="employee:E404"):
+        ego_subgraph(G, "employee:E404")
