@@ -432,6 +432,10 @@ def _validate_loaded(loaded: LoadedDataset, expect: Mapping[str, Table]) -> Vali
 def _missing_table(table: Table, source: str, unknown: list[str]) -> Problem:
     close = difflib.get_close_matches(table.name, unknown, n=1, cutoff=0.6)
     guess = f" ({close[0]!r} is there: is it this table?)" if close else ""
+    if table.optional:
+        return Problem("warning", None, table.name, None, "missing_table", 1, (),
+                       f"optional table {table.name!r} is not in {source}{guess}; what needs it is left out [missing_table]",
+                       "add it if you have it (see docs/data_contract.md)")
     return Problem(
         "error", None, table.name, None, "missing_table", 1, (),
         f"table {table.name!r} is missing from {source}: no {table.name}.csv or {table.name}.parquet "
@@ -701,7 +705,7 @@ def data_dictionary_markdown() -> str:
         "- **A folder** with one `<table>.csv` or `<table>.parquet` file per table (the `truth/` subfolder and",
         "  `manifest.json` of a generated dataset are ignored), or **a DuckDB database file** with one table per",
         "  contract table.",
-        "- **Every table is required.** A CSV file with only its header row stands for an empty table: accepted",
+        "- **Every table is required** unless marked optional. A CSV file with only its header row stands for an empty table: accepted",
         f"  with a warning, except {', '.join(f'`{t}`' for t in NON_EMPTY_TABLES)}, which must have rows.",
         "  A 0-byte file is an error.",
         "- **CSV**: UTF-8 with or without BOM; other encodings with `--encoding` (e.g. `--encoding gbk` for files",
@@ -742,6 +746,8 @@ def data_dictionary_markdown() -> str:
                 + (" (the combination is unique)" if len(t.key_columns) > 1 else "")]
         for o in t.date_orders:
             out.append(f"- Row rule: `{o.earlier}` on or before `{o.later}` where both are present")
+        if t.optional:
+            out.append("- Optional: may be absent (a warning); what needs it is then left out")
         if t.name in NON_EMPTY_TABLES:
             out.append("- Must have rows")
         if t.name in referenced_by:

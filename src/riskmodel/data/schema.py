@@ -89,6 +89,8 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     date_orders: tuple[DateOrder, ...] = field(default_factory=tuple)
+    #: an optional table may be absent (a warning, not an error); its absence switches off what needs it
+    optional: bool = False
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -394,6 +396,17 @@ TABLES: tuple[Table, ...] = (
         C("test_score", _F, "Test score, 0-100", nullable=True, ge=0, le=100),
         C("points", _F, "Learning points earned", ge=0),
     )),
+    Table("alert_reviews", "reviews", "review_id", "Past alerts and the reviewers' decisions on them (the existing "
+          "platform's warnings, reports from the public, and riskmodel's own queue once in use).", (
+        C("review_id", _S, "Review id", unique=True),
+        C("entity_type", _S, "What was reviewed", allowed=("employee", "supplier", "grower", "tender", "claim", "purchase_order", "leaf_purchase")),
+        C("entity_id", _S, "Id of what was reviewed"),
+        C("period", _D, "First day of the quarter the alert was about"),
+        C("source", _S, "Where the alert came from", allowed=("legacy_platform", "public_report", "riskmodel")),
+        C("decision", _S, "The reviewer's decision", allowed=("confirmed", "dismissed", "needs_information")),
+        C("decided_at", _D, "When it was decided"),
+        C("reviewer_role", _S, "Role of the reviewer", allowed=("supervisor", "analyst", "model_reviewer", "education_officer", "leadership")),
+    ), (DateOrder("period", "decided_at"),), optional=True),
     Table("credit_requirements", "education", ("position_id", "year"), "Required learning credits per post and year.", (
         C("position_id", _S, "Position", references="positions.position_id"),
         C("year", _I, "Year", ge=2000, le=2100),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from riskmodel.reports.figures import bars, setup_fonts, t
 from riskmodel.reports.rundata import RunData
@@ -57,7 +56,8 @@ def curves_figure(run: RunData, lang: str = "zh"):
 
     setup_fonts()
     cv = curves(run.run_dir, run.card["data_source"])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig = Figure(figsize=(15, 4.2))
+    axes = fig.subplots(1, 3)
     for name, g in cv["pr"].groupby("model"):
         axes[0].plot(g.recall, g.precision, label=name)
     axes[0].set(xlabel=t(lang, "召回率", "recall"), ylabel=t(lang, "精确率", "precision"), title=t(lang, "精确率—召回率曲线", "Precision–recall"))

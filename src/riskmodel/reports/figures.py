@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+# Figures are built without pyplot: nothing is shown twice in a notebook, nothing leaks between reports,
+# and the returned Figure renders once (inline PNG) where the notebook displays it.
 
 
 def setup_fonts() -> str | None:
@@ -26,7 +27,8 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
     """A heatmap of ``table`` (rows × columns); cells where ``mark`` is True get a red frame (abnormal change)."""
     setup_fonts()
     h = max(2.5, 0.32 * len(table) + 1.5)
-    fig, ax = plt.subplots(figsize=figsize or (min(16, 2 + 0.45 * table.shape[1]), h))
+    fig = Figure(figsize=figsize or (min(16, 2 + 0.45 * table.shape[1]), h))
+    ax = fig.subplots()
     im = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="YlOrRd")
     ax.set_yticks(range(len(table)), [str(i) for i in table.index])
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=60, ha="right")
@@ -34,7 +36,7 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
     fig.colorbar(im, ax=ax, label=cbar, shrink=0.8)
     if mark is not None:
         for (i, j) in zip(*np.nonzero(mark.reindex(index=table.index, columns=table.columns).fillna(False).to_numpy())):
-            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f3b99", lw=2))
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f3b99", lw=2))
     fig.tight_layout()
     return fig
 
@@ -42,7 +44,8 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
 def bars(series: pd.Series, title: str, xlabel: str, color="#c0392b"):
     setup_fonts()
     s = series.sort_values()
-    fig, ax = plt.subplots(figsize=(8, max(2.2, 0.35 * len(s) + 1)))
+    fig = Figure(figsize=(8, max(2.2, 0.35 * len(s) + 1)))
+    ax = fig.subplots()
     ax.barh([str(i) for i in s.index], s.to_numpy(), color=color)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -52,7 +55,8 @@ def bars(series: pd.Series, title: str, xlabel: str, color="#c0392b"):
 
 def trend(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: str, labels: list[str] | None = None):
     setup_fonts()
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig = Figure(figsize=(8, 3.2))
+    ax = fig.subplots()
     for y, lab in zip(ys, labels or ys):
         ax.plot(frame[x], frame[y], marker="o", label=lab)
     ax.set_title(title)

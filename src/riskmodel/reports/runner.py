@@ -42,7 +42,8 @@ def run_notebook(notebook: str | Path, parameters: dict, out_dir: str | Path, ti
     t0 = time.perf_counter()
     with atomic_dir(out_dir) as tmp:
         out_nb = tmp / f"{name}.ipynb"
-        env = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        # figures render inline as PNG in the executed notebook (and so in the HTML), whatever the caller's backend
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

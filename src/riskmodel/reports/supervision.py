@@ -116,7 +116,8 @@ def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) 
     g["severity_per_holder"] = (g.severity / g.holders).round(2)
     g["post"] = pos.reindex(g.index)["title_zh" if lang == "zh" else "title_en"]
     g["sensitivity"] = pos.reindex(g.index).sensitivity
-    out = g.sort_values("severity_per_holder", ascending=False).head(top).reset_index(drop=True)
+    out = g.sort_values("severity_per_holder", ascending=False).head(top).set_index("post", drop=False)
+    out.index.name = None
     return out[["post", "sensitivity", "holders", "people", "severity", "severity_per_holder"]].rename(columns={
         "post": t(lang, "岗位", "post"), "sensitivity": t(lang, "风险等级", "sensitivity"), "holders": t(lang, "在岗人数", "holders"),
         "people": t(lang, "涉及人数", "people flagged"), "severity": t(lang, "严重度", "severity"),
@@ -165,7 +166,7 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int = 30) -> pd.Data
     a["reasons_text"] = a.reasons.map(lambda rs: "；".join(r[key] for r in list(rs)[:3]) if rs is not None else "")
     a["order"] = (a.entity_type != "employee").astype(int)
     a = a.sort_values(["order", "entity_type", "rank"]).head(top)
-    return a[["alert_id", "entity_type", "entity_id", "rank", "score", "reasons_text"]].rename(columns={
+    return a[["alert_id", "entity_type", "entity_id", "rank", "score", "reasons_text"]].set_index("alert_id").rename(columns={
         "alert_id": t(lang, "预警编号", "alert"), "entity_type": t(lang, "对象类型", "type"), "entity_id": t(lang, "对象", "entity"),
         "rank": t(lang, "排名", "rank"), "score": t(lang, "风险分", "score"), "reasons_text": t(lang, "主要原因", "main reasons")}).round(3)
 

@@ -79,4 +79,9 @@ def record_decision(run_dir: str | Path, alert_id: str, decision: str, reviewer_
         buf = io.StringIO()
         new.to_csv(buf, index=False)
         atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+    try:  # the tamper-evident record (riskmodel.ledger, issue #7), when installed: RUN/ledger.jsonl
+        from riskmodel.ledger import log_decision
+    except ImportError:
+        return row
+    log_decision(run_dir, row)
     return row

@@ -64,3 +64,19 @@ def assemble_labels(X: pd.DataFrame, cases: pd.DataFrame, decisions: pd.DataFram
         hit = m.reindex(key)
         y[hit.notna().to_numpy()] = hit.dropna().astype(int).to_numpy()
     return y
+
+
+def review_labels(data: Dataset, asof: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Past reviewers' decisions on employees from the ``alert_reviews`` table, as known on ``asof``.
+
+    Returns ``entity_id, period, decision, decided_at`` (feed it to :func:`decision_labels`); empty when the
+    optional table is absent.
+    """
+    cols = ["entity_id", "period", "decision", "decided_at"]
+    if not data.has("alert_reviews"):
+        return pd.DataFrame(columns=cols)
+    r = data.sql("SELECT entity_id, period, decision, decided_at FROM alert_reviews WHERE entity_type = 'employee'")
+    if asof is not None:
+        r = r[pd.to_datetime(r.decided_at) < pd.Timestamp(asof)]
+    r["period"] = pd.to_datetime(r.period).dt.to_period("Q").dt.start_time
+    return r[cols]

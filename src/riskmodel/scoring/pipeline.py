@@ -27,7 +27,7 @@ from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.events import event_queue
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
-from riskmodel.scoring.labels import assemble_labels, case_labels
+from riskmodel.scoring.labels import assemble_labels, case_labels, review_labels
 from riskmodel.scoring.models import MODELS, RiskScorer, make_model
 from riskmodel.settings import Settings, load_settings
 
@@ -42,11 +42,11 @@ def graph_features_for(data: Dataset) -> pd.DataFrame | None:
         from riskmodel.graph import graph_features
     except ImportError:
         return None
-    g = graph_features(data)
+    g = graph_features(data, freq="quarter")
     if g is None or g.empty:
         return None
-    g = g[g.entity_type == "employee"].drop(columns="entity_type") if "entity_type" in g else g
-    return g
+    g = g[g.entity_type == "employee"].drop(columns="entity_type")
+    return g.rename(columns={c: c if c.startswith("graph_") or c in ("entity_id", "period") else f"graph_{c}" for c in g.columns})
 
 
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
@@ -138,6 +138,9 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     train_p, test_p = split_periods(X.period, s.test_quarters)
     split_at = pd.Timestamp(test_p[0])
     # labels as known when the test period starts: no case opened later is used
+    # past reviewers' decisions (from the data) and this run's reviewers' decisions (the feedback loop)
+    history = review_labels(data, asof=split_at)
+    decisions = pd.concat([history, decisions], ignore_index=True) if decisions is not None and len(decisions) else history
     y = assemble_labels(X, case_labels(data, asof=split_at, lookback_months=s.label_lookback_months), decisions)
     cols = feature_columns(X)
     # reviewed rows are labelled now, whatever their quarter: they join the training data
@@ -173,7 +176,8 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
         "train_periods": [str(pd.Timestamp(p).date()) for p in train_p], "test_periods": [str(pd.Timestamp(p).date()) for p in test_p],
         "labels": {"positives": int((y[train] == 1).sum()), "reliable_negatives": int((y[train] == 0).sum()),
                    "unlabelled": int((y[train] == -1).sum()), "as_of": str(split_at.date()),
-                   "source": "case archive (subjects of misconduct cases opened before the test period) and reviewer decisions",
+                   "source": "case archive (subjects of misconduct cases opened before the test period) and reviewers' "
+                             "decisions made before it (alert_reviews) and in this run (decisions.csv)",
                    "pu_method": "Elkan & Noto (2008) weighting; label frequency c = %.3f" % getattr(chosen, "label_frequency_", float("nan"))},
         "capacity": s.capacity, "seed": s.seed, "data_fingerprint": data.fingerprint, "data_source": str(data_dir),
         "code_version": code_version(), "package_version": __version__, "settings": settings.model_dump(mode="json"),
@@ -251,7 +255,7 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
     rows = []
     for q in periods[-quarters:]:
         q = pd.Timestamp(q)
-        y = assemble_labels(X, case_labels(data, asof=q, lookback_months=s.label_lookback_months))
+        y = assemble_labels(X, case_labels(data, asof=q, lookback_months=s.label_lookback_months), review_labels(data, asof=q))
         train = (X.period < q).to_numpy()
         try:
             m = make_model(model, random_state=s.seed).fit(X.loc[train, cols], y[train])

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from riskmodel import __version__, config
 from riskmodel.data.schema import TABLES_BY_NAME, TRUTH_TABLES
 from riskmodel.data.store import atomic_dir, write_manifest, write_table
-from riskmodel.data.synthetic import archive, education, leaf, org as org_mod, procurement, reimbursement
+from riskmodel.data.synthetic import archive, education, leaf, org as org_mod, procurement, reimbursement, reviews
 from riskmodel.data.synthetic.base import PRESETS, Context
 from riskmodel.data.synthetic.schemes import Planter
 from riskmodel.errors import RiskModelError
@@ -160,6 +160,8 @@ def generate_company(preset: str = "demo", seed: int = 1, out: str | Path | None
         steps.step("case archive")
         truth = ctx.truth_tables()
         tables.update(archive.build(ctx, org, truth))
+
+        tables["alert_reviews"] = reviews.build(ctx, org["employees"], truth)
 
         steps.step("education")
         mats = education.materials(ctx)
