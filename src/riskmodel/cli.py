@@ -338,5 +338,12 @@ def report_batch(period, lang, portraits, run_dir):
     sys.exit(1 if r.failed else 0)
 
 
+# -- issue #7: case archive, role-checked exports, targeted education, integrity profiles, de-identification, ledger --
+# (the commands live in riskmodel/linkage/commands.py; every one that shows data takes --role)
+from riskmodel.linkage.commands import register as _register_linkage  # noqa: E402
+
+_register_linkage(main)
+
+
 if __name__ == "__main__":
     main()

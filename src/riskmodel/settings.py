@@ -73,10 +73,24 @@ class Scoring(_Section):
     event_capacity: int = Field(ge=0)
 
 
+class Linkage(_Section):
+    """Supervision ↔ education linkage (riskmodel.linkage): de-identification, targeted education, integrity tiers."""
+
+    pseudonym_key_file: str | None = None
+    k_anonymity: int = Field(3, ge=2)
+    lookback_months: int = Field(24, ge=1)
+    min_confirmed: int = Field(1, ge=1)
+    min_alerts: int = Field(3, ge=1)
+    education_due_days: int = Field(30, ge=1)
+    materials_per_plan: int = Field(5, ge=1)
+    lagging_share: float = Field(0.5, gt=0, le=1)
+
+
 class Settings(_Section):
     policy: Policy
     generator: Generator
     scoring: Scoring
+    linkage: Linkage = Field(default_factory=Linkage)
     #: per-indicator parameters, ``{ID: {param: value}}``; checked against each indicator's ``Params``
     #: by :func:`riskmodel.indicators.registry.configured` (unknown ids and keys are errors there)
     indicators: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -1,0 +1,495 @@
+"""The tamper-evident record: a hash-chained log of alerts, decisions, model changes, reports and tier changes.
+
+One JSON object per line (JSON lines).  Every entry carries the hash of the
+entry before it, so editing, deleting, inserting or reordering any entry
+breaks the chain at that point, and :func:`verify` names the first bad entry.
+This is what the paper's "blockchain" asks for (区块链保证监督教育数据不易被篡改),
+without the distributed part: one office, one append-only file.
+
+Entry
+-----
+``seq``          1-based position; equals the line number
+``ts``           UTC time of the append (ISO 8601)
+``kind``         what is recorded: ``alert``, ``decision``, ``model``, ``report``, ``tier_change``, ... (see
+                 :data:`KINDS`; other lowercase words are accepted)
+``actor_role``   the role that caused it (one of :data:`ACTOR_ROLES`)
+``actor``        who, where known (a user name or id), else ``null``
+``payload``      the record itself (any JSON object)
+``prev_hash``    ``hash`` of the previous entry (64 zeros for the first)
+``hash``         SHA-256 over the canonical encoding of the fields above
+``sig``          optional: HMAC-SHA256 of ``hash`` with a signing key
+
+The canonical encoding is JSON with sorted keys, no whitespace, UTF-8
+(``ensure_ascii=False``); lines are written in that same encoding.
+
+What it protects against, and what not
+--------------------------------------
+Without a key, anyone who can write the file can rebuild the whole chain
+after an edit; record the head (:func:`head`: last ``seq`` and ``hash``) in a
+report or send it elsewhere and pass it to ``verify(anchor=...)``, or sign with
+a key kept away from the file (``RISKMODEL_LEDGER_KEY``).  Removing entries at
+the end leaves a valid shorter chain: only an anchor detects that.
+
+Writers
+-------
+Appends take an exclusive ``fcntl`` lock on ``PATH.lock`` and write each batch
+with one ``write`` on a file opened with ``O_APPEND``, then ``fsync``: two
+processes never interleave and a reader never sees half an entry, except
+after a crash mid-write, which :func:`verify` reports as an unreadable last
+line (and :func:`append` refuses to chain onto).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import hmac
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.errors import RiskModelError
+
+GENESIS = "0" * 64
+#: roles that may appear as ``actor_role`` (riskmodel's five roles, plus ``system`` for automatic records)
+ACTOR_ROLES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership", "system")
+#: the kinds riskmodel itself writes
+KINDS = ("alert", "decision", "model", "report", "tier_change")
+LEDGER_FILE = "ledger.jsonl"
+KEY_ENV = "RISKMODEL_LEDGER_KEY"
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_FIELDS = ("seq", "ts", "kind", "actor_role", "actor", "payload", "prev_hash")
+
+
+class LedgerError(RiskModelError):
+    """A ledger cannot be read or appended to (not: a failed verification, which is a result)."""
+
+
+def canonical(obj: Any) -> bytes:
+    """The canonical encoding: JSON, sorted keys, no whitespace, UTF-8.
+
+    Examples
+    --------
+    >>> canonical({"b": 1, "a": "监督"})
+    b'{"a":"\\xe7\\x9b\\x91\\xe7\\x9d\\xa3","b":1}'
+    """
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy/pandas scalars, timestamps, paths, sets and NaN into plain JSON values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jsonable({"n": np.int64(3), "x": float("nan"), "s": {"b", "a"}})
+    {'n': 3, 'x': None, 's': ['a', 'b']}
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, (dt.datetime, dt.date)):
+        return None if str(value) == "NaT" else value.isoformat()
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return jsonable(value.tolist())
+    if value is pd.NaT or value is pd.NA:
+        return None
+    raise LedgerError(f"cannot record a value of type {type(value).__name__} ({value!r:.60}) in the ledger; "
+                      f"convert it to text or a number first")
+
+
+def _entry_hash(entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical({f: entry.get(f) for f in _FIELDS})).hexdigest()
+
+
+def _sign(key: bytes, digest: str) -> str:
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def signing_key(key: bytes | str | None = None) -> bytes | None:
+    """The HMAC signing key: ``key`` if given, else ``$RISKMODEL_LEDGER_KEY``, else None (no signatures)."""
+    if key is None:
+        key = os.environ.get(KEY_ENV) or None
+    if key is None:
+        return None
+    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _last_line(path: Path) -> bytes | None:
+    """The last line of a file, read backwards from the end (None when the file is empty)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        end = fh.tell()
+        if end == 0:
+            return None
+        fh.seek(end - 1)
+        if fh.read(1) != b"\n":
+            raise LedgerError(f"{path} ends with a partial entry (an interrupted write); run 'riskmodel ledger verify {path}' "
+                              f"and restore the file from a copy before appending")
+        pos, buf = end - 1, b""  # buf never holds the final newline
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            fh.seek(pos)
+            buf = fh.read(step) + buf
+            nl = buf.rfind(b"\n")
+            if nl != -1:
+                return buf[nl + 1:]
+        return buf
+
+
+def _tail(path: Path) -> tuple[int, str]:
+    """(seq, hash) of the last entry, checking it is intact."""
+    if not path.is_file():
+        return 0, GENESIS
+    line = _last_line(path)
+    if line is None:
+        return 0, GENESIS
+    try:
+        last = json.loads(line)
+        seq, digest = int(last["seq"]), str(last["hash"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LedgerError(f"the last entry of {path} is unreadable ({exc}); run 'riskmodel ledger verify {path}'") from exc
+    if _entry_hash(last) != digest:
+        raise LedgerError(f"the last entry of {path} (seq {seq}) does not match its hash; the ledger was changed. "
+                          f"Run 'riskmodel ledger verify {path}' before appending")
+    return seq, digest
+
+
+def _build(kind: str, payload: Mapping[str, Any], actor_role: str, actor: str | None) -> dict:
+    if not _KIND.fullmatch(str(kind)):
+        raise LedgerError(f"ledger kind {kind!r} must be a lowercase word such as {', '.join(KINDS)}")
+    if actor_role not in ACTOR_ROLES:
+        raise LedgerError(f"actor role {actor_role!r} is not one of {', '.join(ACTOR_ROLES)}")
+    if not isinstance(payload, Mapping):
+        raise LedgerError(f"a ledger payload must be a mapping (a dict), not {type(payload).__name__}")
+    return {"kind": kind, "actor_role": actor_role, "actor": None if actor is None else str(actor), "payload": jsonable(payload)}
+
+
+def append_many(path: str | Path, records: Iterable[tuple[str, Mapping[str, Any], str] | tuple[str, Mapping[str, Any], str, str | None]],
+                key: bytes | str | None = None) -> list[dict]:
+    """Append several entries in one locked write.
+
+    Parameters
+    ----------
+    path : path-like
+        The ledger file (created if missing).
+    records : iterable of (kind, payload, actor_role[, actor])
+    key : bytes or str, optional
+        HMAC signing key (default: ``$RISKMODEL_LEDGER_KEY`` if set).
+
+    Returns
+    -------
+    list of dict
+        The entries as written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ledger.jsonl"
+    >>> [e["seq"] for e in append_many(p, [("report", {"n": 1}, "analyst"), ("report", {"n": 2}, "analyst")])]
+    [1, 2]
+    """
+    path = Path(path)
+    built = [_build(*r) if len(r) == 4 else _build(*r, None) for r in records]
+    if not built:
+        return []
+    k = signing_key(key)
+    with _locked(path):
+        seq, prev = _tail(path)
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        lines = []
+        for b in built:
+            seq += 1
+            entry = {"seq": seq, "ts": now, **b, "prev_hash": prev}
+            entry["hash"] = prev = _entry_hash(entry)
+            if k is not None:
+                entry["sig"] = _sign(k, entry["hash"])
+            lines.append(canonical(entry) + b"\n")
+            b.clear()
+            b.update(entry)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            data = b"".join(lines)
+            written = os.write(fd, data)
+            if written != len(data):
+                raise LedgerError(f"short write to {path} ({written} of {len(data)} bytes); the disk may be full")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return built
+
+
+def append(path: str | Path, kind: str, payload: Mapping[str, Any], actor_role: str, actor: str | None = None,
+           key: bytes | str | None = None) -> dict:
+    """Append one entry to the hash-chained ledger at ``path`` (atomic, safe against concurrent writers).
+
+    Parameters
+    ----------
+    path : path-like
+        The ledger file, created if missing (a run's ledger is ``RUN/ledger.jsonl``).
+    kind : str
+        What is recorded (``alert``, ``decision``, ``model``, ``report``, ``tier_change``, ...).
+    payload : mapping
+        The record; numpy/pandas values are converted to JSON.
+    actor_role : str
+        One of :data:`ACTOR_ROLES`.
+    actor : str, optional
+        Who (user name or id).
+    key : bytes or str, optional
+        HMAC signing key (default: ``$RISKMODEL_LEDGER_KEY`` if set).
+
+    Returns
+    -------
+    dict
+        The entry as written (with ``seq``, ``hash``, ``prev_hash``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ledger.jsonl"
+    >>> e = append(p, "decision", {"alert_id": "AL-1", "decision": "confirmed"}, "supervisor")
+    >>> e["seq"], e["prev_hash"] == GENESIS, verify(p).ok
+    (1, True, True)
+    """
+    return append_many(path, [(kind, payload, actor_role, actor)], key=key)[0]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of :func:`verify`.
+
+    ``first_bad`` is the line number (= expected ``seq``) of the first entry
+    that fails, or None when the whole chain holds.
+    """
+
+    path: str
+    ok: bool
+    entries: int
+    first_bad: int | None = None
+    problem: str = ""
+    head_hash: str = GENESIS
+    signed: bool = False
+
+    def message(self) -> str:
+        if self.ok:
+            sig = ", signatures checked" if self.signed else ""
+            return f"{self.path}: {self.entries} entries, chain intact{sig} (head {self.head_hash[:16]})"
+        return f"{self.path}: TAMPERED at line {self.first_bad}: {self.problem}"
+
+
+def verify(path: str | Path, key: bytes | str | None = None, anchor: tuple[int, str] | None = None) -> Verification:
+    """Check every entry's hash, its link to the previous entry, its position and (with a key) its signature.
+
+    Parameters
+    ----------
+    path : path-like
+        The ledger.
+    key : bytes or str, optional
+        The signing key; when given (or ``$RISKMODEL_LEDGER_KEY`` is set), every entry must carry a valid ``sig``.
+    anchor : (int, str), optional
+        A ``(seq, hash)`` recorded earlier (:func:`head`); the ledger must still hold that entry unchanged,
+        which also detects entries removed from the end.
+
+    Returns
+    -------
+    Verification
+        ``ok``, number of entries, and for a broken chain the first bad line and what is wrong with it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ledger.jsonl"
+    >>> _ = append_many(p, [("report", {"n": i}, "analyst") for i in range(3)])
+    >>> lines = p.read_text(encoding="utf-8").splitlines()
+    >>> _ = p.write_text("\\n".join([lines[0], lines[2], lines[1]]) + "\\n", encoding="utf-8")
+    >>> r = verify(p)
+    >>> r.ok, r.first_bad
+    (False, 2)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LedgerError(f"no ledger at {path}; a run's ledger is RUN/{LEDGER_FILE} (written by 'riskmodel decide' and "
+                          f"'riskmodel ledger log-alerts')")
+    k = signing_key(key)
+    prev, n = GENESIS, 0
+
+    def bad(line_no: int, problem: str) -> Verification:
+        return Verification(str(path), False, n, line_no, problem, prev, k is not None)
+
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
+                return bad(line_no, "the last line is incomplete (an interrupted write or a cut file)")
+            try:
+                e = json.loads(raw)
+            except ValueError:
+                return bad(line_no, "not a readable JSON entry (edited by hand or corrupted)")
+            if not isinstance(e, dict) or any(f not in e for f in (*_FIELDS, "hash")):
+                return bad(line_no, "an entry with missing fields (edited or forged)")
+            if e["seq"] != line_no:
+                return bad(line_no, f"holds entry seq {e['seq']} where seq {line_no} belongs: an entry was deleted, inserted or moved")
+            if e["prev_hash"] != prev:
+                return bad(line_no, f"its prev_hash does not match line {line_no - 1}'s hash: line {line_no - 1} was changed and "
+                                    f"re-hashed, or an entry before it was deleted, inserted or moved")
+            if _entry_hash(e) != e["hash"]:
+                return bad(line_no, f"its content does not match its hash: entry seq {e['seq']} ({e['kind']}) was edited")
+            if k is not None and not hmac.compare_digest(str(e.get("sig", "")), _sign(k, e["hash"])):
+                return bad(line_no, "missing or wrong signature: the entry was written or re-hashed without the signing key")
+            if raw.rstrip(b"\n") != canonical(e):
+                return bad(line_no, "not in canonical form (re-encoded or edited by hand)")
+            prev, n = e["hash"], line_no
+    if anchor is not None:
+        a_seq, a_hash = int(anchor[0]), str(anchor[1])
+        if a_seq > n:
+            return Verification(str(path), False, n, n + 1, f"the anchor names seq {a_seq} but the ledger ends at {n}: "
+                                                            f"entries were removed from the end", prev, k is not None)
+        if not _hash_at(path, a_seq).startswith(a_hash):
+            return Verification(str(path), False, n, a_seq, f"entry seq {a_seq} differs from the anchor's hash: "
+                                                            f"the ledger was rebuilt", prev, k is not None)
+    return Verification(str(path), True, n, None, "", prev, k is not None)
+
+
+def _hash_at(path: Path, seq: int) -> str:
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if line_no == seq:
+                return str(json.loads(raw)["hash"])
+    return ""
+
+
+def head(path: str | Path) -> tuple[int, str]:
+    """``(seq, hash)`` of the last entry: record it elsewhere and pass it to ``verify(anchor=...)`` later.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ledger.jsonl"
+    >>> head(p)[0]
+    0
+    """
+    path = Path(path)
+    with _locked(path):
+        return _tail(path)
+
+
+def read_entries(path: str | Path, kind: str | None = None) -> list[dict]:
+    """Every entry (optionally of one kind), in order; does not verify (call :func:`verify` for that)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    out = []
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                e = json.loads(raw)
+                if kind is None or e.get("kind") == kind:
+                    out.append(e)
+    return out
+
+
+# -- what riskmodel records ------------------------------------------------------------------------------
+
+
+def log_decision(run_dir: str | Path, row: Mapping[str, Any], key: bytes | str | None = None) -> dict:
+    """Record a reviewer's decision (a row of ``decisions.csv``) in ``RUN/ledger.jsonl``."""
+    return append(Path(run_dir) / LEDGER_FILE, "decision", dict(row), str(row.get("reviewer_role", "system")), key=key)
+
+
+def log_report(ledger: str | Path, report: str | Path, what: str, actor_role: str, actor: str | None = None,
+               extra: Mapping[str, Any] | None = None, key: bytes | str | None = None) -> dict:
+    """Record that a report or export was produced: its path, size and SHA-256, who asked, for which role."""
+    report = Path(report)
+    data = report.read_bytes()
+    payload = {"report": what, "path": report.as_posix(), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+               **(extra or {})}
+    return append(ledger, "report", payload, actor_role, actor, key=key)
+
+
+def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role: str = "system",
+               key: bytes | str | None = None) -> int:
+    """Record a run's model and threshold, then every alert not yet recorded, in ``RUN/ledger.jsonl``.
+
+    A ``model`` entry (model, policy, cut-off, data fingerprint, code version)
+    is written when it differs from the last one recorded: that is a threshold
+    or model change.  Each alert is recorded once (by ``alert_id`` and a hash of
+    its content); calling again after nothing changed appends nothing.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        A run folder (``alerts.parquet``, ``model_card.json``).
+    ledger : path-like, optional
+        Default ``RUN/ledger.jsonl``.
+    actor_role : str, default='system'
+    key : bytes or str, optional
+
+    Returns
+    -------
+    int
+        Number of entries appended.
+    """
+    run_dir = Path(run_dir)
+    ledger = Path(ledger) if ledger else run_dir / LEDGER_FILE
+    alerts_path = run_dir / "alerts.parquet"
+    if not alerts_path.is_file():
+        raise LedgerError(f"no alerts.parquet in {run_dir}; run 'riskmodel run --out {run_dir}' first")
+    alerts = pd.read_parquet(alerts_path)
+    card_path = run_dir / "model_card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    cutoffs = sorted({round(float(c), 12) for c in alerts["cutoff"].dropna()}) if "cutoff" in alerts else []
+    model = {"run": run_dir.as_posix(), "model": card.get("model"), "policy": jsonable(card.get("policy")), "cutoffs": cutoffs,
+             "data_fingerprint": card.get("data_fingerprint"), "code_version": card.get("code_version"),
+             "features": len(card.get("features") or [])}
+    old = read_entries(ledger)
+    last_model = next((e["payload"] for e in reversed(old) if e["kind"] == "model"), None)
+    records: list = []
+    compare = {k: v for k, v in model.items() if k != "run"}
+    if last_model is None or {k: v for k, v in last_model.items() if k != "run"} != jsonable(compare):
+        records.append(("model", model, actor_role))
+    seen = {(e["payload"].get("alert_id"), e["payload"].get("content_sha256")) for e in old if e["kind"] == "alert"}
+    cols = [c for c in ("alert_id", "entity_type", "entity_id", "period", "score", "rank", "policy", "model", "cutoff",
+                        "department_id", "position_id") if c in alerts]
+    for row in alerts.to_dict("records"):  # alerts are a review queue (tens to hundreds), not transactions
+        body = {c: jsonable(row[c]) for c in cols}
+        reasons = row.get("reasons")
+        body["indicators"] = sorted({r.get("indicator_id") for r in (reasons if reasons is not None else []) if r.get("indicator_id")})
+        body["content_sha256"] = hashlib.sha256(canonical(jsonable(row))).hexdigest()
+        if (body["alert_id"], body["content_sha256"]) not in seen:
+            records.append(("alert", body, actor_role))
+    append_many(ledger, records, key=key)
+    return len(records)
