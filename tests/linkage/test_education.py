@@ -19,22 +19,31 @@ def _no_alert_trigger():
 
 
 def _expected_case_posts(tables, as_of=AS_OF, months=24) -> set[tuple[str, str]]:
-    """Posts of closed cases' subjects, worked out here from the tables (not by the code under test)."""
+    """Posts of closed cases' subjects and of confirmed past reviews, worked out here from the tables
+    (not by the code under test)."""
+    since = as_of - pd.DateOffset(months=months)
     c = tables["cases"]
-    c = c[(c.status == "closed") & (c.closed_date >= as_of - pd.DateOffset(months=months)) & (c.closed_date <= as_of)]
+    c = c[(c.status == "closed") & (c.closed_date >= since) & (c.closed_date <= as_of)]
     s = tables["case_people"].query("role == 'subject'").merge(c[["case_id", "department_id", "opened_date"]], on="case_id")
     ph = tables["post_history"]
     out = set()
     for r in s.itertuples():
         held = ph[(ph.employee_id == r.employee_id) & (ph.department_id == r.department_id) & (ph.start_date <= r.opened_date)]
         out.add((r.department_id, held.sort_values("start_date").position_id.iloc[-1]))
+    rv = tables.get("alert_reviews", pd.DataFrame(columns=["entity_type", "decision", "decided_at", "entity_id", "period"]))
+    rv = rv[(rv.entity_type == "employee") & (rv.decision == "confirmed") & (rv.decided_at >= since) & (rv.decided_at <= as_of)]
+    for r in rv.itertuples():
+        held = ph[(ph.employee_id == r.entity_id) & (ph.start_date <= r.period) & (ph.end_date.isna() | (ph.end_date >= r.period))]
+        last = held.sort_values("start_date").iloc[-1]
+        out.add((last.department_id, last.position_id))
     return out
 
 
-def test_plans_target_exactly_the_posts_of_confirmed_cases(small_ds, small_tables):
+def test_plans_target_exactly_the_posts_of_confirmed_findings(small_ds, small_tables):
     p = education_plan(small_ds, as_of=AS_OF, settings=_no_alert_trigger())
     got = set(zip(p.plans.department_id, p.plans.position_id))
     assert got == _expected_case_posts(small_tables)
+    assert set(p.signals.source) <= {"case", "confirmed_review"}
     assert set(p.plans.trigger) == {"confirmed"}
 
 
@@ -84,7 +93,7 @@ def test_concentration_counts_posts_departments_and_business_types(small_ds, sma
     c = p.concentration
     assert {"post", "department", "position", "business_type"} <= set(c.level)
     sig = findings(small_ds, small_run["dir"], AS_OF)
-    assert c[c.level == "department"].n_confirmed.sum() == sig.source.isin(["case", "confirmed_alert"]).sum()
+    assert c[c.level == "department"].n_confirmed.sum() == sig.source.isin(["case", "confirmed_review", "confirmed_alert"]).sum()
 
 
 def test_widened_plans_never_single_anyone_out(small_ds, small_run):

@@ -42,11 +42,12 @@ import pandas as pd
 
 from riskmodel.errors import RiskModelError
 from riskmodel.linkage.common import (DataLike, as_dataset, as_of_date, case_subjects, holders_at, latest_decisions,
-                                      read_run, reason_indicators, table)
+                                      post_on, read_run, reason_indicators, table)
 from riskmodel.linkage.topics import split_tags, topics_for_case, topics_for_indicators
 
 PLAN_COLUMNS = ["plan_id", "department_id", "position_id", "dept_name", "post_title", "trigger", "n_confirmed", "n_alerts",
                 "evidence", "topics", "material_ids", "n_holders", "holders", "plan_date", "due_date"]
+CONFIRMED = ("case", "confirmed_review", "confirmed_alert")
 SIGNAL_COLUMNS = ["source", "ref_id", "date", "department_id", "position_id", "employee_id", "topics", "indicator_ids"]
 WEIGHTS = {"flag_topic": 3.0, "post": 1.0, "weak_topic": 1.0, "new_topic": 0.5, "kind": 0.25}
 
@@ -69,8 +70,11 @@ def findings(data: DataLike, run_dir: str | Path | None = None, as_of: str | pd.
     """Every finding in the look-back window, with its post and topics.
 
     ``source`` is ``case`` (a case with a status in ``case_statuses``; the post
-    its subject held in the case's department), ``confirmed_alert`` (a reviewer
-    confirmed it) or ``alert`` (not dismissed, not yet confirmed).
+    its subject held in the case's department), ``confirmed_review`` (a past
+    alert on an employee that a reviewer confirmed, from the ``alert_reviews``
+    history; the post held in the alert's quarter), ``confirmed_alert`` (a
+    reviewer confirmed an alert of the run) or ``alert`` (not dismissed, not yet
+    confirmed).
     """
     ds = as_dataset(data)
     as_of = as_of_date(ds, as_of)
@@ -88,6 +92,15 @@ def findings(data: DataLike, run_dir: str | Path | None = None, as_of: str | pd.
             "position_id": c.case_id.map(subj.post_position_id), "employee_id": c.case_id.map(subj.employee_id),
             "topics": [topics_for_case(t, f"{a}{b}") for t, a, b in zip(c.case_type, c.title, c.summary)],
             "indicator_ids": [[] for _ in range(len(c))]}))
+    if ds.has("alert_reviews"):  # the review history: past alerts a reviewer confirmed
+        r = ds.table("alert_reviews")
+        r = r[(r.entity_type == "employee") & (r.decision == "confirmed") & (r.decided_at >= since) & (r.decided_at <= as_of)]
+        if len(r):
+            r = post_on(ds, r.rename(columns={"entity_id": "employee_id"}), "period")
+            parts.append(pd.DataFrame({
+                "source": "confirmed_review", "ref_id": r.review_id, "date": r.decided_at, "department_id": r.post_department_id,
+                "position_id": r.post_position_id, "employee_id": r.employee_id, "topics": [["integrity_general"]] * len(r),
+                "indicator_ids": [[] for _ in range(len(r))]}))
     if run_dir is not None:
         run = read_run(run_dir)
         a = run["alerts"]
@@ -112,7 +125,7 @@ def concentration(signals: pd.DataFrame) -> pd.DataFrame:
 
     Returns ``level, key, n_confirmed, n_alerts`` with ``level`` in ``post, department, position, business_type``.
     """
-    s = signals.assign(confirmed=signals.source.isin(["case", "confirmed_alert"]).astype(int),
+    s = signals.assign(confirmed=signals.source.isin(CONFIRMED).astype(int),
                        alert=(signals.source == "alert").astype(int))
     out = []
     for level, key in (("post", s.department_id.astype(str) + "/" + s.position_id.astype(str)), ("department", s.department_id),
@@ -160,8 +173,8 @@ def education_plan(data: DataLike, run_dir: str | Path | None = None, as_of: str
     """Targeted education plans for the posts where findings concentrate.
 
     A post (department × position) gets a plan when it has at least
-    ``linkage.min_confirmed`` confirmed findings (closed cases, confirmed
-    alerts) in the look-back window (trigger ``confirmed``), or at least
+    ``linkage.min_confirmed`` confirmed findings (closed cases, alerts a
+    reviewer confirmed, in the run or in the review history) in the look-back window (trigger ``confirmed``), or at least
     ``linkage.min_alerts`` open alerts (trigger ``alert_concentration``).
 
     Parameters
@@ -198,7 +211,7 @@ def education_plan(data: DataLike, run_dir: str | Path | None = None, as_of: str
     sig = findings(ds, run_dir, as_of, s.lookback_months, case_statuses)
     conc = concentration(sig) if len(sig) else pd.DataFrame(columns=["level", "key", "n_confirmed", "n_alerts"])
     post = sig.dropna(subset=["department_id", "position_id"])
-    post = post.assign(confirmed=post.source.isin(["case", "confirmed_alert"]).astype(int), alert=(post.source == "alert").astype(int))
+    post = post.assign(confirmed=post.source.isin(CONFIRMED).astype(int), alert=(post.source == "alert").astype(int))
     g = post.groupby(["department_id", "position_id"]).agg(
         n_confirmed=("confirmed", "sum"), n_alerts=("alert", "sum"),
         evidence=("ref_id", lambda r: sorted(set(r))),

@@ -15,10 +15,11 @@ tier   suggested when (any of)                                      measures (�
 =====  ==========================================================  ==============================================
 红 red  R1 subject of a case opened in the last ``lookback_months``   诫勉或谈心谈话并回访教育；每月复核其经手业务；
        R2 an alert a reviewer confirmed in the last 4 quarters      敏感岗位优先轮岗交流；警示教育必修并测试
+          (the run's decisions or the review history)
 黄      Y1 named in a case (not as subject) in the look-back         30日内提醒谈话；推送针对性学习材料并限期完成；
 yellow Y2 an admonition or inquiry interview in the last 12 months  每季度复核其业务红旗
        Y3 two or more alerts not yet decided, or one needing
-          information, in the last 4 quarters
+          information (run or review history), in the last 4 quarters
        Y4 a sensitive post (sensitivity 3) held longer than
           ``policy.rotation_years`` without rotation
        Y5 last full year's credits below ``lagging_share`` of the
@@ -59,7 +60,7 @@ RULES = {
 }
 PROFILE_COLUMNS = ["employee_id", "department_id", "position_id", "sensitivity", "years_in_post", "cases_subject", "cases_related",
                    "open_cases", "interviews_12m", "admonitions_12m", "alerts_4q", "alerts_confirmed", "alerts_dismissed",
-                   "alerts_pending", "credits_last_year", "required_last_year", "mean_test_score", "points_total",
+                   "alerts_pending", "reviews_confirmed", "reviews_needs_information", "credits_last_year", "required_last_year", "mean_test_score", "points_total",
                    "suggested_tier", "rules", "reasons_zh", "exemplary", "tier", "tier_since", "tier_reason", "tier_by", "measures_zh"]
 
 
@@ -150,6 +151,11 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
         pend = a[a.decision.isna() | (a.decision == "needs_information")]
         p["alerts_pending"] = p.employee_id.map(pend.groupby("entity_id").size())
         p["_needs_info"] = p.employee_id.map(a[a.decision == "needs_information"].groupby("entity_id").size())
+    if ds.has("alert_reviews"):  # the review history: decisions on earlier alerts
+        rv = ds.table("alert_reviews")
+        rv = rv[(rv.entity_type == "employee") & (rv.decided_at > as_of - pd.DateOffset(months=12)) & (rv.decided_at <= as_of)]
+        p["reviews_confirmed"] = p.employee_id.map(rv[rv.decision == "confirmed"].groupby("entity_id").size())
+        p["reviews_needs_information"] = p.employee_id.map(rv[rv.decision == "needs_information"].groupby("entity_id").size())
     # training
     if ds.has("learning_events", "materials", "credit_requirements"):
         last = learning_progress(ds, as_of.year - 1, as_of, s.lagging_share).set_index("employee_id")
@@ -164,15 +170,15 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
                                         "tier_by", "measures_zh"):
             p[col] = np.nan
     n = p[["cases_subject", "cases_related", "open_cases", "interviews_12m", "admonitions_12m", "alerts_4q", "alerts_confirmed",
-           "alerts_dismissed", "alerts_pending"]].fillna(0).astype(int)
+           "alerts_dismissed", "alerts_pending", "reviews_confirmed", "reviews_needs_information"]].fillna(0).astype(int)
     p[n.columns] = n
     needs_info = p.pop("_needs_info").fillna(0) if "_needs_info" in p else pd.Series(0, index=p.index)
     fired = {
         "R1": p.cases_subject > 0,
-        "R2": p.alerts_confirmed > 0,
+        "R2": (p.alerts_confirmed > 0) | (p.reviews_confirmed > 0),
         "Y1": p.cases_related > 0,
         "Y2": p.admonitions_12m > 0,
-        "Y3": (p.alerts_pending >= 2) | (needs_info > 0),
+        "Y3": (p.alerts_pending >= 2) | (needs_info > 0) | (p.reviews_needs_information > 0),
         "Y4": (p.sensitivity == 3) & (p.years_in_post > st.policy.rotation_years),
         "Y5": p.credits_last_year.notna() & (p.credits_last_year < s.lagging_share * p.required_last_year)
               & (p.credits_last_year / p.required_last_year <= (p.credits_last_year / p.required_last_year).quantile(0.1)),
