@@ -210,6 +210,10 @@ def build_valid_tables() -> dict[str, pd.DataFrame]:
             ("EV01", "E002", "M01", "2023-02-01 09:00:00", 30.0, True, 90.0, 10.0),
             ("EV02", "E004", "M02", "2023-02-03 20:15:00", 10.0, True, N, 5.0),
         ),
+        "alert_reviews": _rows(
+            "review_id entity_type entity_id period source decision decided_at reviewer_role",
+            ("RV01", "employee", "E002", "2023-01-01", "legacy_platform", "dismissed", "2023-05-10", "supervisor"),
+        ),
         "credit_requirements": _rows(
             "position_id year required_credits",
             ("P02", 2023, 4.0),

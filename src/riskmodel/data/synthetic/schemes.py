@@ -154,7 +154,7 @@ class Planter:
             cats = [c for c in _BUY_CATS if counts.get(c, 0) >= 6]
             cat = cats[k % len(cats)]
             pool = self.sup[self.sup.main_category_id == cat].supplier_id.to_numpy()
-            ring = list(rng.choice(pool, int(rng.integers(3, 6)), replace=False))
+            ring = list(rng.choice(pool, min(len(pool) - 1, int(rng.integers(3, 6))), replace=False))
             sid = ctx.new_scheme("bid_rigging_ring", start, end)
             ctx.add_entities(sid, "supplier", ring)
             proc_dept = self.org["departments"].department_id[self.org["departments"].dept_type == "procurement"].iloc[0]
@@ -209,10 +209,11 @@ class Planter:
             self.new_suppliers.append(s)
             lid = ctx.new_lookalike("new_supplier_fair_win", "kickback_related_supplier")
             ctx.add_lookalike_entities(lid, "supplier", [s["supplier_id"]])
-            others = list(rng.choice(self.sup[self.sup.main_category_id == cat].supplier_id.to_numpy(), 3, replace=False))
+            pool = self.sup[self.sup.main_category_id == cat].supplier_id.to_numpy()
+            others = list(rng.choice(pool, min(3, len(pool)), replace=False))
             self.proc.append(_spec(department_id=_holder_dept(self.org, e, d2), requester_id=e, category_id=cat, request_date=d2,
                                    quantity=_qty_for(self.prices, cat, d2, rng.uniform(1.2, 2.0) * lim.tender_limit), mode="tender_fixed",
-                                   bidders=[s["supplier_id"], *others], bid_factors=[0.97, *rng.uniform(1.01, 1.12, 3)], tag=lid))
+                                   bidders=[s["supplier_id"], *others], bid_factors=[0.97, *rng.uniform(1.01, 1.12, len(others))], tag=lid))
 
     def record_procurement(self, specs: pd.DataFrame, tenders: pd.DataFrame) -> None:
         """After materialising: map each planted spec to the orders and tenders it became."""
