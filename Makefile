@@ -7,8 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RISKMODEL := $(VENV)/bin/riskmodel
 DEMO_SEED ?= 20240601
+DEMO_PERIOD ?= 2025Q4
 DEMO_DIR := data/raw/demo
 RUN_DIR := data/processed/demo_run
+# de-identified reports need a pseudonym key kept outside the repository; the demo makes one if there is none
+PSEUDONYM_KEY ?= $(HOME)/.config/riskmodel/pseudonym.key
+export RISKMODEL_PSEUDONYM_KEY_FILE ?= $(PSEUDONYM_KEY)
 
 .PHONY: setup fonts demo test lab bench clean help
 
@@ -39,6 +43,14 @@ demo: setup
 	$(RISKMODEL) validate $(DEMO_DIR)
 	$(RISKMODEL) run --data $(DEMO_DIR) --out $(RUN_DIR)
 	$(RISKMODEL) evaluate --run $(RUN_DIR) --data $(DEMO_DIR)
+	@test -f "$(RISKMODEL_PSEUDONYM_KEY_FILE)" || $(RISKMODEL) deid keygen --out "$(RISKMODEL_PSEUDONYM_KEY_FILE)"
+	$(RISKMODEL) ledger log-alerts --run $(RUN_DIR) --role supervisor
+	$(RISKMODEL) report supervision --run $(RUN_DIR) --period $(DEMO_PERIOD) --audience leadership
+	$(RISKMODEL) report evaluation --run $(RUN_DIR)
+	$(RISKMODEL) report portrait --run $(RUN_DIR) --entity-kind employee --entity-id top
+	$(RISKMODEL) report portrait --run $(RUN_DIR) --entity-kind department --entity-id top
+	$(RISKMODEL) report portrait --run $(RUN_DIR) --entity-kind business_type --entity-id LEAF --lang en
+	@echo "reports: reports/index.html"
 
 test: setup
 	$(PY) -m pytest -n 2 -q

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# a pseudonym key for the test session only (deployments keep theirs outside the repository)
+os.environ.setdefault("RISKMODEL_PSEUDONYM_KEY", "7e57" * 16)
 
 SMALL_SEED = 11
 

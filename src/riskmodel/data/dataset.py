@@ -46,7 +46,10 @@ class Dataset:
     def _connect(threads: int | None = None, memory_limit: str | None = None, temp_dir: str | None = None):
         con = duckdb.connect()
         con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
-        con.execute("SET enable_progress_bar = false")  # riskmodel shows its own progress per step
+        try:
+            con.execute("SET enable_progress_bar = false")  # riskmodel shows its own progress per step
+        except duckdb.Error:
+            pass  # inside Jupyter DuckDB refuses the setting without ipywidgets; it shows no bar there either
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         if temp_dir:

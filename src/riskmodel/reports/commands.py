@@ -44,21 +44,49 @@ def _common(lang: str, audience: str) -> None:
 def _execute(kind: str, params: dict, dest: Path) -> dict:
     from riskmodel.reports.runner import run_notebook
 
-    return run_notebook(_notebook(kind), params, dest)
+    check = None
+    if params.get("audience") in DEIDENTIFIED_AUDIENCES:
+        from riskmodel.linkage.deid import find_leaks
+
+        data_dir = RunData(params["run_dir"]).card["data_source"]
+
+        def check(html_text: str) -> None:
+            """Refuse to file a de-identified report that names anyone (the earlier report stays)."""
+            leaks = find_leaks({"report": html_text}, data_dir)
+            if len(leaks):
+                raise RiskModelError(f"the {kind} report for {params['audience']} would disclose {len(leaks)} identifier(s) "
+                                     f"(e.g. {leaks.table.iloc[0]}.{leaks.column.iloc[0]} {leaks.value_masked.iloc[0]}); "
+                                     f"nothing was written")
+    paths = run_notebook(_notebook(kind), params, dest, check=check)
+    # every report produced goes on the run's tamper-evident record
+    from riskmodel.ledger import log_report
+
+    log_report(Path(params["run_dir"]) / "ledger.jsonl", paths["html"], kind, params.get("audience", "supervisor"),
+               extra={k: v for k, v in params.items() if k != "run_dir"})
+    return paths
 
 
 def portrait(entity_kind: str, entity_id: str, period: str | None = None, lang: str = "zh", audience: str = "supervisor",
              run_dir: str | Path | None = None, out_root: str | Path | None = None) -> dict:
-    """Produce a risk portrait; bad parameters fail before anything is executed."""
+    """Produce a risk portrait; bad parameters fail before anything is executed.
+
+    ``entity_id='top'`` picks the entity of the highest-ranked alert of that kind in the latest quarter.
+    """
     from riskmodel.reports import portrait as P
 
     _common(lang, audience)
     run = RunData(run_dir)
+    if entity_id == "top":
+        col = {"employee": "entity_id", "department": "department_id", "post": "position_id"}.get(entity_kind)
+        a = run.alerts[run.alerts.entity_type == "employee"]
+        if col is None or a.empty:
+            raise RiskModelError(f"'top' works for employee, department and post portraits of a run with people alerts")
+        entity_id = str(a[a.period == a.period.max()].sort_values("rank")[col].iloc[0])
     P.check_entity(run, entity_kind, entity_id)
     P._range(run, period)
-    if entity_kind == "employee" and audience in DEIDENTIFIED_AUDIENCES:
-        raise RiskModelError(f"a personal portrait is identified data; the {audience} role gets de-identified material only "
-                             f"(ask a supervisor, or use a department/post portrait)")
+    if audience in DEIDENTIFIED_AUDIENCES:
+        raise RiskModelError(f"a risk portrait shows identified people and transactions; the {audience} role gets de-identified "
+                             f"material only: the supervision report, 'riskmodel export alerts --role {audience}' or warning-case digests")
     dest = Path(out_root or config.REPORTS_DIR) / "portrait" / (period or "all").replace(":", "_") / f"{entity_kind}-{entity_id}-{lang}"
     params = {"run_dir": str(run.run_dir), "entity_kind": entity_kind, "entity_id": entity_id, "periods": period,
               "lang": lang, "audience": audience}

@@ -27,11 +27,12 @@ def _fingerprint(parameters: dict) -> str | None:
     return None
 
 
-def run_notebook(notebook: str | Path, parameters: dict, out_dir: str | Path, timeout: int = 600) -> dict:
+def run_notebook(notebook: str | Path, parameters: dict, out_dir: str | Path, timeout: int = 600, check=None) -> dict:
     """Execute ``notebook`` with ``parameters`` into ``out_dir`` (replaced only when everything succeeded).
 
     Writes ``<name>.ipynb`` (executed, with its parameters recorded by papermill), ``<name>.html`` and
-    ``parameters.json`` (parameters, data fingerprint, code version, timings).  Returns their paths.
+    ``parameters.json`` (parameters, data fingerprint, code version, timings).  ``check``, if given, is
+    called with the HTML before anything is filed and may raise to stop it.  Returns their paths.
     """
     import nbformat
     import papermill as pm
@@ -56,6 +57,8 @@ def run_notebook(notebook: str | Path, parameters: dict, out_dir: str | Path, ti
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
         body, _ = exporter.from_notebook_node(nbformat.read(out_nb, as_version=4))
+        if check is not None:
+            check(body)  # e.g. the leak gate for de-identified audiences; raising leaves the earlier report in place
         (tmp / f"{name}.html").write_text(body, encoding="utf-8")
         meta = {"notebook": notebook.name, "parameters": parameters, "data_fingerprint": _fingerprint(parameters),
                 "code_version": code_version(), "package_version": __version__, "kernel": KERNEL,

@@ -154,9 +154,20 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
                                "change": t(lang, "变化", "change"), "abnormal": t(lang, "标记", "mark")}).head(20)
 
 
-def queue(run: RunData, period: str, lang: str = "zh", top: int = 30) -> pd.DataFrame:
-    """The review queue for the period (people first, then events), with the top reasons."""
+def queue(run: RunData, period: str, lang: str = "zh", top: int = 30, audience: str = "supervisor") -> pd.DataFrame:
+    """The review queue for the period (people first, then events), with the top reasons.
+
+    De-identified audiences (leadership, education officers, model reviewers) get the queue through
+    :class:`riskmodel.linkage.roles.RoleView`: pseudonyms, coarse units and posts, scrubbed reasons.
+    """
     lo, hi, _ = parse_period(period)
+    from riskmodel.linkage.roles import POLICIES, RoleView
+
+    if not POLICIES[audience].identified:
+        v = RoleView(audience, run.data).alerts(run.run_dir)
+        v = v[(v.year_label.astype(str).str[:4] >= str(lo.year)) & (v.year_label.astype(str).str[:4] <= str(hi.year))] if "year_label" in v else v
+        cols = ["alert_ref", "entity_type", "entity_ref", "unit_zh", "post_zh", "rank", "score", f"reasons_{lang}"]
+        return v[[c for c in cols if c in v]].head(top).set_index("alert_ref").round(3)
     a = run.alerts
     p = pd.to_datetime(a.period)
     a = a[(p >= lo.to_period("Q").start_time) & (p <= hi)].copy()
