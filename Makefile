@@ -56,7 +56,7 @@ test: setup
 	$(PY) -m pytest -n 2 -q
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/exploratory/explore_demo.ipynb
 
 bench: setup
 	$(PY) bench/run_all.py
