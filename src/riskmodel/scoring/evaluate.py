@@ -78,8 +78,17 @@ def indicator_coverage(flags: pd.DataFrame, truth: dict[str, pd.DataFrame]) -> t
         la_share = ents.merge(t, on=["entity_type", "entity_id"]).drop_duplicates(["entity_type", "entity_id"]).shape[0] / max(len(ents), 1)
         s_ents = se[(se.scheme_type == mimics) & se.entity_type.isin(types)].drop_duplicates(["entity_type", "entity_id"])
         s_share = s_ents.merge(t, on=["entity_type", "entity_id"]).drop_duplicates(["entity_type", "entity_id"]).shape[0] / max(len(s_ents), 1)
+        # the best single discriminator: the indicator lighting most of the scheme's entities while lighting
+        # its look-alike's less than half as often
+        best, best_s, best_la = None, 0.0, np.nan
+        for iid, ti in t.groupby("indicator_id"):
+            si = s_ents.merge(ti, on=["entity_type", "entity_id"]).drop_duplicates(["entity_type", "entity_id"]).shape[0] / max(len(s_ents), 1)
+            li = ents.merge(ti, on=["entity_type", "entity_id"]).drop_duplicates(["entity_type", "entity_id"]).shape[0] / max(len(ents), 1)
+            if si > best_s and li < 0.5 * si:
+                best, best_s, best_la = iid, si, li
         out.append({"lookalike_type": lt, "mimics": mimics, "entities": len(ents), "lit_share": la_share,
-                    "scheme_share": s_share, "ratio": la_share / s_share if s_share else np.nan})
+                    "scheme_share": s_share, "ratio": la_share / s_share if s_share else np.nan,
+                    "best_indicator": best, "best_scheme_share": best_s, "best_lookalike_share": best_la})
     return schemes, pd.DataFrame(out)
 
 
