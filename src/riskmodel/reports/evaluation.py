@@ -55,7 +55,8 @@ def curves_figure(run: RunData, lang: str = "zh"):
     from riskmodel.scoring.evaluate import curves
 
     setup_fonts()
-    cv = curves(run.run_dir, run.card["data_source"])
+    # the ground truth of the dataset 'riskmodel evaluate' used (the run itself never saw it)
+    cv = curves(run.run_dir, (run.evaluation or {}).get("data_source") or run.card["data_source"])
     fig = Figure(figsize=(15, 4.2))
     axes = fig.subplots(1, 3)
     for name, g in cv["pr"].groupby("model"):
