@@ -178,3 +178,35 @@ def ego_network(run: RunData, entity_id: str, lang: str = "zh"):
     G = build_graph(run.data)
     node = next((n for n in G.nodes if n == entity_id or str(n).endswith(f":{entity_id}")), None)
     return ego_figure(G, node, radius=2) if node is not None else None
+
+
+def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
+    """The employee's integrity profile (廉政档案): supervision, alerts and decisions, training, tier and measures."""
+    from riskmodel.linkage.profiles import integrity_profiles
+
+    ledger = run.run_dir / "ledger.jsonl"
+    prof = integrity_profiles(run.data, run.run_dir, ledger if ledger.is_file() else None)
+    row = prof[prof.employee_id == entity_id]
+    if row.empty:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "不在岗或无档案", "not in post, no profile")]})
+    r = row.iloc[0]
+    items = [("years_in_post", "现岗位年限", "years in post"), ("cases_subject", "案件（当事人）", "cases as subject"),
+             ("interviews_12m", "近12个月谈话", "interviews, 12 months"), ("alerts_4q", "近四季度预警", "alerts, 4 quarters"),
+             ("alerts_confirmed", "预警查实", "alerts confirmed"), ("alerts_dismissed", "预警排除", "alerts dismissed"),
+             ("credits_last_year", "上年学分", "credits last year"), ("required_last_year", "应修学分", "credits required"),
+             ("mean_test_score", "平均测试成绩", "mean test score"), ("suggested_tier", "建议等级", "suggested tier"),
+             ("tier", "记录等级", "recorded tier"), ("reasons_zh", "依据", "grounds"), ("measures_zh", "措施", "measures")]
+    return pd.DataFrame([(zh if lang == "zh" else en, r[c]) for c, zh, en in items if c in r],
+                        columns=[t(lang, "项目", "item"), t(lang, "内容", "value")])
+
+
+def education(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
+    """Linked education: the materials recommended for the person's flags and post (never one already completed)."""
+    from riskmodel.linkage.education import recommend
+
+    rec = recommend(run.data, [entity_id], run.run_dir)
+    if rec.empty:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "暂无推荐", "nothing to recommend")]})
+    return rec[["material_id", "title", "kind", "topic_tags", "reason_zh"]].rename(columns={
+        "material_id": t(lang, "编号", "id"), "title": t(lang, "学习材料", "material"), "kind": t(lang, "形式", "kind"),
+        "topic_tags": t(lang, "主题", "topics"), "reason_zh": t(lang, "推荐理由", "why")})

@@ -206,3 +206,19 @@ def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
     rows.append((t(lang, "未能计算的指标（缺表或无数据）", "indicators with nothing to score"), ", ".join(idle) or "—"))
     rows += [(f"{p.table}.{p.column or ''}", p.message) for p in rep.warnings[:5]]
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "结果", "result")])
+
+
+def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cases by type × year and the rectification ledger's completion by department (电子档案 statistics)."""
+    from riskmodel.linkage.archive import case_counts, rectification_completion
+
+    _, hi, _ = parse_period(period)
+    counts = case_counts(run.data, by=("case_type", "year"))
+    grid = counts.pivot_table(index="case_type", columns="year", values="n_cases", aggfunc="sum", fill_value=0)
+    grid.index.name = t(lang, "案件类型", "case type")
+    rect = rectification_completion(run.data, as_of=hi)
+    names = _dept_names(run)
+    if "department_id" in rect:
+        rect = rect.assign(department_id=[names.get(d, d) for d in rect.department_id]).set_index("department_id")
+        rect.index.name = t(lang, "部门", "department")
+    return grid, rect.round(2)
