@@ -345,5 +345,9 @@ from riskmodel.linkage.commands import register as _register_linkage  # noqa: E4
 _register_linkage(main)
 
 
+from riskmodel.collusion.cli import collusion as _collusion
+main.add_command(_collusion)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,97 @@
+"""The tender table, our classifier (scikit-learn contract, learns from tight bids) and the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from riskmodel.collusion.model import (DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier, balanced_threshold,
+                                       reference_classifier, tender_table)
+from riskmodel.indicators.screens import CLASSIC_SCREENS
+
+
+@pytest.fixture(scope="module")
+def table(mini_bids):
+    t = tender_table(mini_bids)
+    return t[t.n_bids >= 2]
+
+
+def test_tender_table_shape(mini_bids):
+    t = tender_table(mini_bids)
+    assert t.index.names == ["dataset", "tender_id"] and len(t) == mini_bids.tender_id.nunique()
+    assert set(DEFAULT_FEATURES) <= set(t.columns) and "collusive_tender" in t.columns
+    one = mini_bids[mini_bids.tender_id == t.index[0][1]]
+    assert t.iloc[0][SIZE_FEATURE] == pytest.approx(np.log(one.bid.median()))
+    assert (t.groupby("collusive_tender").cv.median().loc[1] < t.groupby("collusive_tender").cv.median().loc[0])
+
+
+def test_tender_ids_are_per_dataset():
+    bids = pd.DataFrame({"dataset": ["a", "a", "b", "b"], "tender_id": ["1", "1", "1", "1"], "bid": [1.0, 2.0, 3.0, 9.0]})
+    t = tender_table(bids)
+    assert t.loc[("a", "1"), "spd"] == pytest.approx(1.0) and t.loc[("b", "1"), "spd"] == pytest.approx(2.0)
+
+
+def test_classifier_beats_chance_out_of_sample(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    ours = cross_val_predict(ScreenClassifier(n_estimators=30), X, y, cv=cv, method="predict_proba")[:, 1]
+    ref = cross_val_predict(reference_classifier(n_estimators=30), X, y, cv=cv, method="predict_proba")[:, 1]
+    assert roc_auc_score(y, ours) > 0.9 and roc_auc_score(y, ref) > 0.9
+
+
+def test_sklearn_contract(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    clf = ScreenClassifier(n_estimators=20, random_state=3)
+    params = clf.get_params()
+    fitted = clf.fit(X, y)
+    assert fitted is clf and clf.get_params() == params             # fit stores, never changes, parameters
+    assert clone(clf).get_params() == params and not hasattr(clone(clf), "estimator_")
+    p = clf.predict_proba(X)
+    assert p.shape == (len(X), 2) and np.allclose(p.sum(axis=1), 1) and ((p >= 0) & (p <= 1)).all()
+    state = (clf.threshold_, clf.oof_score_.copy())
+    pred = clf.predict(X)
+    assert clf.threshold_ == state[0] and np.array_equal(clf.oof_score_, state[1])  # predict changes nothing
+    assert np.array_equal(pred, (p[:, 1] >= clf.threshold_).astype(int))
+    assert list(clf.classes_) == [0, 1] and list(clf.feature_names_in_) == list(DEFAULT_FEATURES)
+    again = ScreenClassifier(n_estimators=20, random_state=3).fit(X, y)
+    assert np.allclose(again.predict_proba(X), p)                     # same seed, same model
+
+
+def test_handles_nan_screens_and_fixed_threshold(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    assert X[["rd", "kurt"]].isna().any().all()                      # small tenders: NaN screens
+    clf = ScreenClassifier(n_estimators=20, threshold=0.5).fit(X, y)
+    assert clf.threshold_ == 0.5
+    with pytest.raises(ValueError, match="both collusive"):
+        ScreenClassifier().fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="lacks feature"):
+        clf.predict_proba(X.drop(columns=["cv"]))
+
+
+def test_reference_reads_only_the_classic_screens(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    ref = reference_classifier(n_estimators=20).fit(X, y)
+    noisy = X.assign(**{c: 0.0 for c in X.columns if c not in CLASSIC_SCREENS})
+    assert np.array_equal(ref.predict_proba(X), ref.predict_proba(noisy))
+    assert ref.steps[-1][1].n_features_in_ == len(CLASSIC_SCREENS)
+
+
+def test_balanced_threshold_maximises_balanced_accuracy():
+    y = np.array([0, 0, 0, 0, 1, 1])
+    s = np.array([0.1, 0.2, 0.3, 0.6, 0.5, 0.9])
+    t = balanced_threshold(y, s)
+    assert t == 0.5  # flags 0.5, 0.6, 0.9: TPR 1, FPR 1/4, the best trade-off
+
+
+def test_capped_false_positive_rule(table):
+    from riskmodel.collusion.model import capped_fpr_threshold
+
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int).to_numpy()
+    clf = ScreenClassifier(n_estimators=20, max_fpr=0.05).fit(X, y)
+    competitive = clf.oof_score_[y == 0]
+    assert (competitive >= clf.threshold_).mean() <= 0.05
+    assert clf.threshold_ == capped_fpr_threshold(y, clf.oof_score_, 0.05)
