@@ -17,7 +17,8 @@ _COL = {"employee": "employee_id", "department": "department_id", "post": "posit
 def _range(run: RunData, periods: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``2025Q1:2025Q4``, ``2025Q3`` or ``2025-09``; default: the whole run."""
     if not periods:
-        return run.flags.month.min(), run.flags.month.max() + pd.offsets.MonthEnd(0)
+        lo, hi = run.flag_months()
+        return lo, hi + pd.offsets.MonthEnd(0)
     a, _, b = periods.partition(":")
     try:
         pa = pd.Period(a, freq="Q" if "Q" in a.upper() else "M")
@@ -45,12 +46,12 @@ def check_entity(run: RunData, kind: str, entity_id: str) -> None:
 
 
 def _subset(run: RunData, kind: str, entity_id: str, periods: str | None) -> pd.DataFrame:
-    f = run.flags
     if kind == "period":
+        f = run.flags
         lo, hi = _range(run, entity_id)
     else:
         lo, hi = _range(run, periods)
-        f = f[f[_COL[kind]] == entity_id]
+        f = run.flags_where(_COL[kind], entity_id)
     return f[(f.month >= lo) & (f.month <= hi)]
 
 
@@ -169,15 +170,36 @@ def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFra
     return d[["alert_id", "period", "decision", "reviewer_role", "decided_at", "note"]]
 
 
-def ego_network(run: RunData, entity_id: str, lang: str = "zh"):
-    """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent)."""
+def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "employee"):
+    """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent).
+
+    Reads only the two-hop neighbourhood from the graph the run saved (``graph_edges.parquet``), falling back to
+    building the whole graph for runs that did not save one.
+    """
     try:
-        from riskmodel.graph import build_graph, ego_figure
+        from riskmodel.graph import GraphFrames, build_graph, ego_figure
     except ImportError:
         return None
-    G = build_graph(run.data)
-    node = next((n for n in G.nodes if n == entity_id or str(n).endswith(f":{entity_id}")), None)
-    return ego_figure(G, node, radius=2) if node is not None else None
+    node = f"{kind}:{entity_id}"
+    edges_path, nodes_path = run.run_dir / "graph_edges.parquet", run.run_dir / "graph_nodes.parquet"
+    if edges_path.is_file() and nodes_path.is_file():
+        import duckdb
+
+        con = duckdb.connect()
+        e = con.execute(f"""
+            WITH e AS (SELECT * FROM read_parquet('{edges_path.as_posix()}')),
+                 hop1 AS (SELECT source AS n FROM e WHERE target = $node UNION SELECT target FROM e WHERE source = $node
+                          UNION SELECT $node)
+            SELECT * FROM e WHERE source IN (SELECT n FROM hop1) OR target IN (SELECT n FROM hop1)""", {"node": node}).df()
+        if e.empty:
+            return None
+        names = set(e.source) | set(e.target)
+        n = con.execute(f"SELECT * FROM read_parquet('{nodes_path.as_posix()}') WHERE node IN (SELECT unnest($names))",
+                        {"names": sorted(names)}).df()
+        G = GraphFrames(n, e).to_networkx()
+    else:
+        G = build_graph(run.data)
+    return ego_figure(G, node, radius=2) if node in G else None
 
 
 def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:

@@ -45,10 +45,27 @@ class RunData:
 
     @cached_property
     def flags(self) -> pd.DataFrame:
-        f = self._read("flags.parquet")
+        return self._derive(self._read("flags.parquet"))
+
+    @staticmethod
+    def _derive(f: pd.DataFrame) -> pd.DataFrame:
         f["family"] = f.indicator_id.str.split("-").str[0]
         f["month"] = pd.to_datetime(f.period).dt.to_period("M").dt.start_time
         return f
+
+    def flags_where(self, column: str, value: str) -> pd.DataFrame:
+        """The flags of one entity, read with a filter (fast on large runs; no need to load every flag)."""
+        if "flags" in self.__dict__ or column == "family":
+            f = self.flags
+            return f[f[column] == value]
+        return self._derive(pd.read_parquet(self.run_dir / "flags.parquet", filters=[(column, "==", value)]))
+
+    def flag_months(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last month with flags."""
+        import duckdb
+
+        r = duckdb.execute(f"SELECT min(period), max(period) FROM read_parquet('{(self.run_dir / 'flags.parquet').as_posix()}')").fetchone()
+        return pd.Timestamp(r[0]).to_period("M").start_time, pd.Timestamp(r[1]).to_period("M").start_time
 
     @cached_property
     def scores(self) -> pd.DataFrame:

@@ -49,6 +49,17 @@ def graph_features_for(data: Dataset) -> pd.DataFrame | None:
     return g.rename(columns={c: c if c.startswith("graph_") or c in ("entity_id", "period") else f"graph_{c}" for c in g.columns})
 
 
+def _write_graph(data: Dataset, out: Path) -> None:
+    """Keep the relationship graph with the run, so a portrait draws an ego network without rebuilding it."""
+    try:
+        from riskmodel.graph.build import graph_frames
+    except ImportError:
+        return
+    frames = graph_frames(data, min_share=2)
+    write_table(frames.nodes, out / "graph_nodes.parquet")
+    write_table(frames.edges, out / "graph_edges.parquet")
+
+
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
     ps = sorted(pd.to_datetime(periods).unique())
     if len(ps) <= test_quarters:
@@ -191,6 +202,7 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
         write_table(X, tmp / "features_people.parquet")
         write_table(score_table, tmp / "scores.parquet")
         write_table(queue, tmp / "alerts.parquet")
+        _write_graph(data, tmp)
         joblib.dump({"model": chosen, "name": model, "features": cols, "card": card, "all_models": fitted}, tmp / MODEL_FILE)
         (tmp / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         from riskmodel.data.store import write_manifest
