@@ -289,13 +289,13 @@ class GradingOutsidePost(Indicator):
                 JOIN positions p USING (position_id)
                 JOIN stations s ON s.department_id = ph.department_id
                 WHERE p.post_code IN ({posts})),
-            lots AS (
-                SELECT l.purchase_id, l.grader_id, l.station_id, l.purchased_at, l.weight_kg,
-                       EXISTS (SELECT 1 FROM posted q WHERE q.employee_id = l.grader_id AND q.station_id = l.station_id
-                               AND CAST(l.purchased_at AS DATE) BETWEEN q.start_date AND q.end_date) AS in_post
-                FROM leaf_purchases l)
+            out_of_post AS (  -- an anti join: DuckDB plans NOT EXISTS here as a delim join over all the lots' columns
+                SELECT l.purchase_id, l.grader_id, l.station_id, l.purchased_at, l.weight_kg
+                FROM leaf_purchases l
+                ANTI JOIN posted q ON q.employee_id = l.grader_id AND q.station_id = l.station_id
+                                  AND CAST(l.purchased_at AS DATE) BETWEEN q.start_date AND q.end_date)
             SELECT grader_id AS entity_id, grader_id AS employee_id, station_id, year(purchased_at) AS year,
                    make_date(year(purchased_at), 1, 1) AS period, count(*) AS value, count(*) AS n_lots,
                    sum(weight_kg) AS kg, list(purchase_id ORDER BY purchased_at) AS evidence
-            FROM lots WHERE NOT in_post
+            FROM out_of_post
             GROUP BY grader_id, station_id, year(purchased_at)""")
