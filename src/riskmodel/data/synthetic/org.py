@@ -73,9 +73,12 @@ def _slots(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     station_county_idx = np.sort(rng.integers(0, p.n_counties, p.n_stations))
     towns = idn.towns(rng, p.n_stations)
     seen: set[str] = set()
-    for k in range(p.n_stations):  # make township names unique
+    for k in range(p.n_stations):  # make township names unique (the two-character pool has 375; then three)
+        tries = 0
         while towns[k] in seen:
-            towns[k] = idn.towns(rng, 1)[0]
+            tries += 1
+            t = idn.towns(rng, 1)[0]
+            towns[k] = t if tries < 30 else t[0] + idn.towns(rng, 1)[0]
         seen.add(towns[k])
     stations = []
     for k in range(p.n_stations):

@@ -90,8 +90,9 @@ class Planter:
         self.used: set[str] = set(org["reserved"]["unrotated_lookalike"])
 
     def _free(self, pool: np.ndarray, rng) -> str:
-        pool = np.array([e for e in pool if e not in self.used])
-        e = rng.choice(pool)
+        free = np.array([e for e in pool if e not in self.used])
+        # one role per person while people last; a small company with many schemes reuses someone
+        e = rng.choice(free if len(free) else np.asarray(pool))
         self.used.add(e)
         return e
 
