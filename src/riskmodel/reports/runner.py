@@ -20,11 +20,17 @@ class ReportError(RiskModelError):
 
 
 def _fingerprint(parameters: dict) -> str | None:
+    """The data fingerprint of what the report reads: a run's (from its model card), else the files it names."""
+    from riskmodel.provenance import fingerprint_files
+
     run_dir = parameters.get("run_dir")
     card = Path(run_dir) / "model_card.json" if run_dir else None
     if card and card.is_file():
         return json.loads(card.read_text(encoding="utf-8")).get("data_fingerprint")
-    return None
+    base = Path(config.PROJ_ROOT) / parameters.get("data_dir", "")
+    names = parameters.get("files") or []
+    files = {str(n): base / n for n in names if (base / n).is_file()}
+    return fingerprint_files(files) if files else None
 
 
 def run_notebook(notebook: str | Path, parameters: dict, out_dir: str | Path, timeout: int = 600, check=None) -> dict:
