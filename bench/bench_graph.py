@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -34,44 +33,19 @@ from riskmodel.graph.build import GraphFrames
 from riskmodel.graph.links import attribute_links
 from riskmodel.provenance import code_version
 
+from _measure import Peak  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 GOAL_RATIO = 2.0
 REPEAT = 3
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * _PAGE
-
-
-class Peak:
-    """Largest RSS above the starting level while the block runs (sampled every 5 ms)."""
-
-    def __enter__(self):
-        self.start = self.peak = _rss()
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._sample, daemon=True)
-        self._t.start()
-        self.t0 = time.perf_counter()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.t0
-        self._stop.set()
-        self._t.join()
-        self.peak = max(self.peak, _rss())
-        self.mb = (self.peak - self.start) / 2**20
 
 
 def timed(fn, repeat: int = 1):
     """``(result, seconds, peak MB)``; with ``repeat`` > 1 the fastest run (the machine may be shared)."""
     best_s, best_mb = float("inf"), 0.0
     for _ in range(repeat):
-        with Peak() as p:
+        with Peak(relative=True) as p:
             out = fn()
         best_s, best_mb = min(best_s, p.seconds), max(best_mb, p.mb)
     return out, best_s, best_mb

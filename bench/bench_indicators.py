@@ -27,7 +27,6 @@ import re
 import resource
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,39 +41,14 @@ from riskmodel.indicators.registry import all_indicators, configured
 from riskmodel.indicators.runner import compute_flags
 from riskmodel.provenance import code_version
 
+from _measure import Peak  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 GOAL_ROWS_PER_S = 2_000_000
 GOAL_RATIO = 2.0
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 _FAR = "DATE '9999-12-31'"
 
 
 # -- measuring ----------------------------------------------------------------------------------------------------
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * _PAGE
-
-
-class Peak:
-    """Seconds and largest resident set size (bytes, absolute) while the block runs, sampled every 10 ms."""
-
-    def __enter__(self):
-        self.peak = _rss()
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._sample, daemon=True)
-        self._t.start()
-        self.t0 = time.perf_counter()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.t0
-        self._stop.set()
-        self._t.join()
-        self.peak = max(self.peak, _rss())
-        self.mb = self.peak / 2**20
 
 
 def record_queries(data: Dataset) -> list[str]:
