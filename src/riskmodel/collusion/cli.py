@@ -1,36 +1,20 @@
 """``riskmodel collusion …``: bid-rigging screens and their validation on labelled bid files.
 
-Registered on the main ``riskmodel`` command in :mod:`riskmodel.cli`; every
-:class:`~riskmodel.errors.RiskModelError` becomes a one-line message and exit
-code 2 there (and here, when the group runs on its own).
+Registered on the main ``riskmodel`` command in :mod:`riskmodel.cli`, whose group turns every
+:class:`~riskmodel.errors.RiskModelError` into a one-line message and exit code 2.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-
-from riskmodel.errors import RiskModelError
-
-
-class _Group(click.Group):
-    """Same error handling as the main command, so the group also works on its own."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except RiskModelError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
-
 
 _files = click.argument("bid_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 _encoding = click.option("--encoding", default=None, help="Encoding of the CSV files (default: UTF-8; e.g. gbk).")
 
 
-@click.group(cls=_Group)
+@click.group()
 def collusion():
     """Bid-rigging screens (围标串标筛查) on bid-level files: one row per bid, tender-level label.
 

@@ -16,6 +16,7 @@ competition.  BID-003 keeps it: a sole supplier charging far above the market is
 
 from __future__ import annotations
 
+import weakref
 from typing import ClassVar
 
 import numpy as np
@@ -214,6 +215,24 @@ class AwardAboveMarket(Indicator):
 
 # -- bid-rigging screens ------------------------------------------------------------------------------
 
+_SCREEN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _screen_inputs(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The competitive bids and the per-tender facts every screen needs, read once per dataset (seven screens share them)."""
+    if data not in _SCREEN_INPUTS:
+        per_tender = data.sql(f"""
+            WITH tf AS ({_tender_facts(data)})
+            SELECT tf.tender_id AS entity_id, tf.period, tf.department_id, tf.supplier_id,
+                   tf.category_id, count(*) AS n_bids, list(b.bid_id ORDER BY b.bid_amount, b.bid_id) AS evidence
+            FROM tf JOIN bids b ON b.tender_id = tf.tender_id
+            WHERE b.bid_amount > 0 AND NOT tf.single_source
+            GROUP BY ALL""")
+        _SCREEN_INPUTS[data] = (_competitive_bids(data), per_tender)
+    bids, per_tender = _SCREEN_INPUTS[data]
+    return bids, per_tender.copy()
+
+
 class _ScreenIndicator(Indicator):
     """One screen of :mod:`riskmodel.indicators.screens` as a tender indicator (not registered itself)."""
 
@@ -227,18 +246,11 @@ class _ScreenIndicator(Indicator):
                           "NaN by the screen and not scored.")
 
     def compute(self, data: Dataset) -> pd.DataFrame:
-        bids = _competitive_bids(data)
+        bids, per_tender = _screen_inputs(data)
         if bids.empty:
             return pd.DataFrame()
         s = SCREENS[self.screen]
         values = s.func(bids, tender_col="tender_id", bid_col="bid_amount").rename("value")
-        per_tender = data.sql(f"""
-            WITH tf AS ({_tender_facts(data)})
-            SELECT tf.tender_id AS entity_id, tf.period, tf.department_id, tf.supplier_id,
-                   tf.category_id, count(*) AS n_bids, list(b.bid_id ORDER BY b.bid_amount, b.bid_id) AS evidence
-            FROM tf JOIN bids b ON b.tender_id = tf.tender_id
-            WHERE b.bid_amount > 0 AND NOT tf.single_source
-            GROUP BY ALL""")
         df = per_tender.merge(values, left_on="entity_id", right_index=True, how="inner")
         df = df[(df.n_bids >= max(self.params.min_bids, s.min_bids)) & df.value.notna()]
         return df.reset_index(drop=True)
