@@ -42,8 +42,7 @@ from riskmodel.data.io import (
     DatasetMapping,
     LoadedDataset,
     ReadIssue,
-    coerce_table,
-    doubled_columns,
+    add_table,
     read_dataset,
 )
 from riskmodel.data.schema import TABLES, TABLES_BY_NAME, Column, Table
@@ -391,13 +390,7 @@ def _from_frames(tables: Mapping[str, pd.DataFrame], source: str) -> LoadedDatas
                 f"{name!r} is not a contract table and is ignored{_did_you_mean(name, TABLES_BY_NAME)}",
                 "pass tables under riskmodel's table names"))
             continue
-        loaded.issues += doubled_columns(df, name, source)
-        coerced, failed = coerce_table(df, TABLES_BY_NAME[name])
-        loaded.tables[name] = coerced
-        loaded.files[name] = source
-        if failed:
-            loaded.unparsed[name] = {c: m for c, (m, _v) in failed.items()}
-            loaded.original[name] = {c: v for c, (_m, v) in failed.items()}
+        add_table(loaded, name, df, source)
     return loaded
 
 

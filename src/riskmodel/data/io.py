@@ -355,15 +355,19 @@ def read_dataset(source: str | Path, mapping: str | Path | Mapping[str, Any] | D
         if name not in by_table or name in ambiguous:
             continue
         label, df = by_table[name]
-        df = _rename_columns(df, name, label, maps, loaded)
-        loaded.issues += doubled_columns(df, name, label)
-        df, failed = coerce_table(df, TABLES_BY_NAME[name])
-        loaded.tables[name] = df
-        loaded.files[name] = label
-        if failed:
-            loaded.unparsed[name] = {c: m for c, (m, _v) in failed.items()}
-            loaded.original[name] = {c: v for c, (_m, v) in failed.items()}
+        add_table(loaded, name, _rename_columns(df, name, label, maps, loaded), label)
     return loaded
+
+
+def add_table(loaded: LoadedDataset, name: str, df: pd.DataFrame, label: str) -> None:
+    """Convert one table to the contract types and record it, with its doubled columns and unparsed values."""
+    loaded.issues += doubled_columns(df, name, label)
+    df, failed = coerce_table(df, TABLES_BY_NAME[name])
+    loaded.tables[name] = df
+    loaded.files[name] = label
+    if failed:
+        loaded.unparsed[name] = {c: m for c, (m, _v) in failed.items()}
+        loaded.original[name] = {c: v for c, (_m, v) in failed.items()}
 
 
 # -- converting to the contract types ------------------------------------------------
