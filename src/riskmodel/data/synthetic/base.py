@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -113,10 +113,3 @@ def rotation_year(dates) -> np.ndarray:
     """Rotation happens on 1 March: Jan–Feb belong to the previous rotation year."""
     d = pd.DatetimeIndex(dates)
     return np.where(d.month >= 3, d.year, d.year - 1)
-
-
-@dataclass
-class Company:
-    """The generated tables in memory (leaf purchases may be streamed to disk instead)."""
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)

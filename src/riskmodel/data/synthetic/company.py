@@ -123,7 +123,7 @@ def generate_company(preset: str = "demo", seed: int = 1, out: str | Path | None
         tables.update({"suppliers": sup, "categories": procurement.categories(), "market_prices": prices})
 
         steps.step("reimbursement")
-        planter.plant_claims(None, proc_tables["invoices"], station_depts)
+        planter.plant_claims(proc_tables["invoices"])
         trips = reimbursement.trips(ctx, org, planter.frequent_travellers())
         claim_specs = pd.concat([reimbursement.trip_claims(ctx, trips),
                                  reimbursement.local_claims(ctx, org, station_depts, leaf.SEASON),
@@ -132,7 +132,7 @@ def generate_company(preset: str = "demo", seed: int = 1, out: str | Path | None
             if c not in claim_specs:
                 claim_specs[c] = None
         claims, claim_specs = reimbursement.materialise(ctx, claim_specs, org)
-        planter.record_claims(claim_specs, station_depts)
+        planter.record_claims(claim_specs)
         tables.update({"travel_records": trips, "claims": claims})
 
         steps.step("leaf contracts")

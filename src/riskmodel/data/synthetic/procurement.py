@@ -65,20 +65,19 @@ def suppliers(ctx: Context) -> pd.DataFrame:
     multi = CAT[~CAT.single_source]
     cats = np.concatenate([single.category_id.to_numpy(), rng.choice(multi.category_id.to_numpy(), n - len(single))])
     rng.shuffle(cats)
-    trade = cats_trade = CAT.set_index("category_id").trade.reindex(cats).to_numpy()
+    trade = CAT.set_index("category_id").trade.reindex(cats).to_numpy()
     reg = ctx.start - pd.to_timedelta(rng.integers(200, 25 * 365, n), unit="D")
     rep_gender = np.where(rng.random(n) < 0.75, "男", "女")
     rep_name, rep_gender = idn.names(rng, n, rep_gender)
     rep_birth = pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 35 * 365, n), unit="D")
     df = pd.DataFrame({
-        "supplier_id": ctx.ids("S", n, 5), "name": idn.company_names(rng, n, cats_trade),
+        "supplier_id": ctx.ids("S", n, 5), "name": idn.company_names(rng, n, trade),
         "credit_code": idn.credit_codes(rng, n), "registration_date": reg.normalize(),
         "registered_capital": (np.exp(rng.normal(np.log(3e6), 1.0, n)) / 1e4).round() * 1e4,
         "address": idn.urban_addresses(rng, n), "phone": idn.landlines(rng, n), "bank_account": idn.bank_accounts(rng, n),
         "legal_rep_name": rep_name, "legal_rep_id_number": idn.id_numbers(rng, rep_birth, rep_gender),
         "legal_rep_phone": idn.mobile_phones(rng, n), "main_category_id": cats,
     })
-    del trade
     # Benign: suppliers in one business park share its switchboard number and building address.
     for k in range(ctx.preset.lookalikes):
         members = rng.choice(n, 4, replace=False)

@@ -229,7 +229,7 @@ class Planter:
             self.ctx.add_lookalike_entities(lid, "tender", single)
 
     # -- reimbursement schemes ----------------------------------------------------------------------
-    def plant_claims(self, trips: pd.DataFrame, supplier_invoices: pd.DataFrame, station_depts: set) -> None:
+    def plant_claims(self, supplier_invoices: pd.DataFrame) -> None:
         ctx, n = self.ctx, self.ctx.preset.schemes
         rng = ctx.rng("schemes.claims")
         lim = ctx.settings.policy
@@ -290,7 +290,7 @@ class Planter:
             lid = ctx.new_lookalike("remote_station_tenure", "unrotated_tenure_favours")
             ctx.add_lookalike_entities(lid, "employee", [e])
 
-    def record_claims(self, specs: pd.DataFrame, station_depts: set) -> None:
+    def record_claims(self, specs: pd.DataFrame) -> None:
         for tag, g in specs[specs.tag.notna()].groupby("tag"):
             (self.ctx.add_entities if tag.startswith("SCH") else self.ctx.add_lookalike_entities)(tag, "claim", g.claim_id)
         # look-alike: station staff claiming on weekends in the season, as the season requires
