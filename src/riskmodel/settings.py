@@ -17,7 +17,7 @@ riskmodel.errors.SettingsError: unknown setting 'policy.tender_limt' in <overrid
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -86,11 +86,26 @@ class Linkage(_Section):
     lagging_share: float = Field(0.5, gt=0, le=1)
 
 
+class Engine(_Section):
+    """Where the work runs (riskmodel.engine): this machine out of core, or a Dask cluster."""
+
+    backend: Literal["local", "dask"] = "local"
+    memory_limit: str | None = "6GB"
+    temp_directory: str | None = None
+    threads: int | None = Field(None, ge=1)
+    scheduler: str | None = None
+    n_workers: int = Field(2, ge=1)
+    threads_per_worker: int = Field(1, ge=1)
+    worker_memory: str = "4GB"
+    train_partitions: int | None = Field(None, ge=1)
+
+
 class Settings(_Section):
     policy: Policy
     generator: Generator
     scoring: Scoring
     linkage: Linkage = Field(default_factory=Linkage)
+    engine: Engine = Field(default_factory=Engine)
     #: per-indicator parameters, ``{ID: {param: value}}``; checked against each indicator's ``Params``
     #: by :func:`riskmodel.indicators.registry.configured` (unknown ids and keys are errors there)
     indicators: dict[str, dict[str, Any]] = Field(default_factory=dict)

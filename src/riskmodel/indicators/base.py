@@ -133,7 +133,9 @@ class Indicator(ABC):
         df = self.compute(data)
         if df is None or df.empty:
             return pd.DataFrame(columns=FLAG_COLUMNS)
-        df = df.reset_index(drop=True)
+        # a stable row order, whatever order the query engine's threads returned the rows in
+        keys = [c for c in ("entity_id", "period", "value", *LINK_COLUMNS) if c in df]
+        df = df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
         if self.threshold_method != "given":
             df["threshold"] = self.threshold_for(df["value"])
         value = df["value"].astype(float)

@@ -39,17 +39,26 @@ def compute_flags(data: Dataset, settings=None, only: list[str] | None = None, p
         task = bar.add_task("", total=len(indicators))
         for ind in indicators:
             bar.update(task, description=ind.id)
-            t = time.perf_counter()
-            f = ind.run(data)
-            stats.append({"indicator_id": ind.id, "threshold": float(f.threshold.iloc[0]) if len(f) and ind.threshold_method != "given" else np.nan,
-                          "threshold_method": ind.threshold_method, "scored": len(f), "fired": int(f.fired.sum()) if len(f) else 0,
-                          "seconds": round(time.perf_counter() - t, 3), "parameters": json.dumps(ind.params.model_dump(mode="json"), ensure_ascii=False)})
-            if len(f):
-                frames.append(f)
+            f, stat = run_indicator(ind, data)
+            frames.append(f)
+            stats.append(stat)
             bar.advance(task)
-    flags = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FLAG_COLUMNS)
-    flags = attach_posts(flags, data)
-    return flags, pd.DataFrame(stats)
+    return attach_posts(stack_flags(frames), data), pd.DataFrame(stats)
+
+
+def run_indicator(ind, data: Dataset) -> tuple[pd.DataFrame, dict]:
+    """One indicator's flag rows and its line of the thresholds table (threshold, rows scored and fired, seconds)."""
+    t = time.perf_counter()
+    f = ind.run(data)
+    return f, {"indicator_id": ind.id, "threshold": float(f.threshold.iloc[0]) if len(f) and ind.threshold_method != "given" else np.nan,
+               "threshold_method": ind.threshold_method, "scored": len(f), "fired": int(f.fired.sum()) if len(f) else 0,
+               "seconds": round(time.perf_counter() - t, 3), "parameters": json.dumps(ind.params.model_dump(mode="json"), ensure_ascii=False)}
+
+
+def stack_flags(frames) -> pd.DataFrame:
+    """The indicators' flag rows in one table (catalogue order)."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FLAG_COLUMNS)
 
 
 def attach_posts(flags: pd.DataFrame, data: Dataset) -> pd.DataFrame:

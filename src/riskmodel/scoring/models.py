@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from riskmodel.engine import fit_estimator
 from riskmodel.errors import RiskModelError
 from riskmodel.scoring.features import monotone_signs
 
@@ -137,7 +138,7 @@ def _pu_fit_data(X: pd.DataFrame, y: np.ndarray, first_stage, random_state: int)
     g = np.zeros(len(y))
     n_splits = int(min(5, max(2, s.sum())))
     for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(X, s):
-        m = first_stage().fit(X.iloc[tr], s[tr])
+        m = fit_estimator(first_stage(), X.iloc[tr], s[tr])
         g[te] = m.predict_proba(X.iloc[te])[:, 1]
     c = float(np.clip(g[s == 1].mean(), 1e-3, 1.0))
     unl = (y == -1)
@@ -199,7 +200,7 @@ class XGBScorer(RiskScorer):
             Xf, yf, wf, self.label_frequency_ = X, (y == 1).astype(int), None, 1.0
         else:
             raise RiskModelError(f"pu must be 'elkan_noto' or 'none', not {self.pu!r}")
-        self.model_ = self._xgb().fit(Xf, yf, sample_weight=wf)
+        self.model_ = fit_estimator(self._xgb(), Xf, yf, wf)
         self.classes_ = np.array([0, 1])
         return self
 

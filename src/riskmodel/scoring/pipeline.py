@@ -17,11 +17,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from riskmodel import __version__
+from riskmodel import __version__, engine
 from riskmodel.data.dataset import Dataset
 from riskmodel.data.store import atomic_dir, write_table
 from riskmodel.errors import RiskModelError
-from riskmodel.indicators.runner import compute_flags, feature_matrix
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.events import event_queue
@@ -110,9 +109,9 @@ def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.
 
 def prepare(data_dir: str | Path, settings: Settings, progress: bool = True):
     """Open the data, compute the indicator flags, graph features and the employee-quarter matrix."""
-    data = Dataset.from_dir(data_dir)
-    flags, ind_thresholds = compute_flags(data, settings, progress=progress)
-    X = people_features(data, flags, graph_features_for(data))
+    data = engine.open_dataset(data_dir, settings)
+    flags, ind_thresholds, graph = engine.flags_and_graph(data, settings, progress)
+    X = people_features(data, flags, graph)
     return data, flags, ind_thresholds, X
 
 
@@ -136,9 +135,16 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     ``scores.parquet`` (every employee-quarter, the chosen model and the three baselines side by side, with
     the split); ``alerts.parquet`` (the queue); ``model.joblib``; ``model_card.json``; ``manifest.json``.
 
+    Runs where ``engine.backend`` says (:mod:`riskmodel.engine`): this machine, or a Dask cluster.
+
     Returns the run manifest.
     """
     settings = settings or load_settings()
+    with engine.session(settings):
+        return _run_pipeline(data_dir, out, model, policy, settings, decisions, progress)
+
+
+def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, progress) -> dict:
     s = settings.scoring
     model = model or s.model
     policy = policy or s.policy
@@ -158,7 +164,7 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     reviewed = assemble_labels(X, pd.DataFrame(columns=["entity_id", "period", "label"]), decisions).to_numpy() != -1
     train = X.period.isin(train_p).to_numpy() | reviewed
     fitted = fit_models(X.loc[train, cols], y[train], model, s.seed)
-    scores = {name: m.decision_function(X[cols]) for name, m in fitted.items()}
+    scores = engine.decision_scores(fitted, X[cols])
     chosen = fitted[model]
     test = ~train
     Xt = X[test].reset_index(drop=True)
