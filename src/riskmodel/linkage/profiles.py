@@ -38,7 +38,7 @@ import pandas as pd
 
 from riskmodel import ledger
 from riskmodel.errors import RiskModelError
-from riskmodel.linkage.common import DataLike, as_dataset, as_of_date, holders_at, latest_decisions, read_run, table
+from riskmodel.linkage.common import DataLike, as_dataset, as_of_date, holders_at, latest_decisions, table
 from riskmodel.linkage.education import learning_progress
 
 TIERS = ("green", "yellow", "red")
@@ -78,8 +78,20 @@ def recorded_tiers(ledger_path: str | Path | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).drop_duplicates("employee_id", keep="last")
 
 
+def _run_alerts(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's people alerts and reviewers' decisions: the two files a profile reads (not the flags or scores)."""
+    from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
+
+    run_dir = Path(run_dir)
+    alerts = run_dir / "alerts.parquet"
+    if not alerts.is_file():
+        raise RiskModelError(f"no alerts.parquet in {run_dir}; make a run with 'riskmodel run --data DIR --out {run_dir}'")
+    a = pd.read_parquet(alerts, columns=["alert_id", "entity_type", "entity_id", "period"])
+    return a, read_decisions(run_dir / DECISIONS_FILE)
+
+
 def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger_path: str | Path | None = None,
-                       as_of: str | pd.Timestamp | None = None, settings=None) -> pd.DataFrame:
+                       as_of: str | pd.Timestamp | None = None, settings=None, employees: list[str] | None = None) -> pd.DataFrame:
     """One integrity profile per person in post on ``as_of``: what supervision and education know, a suggested and a recorded tier.
 
     Parameters
@@ -91,6 +103,9 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
         The ledger holding ``tier_change`` entries (default: none recorded, everyone green).
     as_of : date, optional
     settings : Settings, optional
+    employees : list of str, optional
+        Profile only these people (a portrait shows one).  Each row equals that person's row of the profiles of
+        everyone: rule Y5 still compares with the whole company's credits; people not in post are left out.
 
     Returns
     -------
@@ -106,6 +121,9 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
     >>> p = integrity_profiles(path)
     >>> set(p.suggested_tier) <= set(TIERS), set(p.tier)
     (True, {'green'})
+    >>> one = integrity_profiles(path, employees=[p.employee_id[0]])
+    >>> one.equals(p.head(1))
+    True
     """
     from riskmodel.settings import load_settings
 
@@ -114,11 +132,21 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
     ds = as_dataset(data)
     as_of = as_of_date(ds, as_of)
     held = holders_at(ds, as_of).sort_values("start_date").drop_duplicates("employee_id", keep="last")
+    # training: Y5 ranks a person's credits among everyone in post, so the shares are computed for everyone
+    credit_share_q10 = np.nan  # no learning tables: rule Y5 cannot fire
+    learning = ds.has("learning_events", "materials", "credit_requirements")
+    if learning:
+        last = learning_progress(ds, as_of.year - 1, as_of, s.lagging_share).set_index("employee_id")
+        share = held.employee_id.map(last.credits) / held.employee_id.map(last.required_credits)
+        credit_share_q10 = share.quantile(0.1)
+    if employees is not None:
+        held = held[held.employee_id.isin(set(employees))]
     pos = table(ds, "positions", "integrity profiles").set_index("position_id")
     p = held.assign(sensitivity=held.position_id.map(pos.sensitivity))
+    ids = set(p.employee_id)
     # time in the same post (consecutive assignments with the same position count as one)
     ph = table(ds, "post_history", "integrity profiles")
-    ph = ph[ph.start_date <= as_of].sort_values(["employee_id", "start_date"])
+    ph = ph[(ph.start_date <= as_of) & ph.employee_id.isin(ids)].sort_values(["employee_id", "start_date"])
     new_post = ph.position_id.ne(ph.groupby("employee_id").position_id.shift())
     ph = ph.assign(spell=new_post.groupby(ph.employee_id).cumsum())
     spell_start = ph.groupby(["employee_id", "spell"]).start_date.min().groupby("employee_id").last()
@@ -127,22 +155,22 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
     # supervision results
     if ds.has("cases", "case_people"):
         c = ds.table("cases")
-        cp = ds.table("case_people").merge(c[["case_id", "opened_date", "status"]], on="case_id")
+        cp = ds.table("case_people")
+        cp = cp[cp.employee_id.isin(ids)].merge(c[["case_id", "opened_date", "status"]], on="case_id")
         cp = cp[(cp.opened_date >= since) & (cp.opened_date <= as_of)]
         p["cases_subject"] = p.employee_id.map(cp[cp.role == "subject"].groupby("employee_id").size())
         p["cases_related"] = p.employee_id.map(cp[cp.role != "subject"].groupby("employee_id").size())
         p["open_cases"] = p.employee_id.map(cp[cp.status == "open"].groupby("employee_id").size())
     if ds.has("interviews"):
         iv = ds.table("interviews")
-        iv = iv[(iv.interview_date > as_of - pd.DateOffset(months=12)) & (iv.interview_date <= as_of)]
+        iv = iv[(iv.interview_date > as_of - pd.DateOffset(months=12)) & (iv.interview_date <= as_of) & iv.employee_id.isin(ids)]
         p["interviews_12m"] = p.employee_id.map(iv.groupby("employee_id").size())
         p["admonitions_12m"] = p.employee_id.map(iv[iv.kind.isin(["admonition", "inquiry"])].groupby("employee_id").size())
     # alerts and dispositions
     if run_dir is not None:
-        run = read_run(run_dir)
-        a = run["alerts"]
-        a = a[(a.entity_type == "employee") & (pd.to_datetime(a.period) > as_of - pd.DateOffset(months=12))]
-        dec = latest_decisions(run["decisions"])
+        a, decisions = _run_alerts(run_dir)
+        a = a[(a.entity_type == "employee") & a.entity_id.isin(ids) & (pd.to_datetime(a.period) > as_of - pd.DateOffset(months=12))]
+        dec = latest_decisions(decisions)
         d = a.alert_id.map(dec.set_index("alert_id").decision) if len(dec) else pd.Series(np.nan, index=a.index)
         a = a.assign(decision=d)
         p["alerts_4q"] = p.employee_id.map(a.groupby("entity_id").size())
@@ -153,16 +181,15 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
         p["_needs_info"] = p.employee_id.map(a[a.decision == "needs_information"].groupby("entity_id").size())
     if ds.has("alert_reviews"):  # the review history: decisions on earlier alerts
         rv = ds.table("alert_reviews")
-        rv = rv[(rv.entity_type == "employee") & (rv.decided_at > as_of - pd.DateOffset(months=12)) & (rv.decided_at <= as_of)]
+        rv = rv[(rv.entity_type == "employee") & rv.entity_id.isin(ids) & (rv.decided_at > as_of - pd.DateOffset(months=12))
+                & (rv.decided_at <= as_of)]
         p["reviews_confirmed"] = p.employee_id.map(rv[rv.decision == "confirmed"].groupby("entity_id").size())
         p["reviews_needs_information"] = p.employee_id.map(rv[rv.decision == "needs_information"].groupby("entity_id").size())
-    # training
-    if ds.has("learning_events", "materials", "credit_requirements"):
-        last = learning_progress(ds, as_of.year - 1, as_of, s.lagging_share).set_index("employee_id")
+    if learning:
         p["credits_last_year"] = p.employee_id.map(last.credits)
         p["required_last_year"] = p.employee_id.map(last.required_credits)
         ev = ds.table("learning_events")
-        ev = ev[ev.started_at <= as_of + pd.Timedelta(days=1)]
+        ev = ev[(ev.started_at <= as_of + pd.Timedelta(days=1)) & ev.employee_id.isin(ids)]
         p["mean_test_score"] = p.employee_id.map(ev.groupby("employee_id").test_score.mean()).round(1)
         p["points_total"] = p.employee_id.map(ev.groupby("employee_id").points.sum())
     for col in PROFILE_COLUMNS:
@@ -181,7 +208,7 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
         "Y3": (p.alerts_pending >= 2) | (needs_info > 0) | (p.reviews_needs_information > 0),
         "Y4": (p.sensitivity == 3) & (p.years_in_post > st.policy.rotation_years),
         "Y5": p.credits_last_year.notna() & (p.credits_last_year < s.lagging_share * p.required_last_year)
-              & (p.credits_last_year / p.required_last_year <= (p.credits_last_year / p.required_last_year).quantile(0.1)),
+              & (p.credits_last_year / p.required_last_year <= credit_share_q10),
     }
     fm = pd.DataFrame({k: v.fillna(False).astype(bool).to_numpy() for k, v in fired.items()}, index=p.index)
     codes = fm.dot(pd.Index(fm.columns) + ";").str.rstrip(";")

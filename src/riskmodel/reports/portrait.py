@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskmodel.errors import RiskModelError
-from riskmodel.indicators.registry import all_indicators
+from riskmodel.indicators.registry import titles
 from riskmodel.reports.figures import bars, t, trend
 from riskmodel.reports.rundata import FAMILY_NAMES, RunData
 
@@ -38,21 +38,29 @@ def check_entity(run: RunData, kind: str, entity_id: str) -> None:
         "post": lambda: set(run.positions.position_id),
         "station": lambda: set(run.data.table("stations").station_id),
         "business_type": lambda: set(FAMILY_NAMES),
-        "period": lambda: set(run.flags.month.dt.to_period("Q").astype(str)) | set(run.flags.month.dt.to_period("M").astype(str)),
+        "period": lambda: run.flag_periods,
     }[kind]()
     if entity_id not in known:
         example = sorted(known)[:3]
         raise RiskModelError(f"unknown {kind} {entity_id!r} in {run.card['data_source']} (e.g. {', '.join(map(str, example))})")
 
 
-def _subset(run: RunData, kind: str, entity_id: str, periods: str | None) -> pd.DataFrame:
+def _fired(run: RunData, kind: str, entity_id: str, periods: str | None) -> pd.DataFrame:
+    """The entity's flags that fired in the period range (a period portrait: every flag that fired in it)."""
     if kind == "period":
-        f = run.flags
+        f = run.fired_flags()
         lo, hi = _range(run, entity_id)
     else:
         lo, hi = _range(run, periods)
-        f = run.flags_where(_COL[kind], entity_id)
+        f = run.fired_flags(_COL[kind], entity_id)
     return f[(f.month >= lo) & (f.month <= hi)]
+
+
+def _indicator_names(ids, lang: str) -> list[str]:
+    """``PRC-002 化整为零规避招标`` for each id (the catalogue's titles, read without importing every indicator)."""
+    ids = list(ids)
+    names = titles(set(ids))
+    return [f"{i} {names[i][0 if lang == 'zh' else 1]}" if i in names else i for i in ids]
 
 
 def title(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> str:
@@ -73,8 +81,7 @@ def title(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> str:
 
 def summary(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh") -> pd.DataFrame:
     """Score, rank among peers and counts for the entity."""
-    f = _subset(run, kind, entity_id, periods)
-    fired = f[f.fired.astype(bool)]
+    fired = _fired(run, kind, entity_id, periods)
     rows = [(t(lang, "触发红旗（项次）", "red flags fired"), len(fired)),
             (t(lang, "触发的指标", "indicators fired"), fired.indicator_id.nunique()),
             (t(lang, "红旗严重度合计", "severity total"), int(fired.severity.sum()))]
@@ -103,8 +110,7 @@ def score_trend(run: RunData, kind: str, entity_id: str, lang: str = "zh"):
         d = mine.merge(peer, on="period")
         return trend(d, "period", [col, "peer"], t(lang, "风险分趋势", "Risk score by quarter"), t(lang, "风险分", "score"),
                      [t(lang, "本人", "this person"), t(lang, "同岗位中位数", "same-post median")])
-    f = _subset(run, kind, entity_id, None)
-    d = f[f.fired.astype(bool)].groupby("month").severity.sum().rename("severity").reset_index()
+    d = _fired(run, kind, entity_id, None).groupby("month").severity.sum().rename("severity").reset_index()
     return trend(d, "month", ["severity"], t(lang, "红旗严重度趋势", "Red-flag severity by month"), t(lang, "严重度", "severity"))
 
 
@@ -126,12 +132,10 @@ def reasons(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> pd.Dat
 
 def flags_fired(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh", top: int = 30) -> pd.DataFrame:
     """The red flags that fired, most severe first, with their evidence."""
-    f = _subset(run, kind, entity_id, periods)
-    f = f[f.fired.astype(bool)].sort_values(["severity", "value"], ascending=False).head(top)
-    cat = all_indicators()
+    f = _fired(run, kind, entity_id, periods).sort_values(["severity", "value"], ascending=False).head(top)
     key = "text_zh" if lang == "zh" else "text_en"
     return pd.DataFrame({
-        t(lang, "指标", "indicator"): [f"{i} {cat[i].title_zh if lang == 'zh' else cat[i].title_en}" if i in cat else i for i in f.indicator_id],
+        t(lang, "指标", "indicator"): _indicator_names(f.indicator_id, lang),
         t(lang, "日期", "date"): pd.to_datetime(f.period).dt.strftime("%Y-%m-%d"),
         t(lang, "说明", "detail"): f[key],
         t(lang, "证据", "evidence"): f.evidence.map(lambda e: ", ".join(list(e)[:4]) if e is not None else ""),
@@ -139,12 +143,10 @@ def flags_fired(run: RunData, kind: str, entity_id: str, periods: str | None = N
 
 
 def by_indicator(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh"):
-    f = _subset(run, kind, entity_id, periods)
-    s = f[f.fired.astype(bool)].groupby("indicator_id").size()
+    s = _fired(run, kind, entity_id, periods).groupby("indicator_id").size()
     if s.empty:
         return None
-    cat = all_indicators()
-    s.index = [f"{i} {cat[i].title_zh if lang == 'zh' else cat[i].title_en}" if i in cat else i for i in s.index]
+    s.index = _indicator_names(s.index, lang)
     return bars(s, t(lang, "触发的红旗指标", "Red flags that fired"), t(lang, "次数", "times"))
 
 
@@ -173,33 +175,50 @@ def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFra
 def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "employee"):
     """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent).
 
-    Reads only the two-hop neighbourhood from the graph the run saved (``graph_edges.parquet``), falling back to
-    building the whole graph for runs that did not save one.
+    Reads from the graph the run saved (``graph_nodes.parquet``, ``graph_edges.parquet``) only what the figure
+    draws: the edges of the entity and of its neighbours (the two-hop neighbourhood :func:`ego_figure` trims), with
+    their kind, and the kind and label of the nodes they join.  Runs that did not save a graph fall back to
+    building the whole graph.
     """
     try:
-        from riskmodel.graph import GraphFrames, build_graph, ego_figure
+        import networkx as nx
+
+        from riskmodel.graph import build_graph, ego_figure
     except ImportError:
         return None
     node = f"{kind}:{entity_id}"
     edges_path, nodes_path = run.run_dir / "graph_edges.parquet", run.run_dir / "graph_nodes.parquet"
-    if edges_path.is_file() and nodes_path.is_file():
-        import duckdb
-
-        con = duckdb.connect()
-        e = con.execute(f"""
-            WITH e AS (SELECT * FROM read_parquet('{edges_path.as_posix()}')),
-                 hop1 AS (SELECT source AS n FROM e WHERE target = $node UNION SELECT target FROM e WHERE source = $node
-                          UNION SELECT $node)
-            SELECT * FROM e WHERE source IN (SELECT n FROM hop1) OR target IN (SELECT n FROM hop1)""", {"node": node}).df()
-        if e.empty:
-            return None
-        names = set(e.source) | set(e.target)
-        n = con.execute(f"SELECT * FROM read_parquet('{nodes_path.as_posix()}') WHERE node IN (SELECT unnest($names))",
-                        {"names": sorted(names)}).df()
-        G = GraphFrames(n, e).to_networkx()
-    else:
+    if not (edges_path.is_file() and nodes_path.is_file()):
         G = build_graph(run.data)
-    return ego_figure(G, node, radius=2) if node in G else None
+        return _detached(ego_figure(G, node, radius=2)) if node in G else None
+    import duckdb
+
+    con = duckdb.connect()
+    # sorted, so that the layout (seeded, in node order) is the same every time
+    e = con.execute(f"""
+        WITH e AS (SELECT source, target, kind FROM read_parquet('{edges_path.as_posix()}')),
+             hop1 AS (SELECT source AS n FROM e WHERE target = $node UNION SELECT target FROM e WHERE source = $node
+                      UNION SELECT $node)
+        SELECT * FROM e WHERE source IN (SELECT n FROM hop1) OR target IN (SELECT n FROM hop1)
+        ORDER BY source, target, kind""", {"node": node}).fetchall()
+    if not e:
+        return None
+    names = sorted({n for s, t_, _ in e for n in (s, t_)})
+    n = con.execute(f"SELECT node, kind, label FROM read_parquet('{nodes_path.as_posix()}') WHERE node IN (SELECT unnest($names)) "
+                    f"ORDER BY node", {"names": names}).fetchall()
+    G = nx.Graph()  # empty cells are left out, as in GraphFrames.to_networkx
+    G.add_nodes_from((name, {a: v for a, v in (("kind", k), ("label", label)) if v is not None}) for name, k, label in n)
+    G.add_edges_from((s, t_, {"kind": k} if k is not None else {}) for s, t_, k in e)
+    return _detached(ego_figure(G, node, radius=2))
+
+
+def _detached(fig):
+    """Take a figure drawn with pyplot off pyplot's list: the notebook shows the returned figure once, and the inline
+    backend does not render and show it a second time at the end of the cell."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return fig
 
 
 def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
@@ -207,8 +226,7 @@ def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.Data
     from riskmodel.linkage.profiles import integrity_profiles
 
     ledger = run.run_dir / "ledger.jsonl"
-    prof = integrity_profiles(run.data, run.run_dir, ledger if ledger.is_file() else None)
-    row = prof[prof.employee_id == entity_id]
+    row = integrity_profiles(run.data, run.run_dir, ledger if ledger.is_file() else None, employees=[entity_id])
     if row.empty:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "不在岗或无档案", "not in post, no profile")]})
     r = row.iloc[0]

@@ -14,6 +14,10 @@ from riskmodel.errors import RiskModelError
 
 FAMILY_NAMES = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tendering"), "RMB": ("报销", "reimbursement"),
                 "LEAF": ("烟叶收购", "leaf purchasing"), "HR": ("人事岗位", "posts and rotation"), "REL": ("关系网络", "relationships")}
+#: how :meth:`RunData.fired_flags` selects one entity's flags (SQL over ``flags.parquet``)
+_FLAG_FILTERS = {"employee_id": "employee_id", "department_id": "department_id", "position_id": "position_id",
+                 "station_id": "station_id", "supplier_id": "supplier_id", "grower_id": "grower_id",
+                 "family": "split_part(indicator_id, '-', 1)"}
 
 
 class RunData:
@@ -53,19 +57,61 @@ class RunData:
         f["month"] = pd.to_datetime(f.period).dt.to_period("M").dt.start_time
         return f
 
-    def flags_where(self, column: str, value: str) -> pd.DataFrame:
-        """The flags of one entity, read with a filter (fast on large runs; no need to load every flag)."""
-        if "flags" in self.__dict__ or column == "family":
-            f = self.flags
-            return f[f[column] == value]
-        return self._derive(pd.read_parquet(self.run_dir / "flags.parquet", filters=[(column, "==", value)]))
+    @cached_property
+    def _duck(self):
+        import duckdb
+
+        flags = self.run_dir / "flags.parquet"
+        if not flags.is_file():
+            raise RiskModelError(f"{flags} is missing: the run in {self.run_dir} is incomplete; run 'riskmodel run' again")
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW flags AS SELECT * FROM read_parquet('{flags.as_posix()}')")
+        return con
+
+    def fired_flags(self, column: str | None = None, value: str | None = None) -> pd.DataFrame:
+        """The flags that fired, of one entity (``column == value``) or of everyone.
+
+        A portrait needs a few hundred of a run's hundreds of thousands of flag rows: DuckDB pushes the filter
+        into the Parquet scan, so only the matching rows are decoded.  ``column='family'`` selects an indicator
+        family (``PRC``, ``LEAF`` …).  Results are kept for the next call.
+
+        Parameters
+        ----------
+        column : {'employee_id', 'department_id', 'position_id', 'station_id', 'family'}, optional
+        value : str, optional
+
+        Returns
+        -------
+        DataFrame
+            The rows of ``flags.parquet`` with ``fired`` true, plus ``family`` and ``month``.
+        """
+        key = (column, value)
+        cache = self.__dict__.setdefault("_fired_cache", {})
+        if key in cache:
+            return cache[key]
+        if column is not None and column not in _FLAG_FILTERS:
+            raise RiskModelError(f"flags can be selected by {', '.join(_FLAG_FILTERS)}, not {column!r}")
+        if "flags" in self.__dict__:
+            f = self.flags[self.flags.fired.astype(bool)]
+            f = f if column is None else f[f[column] == value]
+        else:
+            where = "" if column is None else f" AND {_FLAG_FILTERS[column]} = $value"
+            f = self._derive(self._duck.execute(f"SELECT * FROM flags WHERE CAST(fired AS BOOLEAN){where}",
+                                                {} if column is None else {"value": value}).df())
+        cache[key] = f
+        return f
 
     def flag_months(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last month with flags."""
-        import duckdb
-
-        r = duckdb.execute(f"SELECT min(period), max(period) FROM read_parquet('{(self.run_dir / 'flags.parquet').as_posix()}')").fetchone()
+        r = self._duck.execute("SELECT min(period), max(period) FROM flags").fetchone()
         return pd.Timestamp(r[0]).to_period("M").start_time, pd.Timestamp(r[1]).to_period("M").start_time
+
+    @cached_property
+    def flag_periods(self) -> set[str]:
+        """Every month (``2025-09``) and quarter (``2025Q3``) with flags."""
+        months = self._duck.execute("SELECT DISTINCT date_trunc('month', period) AS m FROM flags").df().m
+        p = pd.to_datetime(months)
+        return set(p.dt.to_period("Q").astype(str)) | set(p.dt.to_period("M").astype(str))
 
     @cached_property
     def scores(self) -> pd.DataFrame:
