@@ -41,7 +41,7 @@ def main():
 
 
 @main.command()
-@click.option("--preset", type=click.Choice(["small", "demo", "large"]), default="demo", show_default=True,
+@click.option("--preset", type=click.Choice(["small", "demo", "large", "xlarge"]), default="demo", show_default=True,
               help="Size of the company: small (tests, seconds), demo (default), large (benchmarks).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; same seed and preset give the same data.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.DEMO_DATA_DIR,
