@@ -1,14 +1,15 @@
-"""Figure helpers shared by the report notebooks: CJK fonts, heatmaps, trends, bars."""
+"""Figure helpers shared by the report notebooks: CJK fonts, heatmaps, trends, bars; light SVG figures for portraits."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 # Figures are built without pyplot: nothing is shown twice in a notebook, nothing leaks between reports,
-# and the returned Figure renders once (inline PNG) where the notebook displays it.
+# and the returned Figure renders once (inline PNG) where the notebook displays it.  matplotlib is imported
+# by the functions that draw with it, so that a report drawing only SVG figures never loads it.
 
 
 def setup_fonts() -> str | None:
@@ -25,6 +26,9 @@ def t(lang: str, zh: str, en: str) -> str:
 
 def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | None = None, figsize=None):
     """A heatmap of ``table`` (rows × columns); cells where ``mark`` is True get a red frame (abnormal change)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
     setup_fonts()
     h = max(2.5, 0.32 * len(table) + 1.5)
     fig = Figure(figsize=figsize or (min(16, 2 + 0.45 * table.shape[1]), h))
@@ -42,6 +46,8 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
 
 
 def bars(series: pd.Series, title: str, xlabel: str, color="#c0392b"):
+    from matplotlib.figure import Figure
+
     setup_fonts()
     s = series.sort_values()
     fig = Figure(figsize=(8, max(2.2, 0.35 * len(s) + 1)))
@@ -54,6 +60,8 @@ def bars(series: pd.Series, title: str, xlabel: str, color="#c0392b"):
 
 
 def trend(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: str, labels: list[str] | None = None):
+    from matplotlib.figure import Figure
+
     setup_fonts()
     fig = Figure(figsize=(8, 3.2))
     ax = fig.subplots()
@@ -67,3 +75,257 @@ def trend(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: str, l
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+# -- SVG figures ------------------------------------------------------------------------------------------------
+# A risk portrait draws three small figures.  Drawn as SVG markup they cost milliseconds and need no matplotlib
+# (importing it and rasterising text glyph by glyph took most of a portrait's time); the browser draws the text
+# with the page's fonts, so Chinese renders wherever the HTML's own Chinese does.
+
+#: CSS font stack of SVG figures: the CJK fonts the set-up installs first, then what Windows and macOS have
+SVG_FONTS = ("'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'Microsoft YaHei', "
+             "'PingFang SC', SimHei, 'DejaVu Sans', sans-serif")
+_DASHES = {"solid": None, "dashed": "6 4", "dotted": "1.5 3"}
+
+
+class SVGFigure:
+    """A figure as SVG markup; a notebook displays it inline (IPython's ``_repr_svg_``).
+
+    Parameters
+    ----------
+    svg : str
+        A complete ``<svg>`` element.
+    title : str, default=''
+        Shown by ``repr``.
+
+    Examples
+    --------
+    >>> f = trend_svg(pd.DataFrame({"m": [1, 2, 3], "y": [0.2, 0.5, 0.4]}), "m", ["y"], "风险分趋势", "风险分")
+    >>> f._repr_svg_().startswith("<svg") and "风险分趋势" in f.svg
+    True
+    """
+
+    def __init__(self, svg: str, title: str = ""):
+        self.svg = svg
+        self.title = title
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<SVGFigure {self.title!r}>"
+
+
+def _esc(s) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _text_width(s: str, size: float) -> float:
+    """Approximate drawn width of ``s`` at font ``size`` px (CJK characters are square, Latin ones narrower)."""
+    return sum(size * (1.0 if ord(ch) >= 0x2E80 else 0.6) for ch in str(s))
+
+
+def _svg(width: float, height: float, body: list[str], title: str) -> SVGFigure:
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{_esc(SVG_FONTS)}" font-size="12">'
+            f'<rect width="100%" height="100%" fill="white"/>'
+            f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="15">{_esc(title)}</text>')
+    return SVGFigure(head + "".join(body) + "</svg>", title)
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About ``n`` round tick values covering [lo, hi]."""
+    if not np.isfinite(lo) or not np.isfinite(hi):
+        return [0.0, 1.0]
+    if hi <= lo:
+        lo, hi = (lo - 1, hi + 1) if lo == 0 else (lo - abs(lo) * 0.1, hi + abs(hi) * 0.1)
+    raw = (hi - lo) / n
+    mag = 10 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return [float(v) for v in np.arange(np.floor(lo / step) * step, hi + step * 0.999, step)]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: str, labels: list[str] | None = None,
+              xlabel: str = "", xformat: str = "%Y-%m") -> SVGFigure:
+    """Lines of ``ys`` against ``x`` (dates, on a time scale, ticks written with ``xformat``; ``'quarter'`` gives
+    ``2025Q3``), a legend when there are several.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    x : str
+        Column of dates or numbers.
+    ys : list of str
+        Columns to draw, one line each.
+    title, ylabel : str
+    labels : list of str, optional
+        Legend entries (default: the column names).
+    xlabel : str, default=''
+    xformat : str, default='%Y-%m'
+
+    Returns
+    -------
+    SVGFigure
+    """
+    colours = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+    W, H, left, right, top, bottom = 800, 320, 72, 24, 40 + 16 * (len(ys) > 1), 64
+    d = frame.sort_values(x)
+    is_date = pd.api.types.is_datetime64_any_dtype(d[x])
+    xv = (d[x].astype("datetime64[s]").astype("int64") / 86400.0 if is_date else d[x].astype(float)).to_numpy()
+    vals = d[ys].to_numpy(dtype=float) if len(d) else np.zeros((0, len(ys)))
+    finite = vals[np.isfinite(vals)]
+    yt = _nice_ticks(float(finite.min()) if finite.size else 0.0, float(finite.max()) if finite.size else 1.0)
+    x0, x1 = (float(xv.min()), float(xv.max())) if len(xv) else (0.0, 1.0)
+    x0, x1 = (x0 - 1, x1 + 1) if x1 == x0 else (x0, x1)
+    pw, ph = W - left - right, H - top - bottom
+
+    def px(v):
+        return left + 12 + (v - x0) / (x1 - x0) * (pw - 24)
+
+    def py(v):
+        return top + ph - (v - yt[0]) / (yt[-1] - yt[0]) * ph
+
+    body = [f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>']
+    for v in yt:
+        body.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + pw}" y2="{py(v):.1f}" stroke="#ddd"/>'
+                    f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{_fmt(v)}</text>')
+    ticks = sorted(set(xv.tolist()))
+    keep = ticks[::max(1, -(-len(ticks) // 16))]
+    for v in keep:
+        if is_date:
+            ts = pd.Timestamp(v * 86400.0, unit="s")
+            lab = f"{ts.year}Q{ts.quarter}" if xformat == "quarter" else ts.strftime(xformat)
+        else:
+            lab = _fmt(v)
+        body.append(f'<line x1="{px(v):.1f}" y1="{top + ph}" x2="{px(v):.1f}" y2="{top + ph + 4}" stroke="#333"/>'
+                    f'<text x="{px(v):.1f}" y="{top + ph + 16}" text-anchor="end" '
+                    f'transform="rotate(-30 {px(v):.1f} {top + ph + 16})">{_esc(lab)}</text>')
+    body.append(f'<text x="16" y="{top + ph / 2:.1f}" text-anchor="middle" transform="rotate(-90 16 {top + ph / 2:.1f})">'
+                f'{_esc(ylabel)}</text>')
+    if xlabel:
+        body.append(f'<text x="{left + pw / 2:.1f}" y="{H - 6}" text-anchor="middle">{_esc(xlabel)}</text>')
+    for j, (y, lab) in enumerate(zip(ys, labels or ys)):
+        c = colours[j % len(colours)]
+        pts = [(px(a), py(b)) for a, b in zip(xv, vals[:, j]) if np.isfinite(b)]
+        if pts:
+            body.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" '
+                        f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}"/>')
+            body += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{c}"/>' for a, b in pts]
+        if len(ys) > 1:  # the legend sits above the plot, right-aligned, where it cannot hide a line
+            lx = W - right - sum(34 + _text_width(name, 12) + 16 for name in (labels or ys)[j:])
+            body.append(f'<line x1="{lx:.1f}" y1="{top - 12}" x2="{lx + 24:.1f}" y2="{top - 12}" stroke="{c}" stroke-width="2"/>'
+                        f'<circle cx="{lx + 12:.1f}" cy="{top - 12}" r="3.5" fill="{c}"/>'
+                        f'<text x="{lx + 30:.1f}" y="{top - 8}">{_esc(lab)}</text>')
+    return _svg(W, H, body, title)
+
+
+def bars_svg(series: pd.Series, title: str, xlabel: str, color: str = "#c0392b") -> SVGFigure:
+    """Horizontal bars of ``series`` (largest on top), each labelled with its index and value.
+
+    Returns
+    -------
+    SVGFigure
+    """
+    s = series.sort_values(ascending=False)
+    labels = [str(i) for i in s.index]
+    row, top, bottom, right = 26, 40, 48, 48
+    left = 12 + max([_text_width(lab, 12) for lab in labels] + [40])
+    W = max(800, left + 360 + right)
+    pw = W - left - right
+    H = top + row * max(len(s), 1) + bottom
+    vmax = float(s.max()) if len(s) and s.max() > 0 else 1.0
+    xt = _nice_ticks(0.0, vmax)
+    body = [f'<line x1="{left}" y1="{top}" x2="{left}" y2="{H - bottom}" stroke="#333"/>',
+            f'<line x1="{left}" y1="{H - bottom}" x2="{left + pw}" y2="{H - bottom}" stroke="#333"/>']
+    for v in xt:
+        xx = left + v / xt[-1] * pw
+        body.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{H - bottom}" stroke="#eee"/>'
+                    f'<text x="{xx:.1f}" y="{H - bottom + 16}" text-anchor="middle">{_fmt(v)}</text>')
+    for i, (lab, v) in enumerate(zip(labels, s.to_numpy(dtype=float))):
+        y = top + i * row + 4
+        w = max(v, 0) / xt[-1] * pw
+        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
+                    f'<text x="{left - 6}" y="{y + row / 2}" text-anchor="end">{_esc(lab)}</text>'
+                    f'<text x="{left + w + 4:.1f}" y="{y + row / 2}">{_fmt(v)}</text>')
+    body.append(f'<text x="{left + pw / 2:.1f}" y="{H - 8}" text-anchor="middle">{_esc(xlabel)}</text>')
+    return _svg(W, H, body, title)
+
+
+def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -> SVGFigure:
+    """The ego network of ``node`` as :func:`riskmodel.graph.ego_figure` draws it (the same nodes, layout, colours,
+    shapes and edge styles), as SVG.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Node attributes ``kind`` and ``label``, edge attribute ``kind``.
+    node : str
+        The flagged entity, e.g. ``'employee:E00012'``.
+    radius, max_nodes, seed : int
+        See :func:`riskmodel.graph.figure.ego_subgraph`; ``seed`` seeds the layout.
+
+    Returns
+    -------
+    SVGFigure
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_node("employee:E1", kind="employee", label="张三")
+    >>> G.add_node("supplier:S1", kind="supplier", label="哈尔滨甲公司")
+    >>> G.add_node("phone:13812345678", kind="phone", label="138****5678")
+    >>> G.add_edges_from([("employee:E1", "phone:13812345678"), ("supplier:S1", "phone:13812345678")], kind="attribute")
+    >>> "哈尔滨甲公司" in ego_svg(G, "employee:E1").svg
+    True
+    """
+    import networkx as nx
+
+    from riskmodel.graph.figure import _ATTRIBUTE_KINDS, EDGE_STYLES, KIND_COLOURS, KIND_ZH, ego_subgraph
+
+    H = ego_subgraph(G, node, radius, max_nodes)
+    pos = nx.spring_layout(H, seed=seed, k=1.2 / max(len(H), 1) ** 0.5)
+    W, Ht, pad, top = 1000, 800, 60, 50
+    xy = np.array([pos[n] for n in H]) if len(H) else np.zeros((1, 2))
+    lo, span = xy.min(axis=0), np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-9)
+
+    def at(n):
+        p = (pos[n] - lo) / span
+        return pad + p[0] * (W - 2 * pad), top + pad / 2 + (1 - p[1]) * (Ht - top - 2 * pad)
+
+    body = []
+    for kind, (style, colour) in EDGE_STYLES.items():
+        dash = f' stroke-dasharray="{_DASHES[style]}"' if _DASHES.get(style) else ""
+        for u, v, d in H.edges(data=True):
+            if d.get("kind", "attribute") == kind:
+                (x1, y1), (x2, y2) = at(u), at(v)
+                body.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+                            f'stroke-width="1.5" stroke-opacity="0.8"{dash}/>')
+    kinds = {n: H.nodes[n].get("kind", "") for n in H}
+    for kind, colour in KIND_COLOURS.items():
+        for n in (m for m in H if kinds[m] == kind):
+            x, y = at(n)
+            edge = ' stroke="black" stroke-width="2.5"' if n == node else ' stroke="white" stroke-width="2"'
+            if kind in _ATTRIBUTE_KINDS:
+                body.append(f'<rect x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" fill="{colour}"{edge}/>')
+            else:
+                body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{18 if n == node else 13}" fill="{colour}"{edge}/>')
+    for n in H:
+        x, y = at(n)
+        body.append(f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="11">'
+                    f'{_esc(H.nodes[n].get("label", n))}</text>')
+    present = sorted({k for k in kinds.values() if k in KIND_COLOURS}, key=list(KIND_COLOURS).index)
+    for i, k in enumerate(present):
+        y = Ht - 16 - 18 * (len(present) - 1 - i)
+        mark = (f'<rect x="14" y="{y - 6}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>' if k in _ATTRIBUTE_KINDS
+                else f'<circle cx="20" cy="{y}" r="6" fill="{KIND_COLOURS[k]}"/>')
+        body.append(mark + f'<text x="32" y="{y + 4}" font-size="11">{_esc(KIND_ZH[k])} {_esc(k)}</text>')
+    centre = G.nodes[node]
+    title = (f"{KIND_ZH.get(centre.get('kind', ''), '')} {centre.get('label', node)} 的关系网络（{radius}跳）/ "
+             f"ego network of {node}, radius {radius}")
+    return _svg(W, Ht, body, title)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from riskmodel.errors import RiskModelError
 from riskmodel.indicators.registry import titles
-from riskmodel.reports.figures import bars, t, trend
+from riskmodel.reports.figures import bars_svg, ego_svg, t, trend_svg
 from riskmodel.reports.rundata import FAMILY_NAMES, RunData
 
 KINDS = ("employee", "department", "post", "station", "business_type", "period")
@@ -86,7 +86,7 @@ def summary(run: RunData, kind: str, entity_id: str, periods: str | None = None,
             (t(lang, "触发的指标", "indicators fired"), fired.indicator_id.nunique()),
             (t(lang, "红旗严重度合计", "severity total"), int(fired.severity.sum()))]
     if kind == "employee":
-        sc = run.scores
+        sc = run.post_scores(entity_id)
         col = f"score_{run.card['model']}"
         mine = sc[sc.entity_id == entity_id].sort_values("period")
         if len(mine):
@@ -103,15 +103,15 @@ def summary(run: RunData, kind: str, entity_id: str, periods: str | None = None,
 def score_trend(run: RunData, kind: str, entity_id: str, lang: str = "zh"):
     """Risk score by quarter (employee: model score and peer median) or flag severity by month (others)."""
     if kind == "employee":
-        sc = run.scores
+        sc = run.post_scores(entity_id)
         col = f"score_{run.card['model']}"
         mine = sc[sc.entity_id == entity_id][["period", col, "position_id"]].sort_values("period")
         peer = sc[sc.position_id.isin(mine.position_id)].groupby("period")[col].median().rename("peer")
         d = mine.merge(peer, on="period")
-        return trend(d, "period", [col, "peer"], t(lang, "风险分趋势", "Risk score by quarter"), t(lang, "风险分", "score"),
-                     [t(lang, "本人", "this person"), t(lang, "同岗位中位数", "same-post median")])
+        return trend_svg(d, "period", [col, "peer"], t(lang, "风险分趋势", "Risk score by quarter"), t(lang, "风险分", "score"),
+                         [t(lang, "本人", "this person"), t(lang, "同岗位中位数", "same-post median")], xformat="quarter")
     d = _fired(run, kind, entity_id, None).groupby("month").severity.sum().rename("severity").reset_index()
-    return trend(d, "month", ["severity"], t(lang, "红旗严重度趋势", "Red-flag severity by month"), t(lang, "严重度", "severity"))
+    return trend_svg(d, "month", ["severity"], t(lang, "红旗严重度趋势", "Red-flag severity by month"), t(lang, "严重度", "severity"))
 
 
 def reasons(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> pd.DataFrame:
@@ -139,7 +139,7 @@ def flags_fired(run: RunData, kind: str, entity_id: str, periods: str | None = N
         t(lang, "日期", "date"): pd.to_datetime(f.period).dt.strftime("%Y-%m-%d"),
         t(lang, "说明", "detail"): f[key],
         t(lang, "证据", "evidence"): f.evidence.map(lambda e: ", ".join(list(e)[:4]) if e is not None else ""),
-    })
+    }).reset_index(drop=True)
 
 
 def by_indicator(run: RunData, kind: str, entity_id: str, periods: str | None = None, lang: str = "zh"):
@@ -147,21 +147,21 @@ def by_indicator(run: RunData, kind: str, entity_id: str, periods: str | None = 
     if s.empty:
         return None
     s.index = _indicator_names(s.index, lang)
-    return bars(s, t(lang, "触发的红旗指标", "Red flags that fired"), t(lang, "次数", "times"))
+    return bars_svg(s, t(lang, "触发的红旗指标", "Red flags that fired"), t(lang, "次数", "times"))
 
 
 def peer_comparison(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
     """An employee's features in their latest quarter next to the same post's median and 90th percentile."""
-    X = run.features
-    mine = X[X.entity_id == entity_id].sort_values("period")
+    peers = run.post_features(entity_id)
+    mine = peers[peers.entity_id == entity_id]
     if mine.empty:
         return pd.DataFrame()
     last = mine.iloc[-1]
-    peers = X[(X.period == last.period) & (X.position_id == last.position_id)]
-    cols = [c for c in run.card["features"] if last.get(c, 0) or peers[c].quantile(0.9)][:15]
+    q90 = peers[[c for c in run.card["features"] if c in peers]].quantile(0.9)
+    cols = [c for c in run.card["features"] if last.get(c, 0) or q90.get(c, 0)][:15]
     return pd.DataFrame({t(lang, "本人", "this person"): last[cols].astype(float).round(2),
                          t(lang, "同岗位中位数", "post median"): peers[cols].median().round(2),
-                         t(lang, "同岗位90分位", "post 90th percentile"): peers[cols].quantile(0.9).round(2)})
+                         t(lang, "同岗位90分位", "post 90th percentile"): q90[cols].round(2)})
 
 
 def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
@@ -176,21 +176,22 @@ def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "emp
     """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent).
 
     Reads from the graph the run saved (``graph_nodes.parquet``, ``graph_edges.parquet``) only what the figure
-    draws: the edges of the entity and of its neighbours (the two-hop neighbourhood :func:`ego_figure` trims), with
-    their kind, and the kind and label of the nodes they join.  Runs that did not save a graph fall back to
+    draws: the edges of the entity and of its neighbours (the two-hop neighbourhood that
+    :func:`~riskmodel.graph.figure.ego_subgraph` trims), with their kind, and the kind and label of the nodes they
+    join; the figure is :func:`~riskmodel.reports.figures.ego_svg`.  Runs that did not save a graph fall back to
     building the whole graph.
     """
     try:
         import networkx as nx
 
-        from riskmodel.graph import build_graph, ego_figure
+        from riskmodel.graph import build_graph
     except ImportError:
         return None
     node = f"{kind}:{entity_id}"
     edges_path, nodes_path = run.run_dir / "graph_edges.parquet", run.run_dir / "graph_nodes.parquet"
     if not (edges_path.is_file() and nodes_path.is_file()):
         G = build_graph(run.data)
-        return _detached(ego_figure(G, node, radius=2)) if node in G else None
+        return ego_svg(G, node, radius=2) if node in G else None
     import duckdb
 
     con = duckdb.connect()
@@ -209,16 +210,7 @@ def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "emp
     G = nx.Graph()  # empty cells are left out, as in GraphFrames.to_networkx
     G.add_nodes_from((name, {a: v for a, v in (("kind", k), ("label", label)) if v is not None}) for name, k, label in n)
     G.add_edges_from((s, t_, {"kind": k} if k is not None else {}) for s, t_, k in e)
-    return _detached(ego_figure(G, node, radius=2))
-
-
-def _detached(fig):
-    """Take a figure drawn with pyplot off pyplot's list: the notebook shows the returned figure once, and the inline
-    backend does not render and show it a second time at the end of the cell."""
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return fig
+    return ego_svg(G, node, radius=2)
 
 
 def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:

@@ -14,6 +14,8 @@ from riskmodel.errors import RiskModelError
 
 FAMILY_NAMES = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tendering"), "RMB": ("报销", "reimbursement"),
                 "LEAF": ("烟叶收购", "leaf purchasing"), "HR": ("人事岗位", "posts and rotation"), "REL": ("关系网络", "relationships")}
+#: the run's files that :meth:`RunData._sql` queries, by view name
+_RUN_FILES = {"flags": "flags.parquet", "scores": "scores.parquet", "features": "features_people.parquet"}
 #: how :meth:`RunData.fired_flags` selects one entity's flags (SQL over ``flags.parquet``)
 _FLAG_FILTERS = {"employee_id": "employee_id", "department_id": "department_id", "position_id": "position_id",
                  "station_id": "station_id", "supplier_id": "supplier_id", "grower_id": "grower_id",
@@ -61,12 +63,18 @@ class RunData:
     def _duck(self):
         import duckdb
 
-        flags = self.run_dir / "flags.parquet"
-        if not flags.is_file():
-            raise RiskModelError(f"{flags} is missing: the run in {self.run_dir} is incomplete; run 'riskmodel run' again")
-        con = duckdb.connect()
-        con.execute(f"CREATE VIEW flags AS SELECT * FROM read_parquet('{flags.as_posix()}')")
-        return con
+        return duckdb.connect()
+
+    def _sql(self, query: str, tables: tuple[str, ...], params: dict | None = None) -> pd.DataFrame:
+        """DuckDB SQL over the run's files named in ``tables`` (``flags`` → ``flags.parquet``, …): filters and
+        projections are pushed into the Parquet scans, so only the rows asked for are decoded."""
+        con = self._duck
+        for name in tables:
+            p = self.run_dir / _RUN_FILES[name]
+            if not p.is_file():
+                raise RiskModelError(f"{p} is missing: the run in {self.run_dir} is incomplete; run 'riskmodel run' again")
+            con.execute(f"CREATE VIEW IF NOT EXISTS {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
+        return con.execute(query, params or {}).df()
 
     def fired_flags(self, column: str | None = None, value: str | None = None) -> pd.DataFrame:
         """The flags that fired, of one entity (``column == value``) or of everyone.
@@ -96,26 +104,38 @@ class RunData:
             f = f if column is None else f[f[column] == value]
         else:
             where = "" if column is None else f" AND {_FLAG_FILTERS[column]} = $value"
-            f = self._derive(self._duck.execute(f"SELECT * FROM flags WHERE CAST(fired AS BOOLEAN){where}",
-                                                {} if column is None else {"value": value}).df())
+            f = self._derive(self._sql(f"SELECT * FROM flags WHERE CAST(fired AS BOOLEAN){where}", ("flags",),
+                                       {} if column is None else {"value": value}))
         cache[key] = f
         return f
 
     def flag_months(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last month with flags."""
-        r = self._duck.execute("SELECT min(period), max(period) FROM flags").fetchone()
-        return pd.Timestamp(r[0]).to_period("M").start_time, pd.Timestamp(r[1]).to_period("M").start_time
+        r = self._sql("SELECT min(period) AS lo, max(period) AS hi FROM flags", ("flags",))
+        return pd.Timestamp(r.lo[0]).to_period("M").start_time, pd.Timestamp(r.hi[0]).to_period("M").start_time
 
     @cached_property
     def flag_periods(self) -> set[str]:
         """Every month (``2025-09``) and quarter (``2025Q3``) with flags."""
-        months = self._duck.execute("SELECT DISTINCT date_trunc('month', period) AS m FROM flags").df().m
-        p = pd.to_datetime(months)
+        p = pd.to_datetime(self._sql("SELECT DISTINCT date_trunc('month', period) AS m FROM flags", ("flags",)).m)
         return set(p.dt.to_period("Q").astype(str)) | set(p.dt.to_period("M").astype(str))
 
     @cached_property
     def scores(self) -> pd.DataFrame:
         return self._read("scores.parquet")
+
+    def post_scores(self, employee_id: str) -> pd.DataFrame:
+        """The scores of every person-quarter in a post ``employee_id`` held: the person's own and their peers'."""
+        key = ("post_scores", employee_id)
+        cache = self.__dict__.setdefault("_query_cache", {})
+        if key not in cache:
+            if "scores" in self.__dict__:
+                sc = self.scores
+                cache[key] = sc[sc.position_id.isin(sc.position_id[sc.entity_id == employee_id])]
+            else:
+                cache[key] = self._sql("SELECT * FROM scores WHERE position_id IN "
+                                       "(SELECT position_id FROM scores WHERE entity_id = $id)", ("scores",), {"id": employee_id})
+        return cache[key]
 
     @cached_property
     def alerts(self) -> pd.DataFrame:
@@ -124,6 +144,17 @@ class RunData:
     @cached_property
     def features(self) -> pd.DataFrame:
         return self._read("features_people.parquet")
+
+    def post_features(self, employee_id: str) -> pd.DataFrame:
+        """The features of everyone in ``employee_id``'s post in the person's latest quarter (the person included)."""
+        if "features" in self.__dict__:
+            X = self.features
+            mine = X[X.entity_id == employee_id].sort_values("period")
+            if mine.empty:
+                return mine
+            return X[(X.period == mine.period.iloc[-1]) & (X.position_id == mine.position_id.iloc[-1])]
+        return self._sql("""WITH me AS (SELECT period, position_id FROM features WHERE entity_id = $id ORDER BY period DESC LIMIT 1)
+                            SELECT features.* FROM features JOIN me USING (period, position_id)""", ("features",), {"id": employee_id})
 
     @cached_property
     def evaluation(self) -> dict | None:
