@@ -41,20 +41,30 @@ def main():
 
 
 @main.command()
-@click.option("--preset", type=click.Choice(["small", "demo", "large", "xlarge"]), default="demo", show_default=True,
-              help="Size of the company: small (tests, seconds), demo (default), large (benchmarks).")
+@click.option("--preset", type=click.Choice(["small", "demo", "large"]), default="demo", show_default=True,
+              help="Size of the company: small (tests, seconds), demo (default), large (benchmarks; ~19 M rows).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; same seed and preset give the same data.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.DEMO_DATA_DIR,
               show_default=True, help="Output folder (replaced atomically when generation succeeds).")
+@click.option("--provinces", type=click.IntRange(min=1), default=1, show_default=True,
+              help="A national company: this many id-disjoint provinces of the generated one (scale benchmarks: "
+                   "--preset large --provinces 6 gives ~116 M rows).")
 @settings_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def generate(preset, seed, out, settings_path, quiet):
+def generate(preset, seed, out, provinces, settings_path, quiet):
     """Generate the synthetic company: one Parquet file per table, ground truth under OUT/truth/."""
+    import tempfile
+
     from riskmodel.data.synthetic import generate_company
+    from riskmodel.data.synthetic.national import national_company
     from riskmodel.settings import load_settings
 
-    manifest = generate_company(preset=preset, seed=seed, out=out, settings=load_settings(settings_path),
-                                progress=not quiet)
+    if provinces == 1:
+        manifest = generate_company(preset=preset, seed=seed, out=out, settings=load_settings(settings_path), progress=not quiet)
+    else:
+        with tempfile.TemporaryDirectory(prefix="riskmodel-province-") as tmp:
+            generate_company(preset=preset, seed=seed, out=Path(tmp) / "province", settings=load_settings(settings_path), progress=not quiet)
+            manifest = national_company(Path(tmp) / "province", out, provinces, progress=not quiet)
     rows = sum(manifest["tables"].values())
     click.echo(f"wrote {len(manifest['tables'])} tables, {rows:,} rows to {out} (fingerprint {manifest['fingerprint'][:12]})")
 

@@ -39,9 +39,6 @@ PRESETS: dict[str, Preset] = {
                    requisitions_per_year=4_000, visits_per_grower=4.0, schemes=8, lookalikes=8),
     "large": Preset("large", n_counties=12, n_stations=600, hq_staff=9_000, n_suppliers=5_000, n_growers=400_000,
                     requisitions_per_year=30_000, visits_per_grower=4.5, schemes=40, lookalikes=40, chunk_stations=25),
-    # a national-scale variant for the scale benchmark (~100 M rows, nearly all leaf purchases); not for tests
-    "xlarge": Preset("xlarge", n_counties=60, n_stations=3_000, hq_staff=20_000, n_suppliers=10_000, n_growers=2_400_000,
-                     requisitions_per_year=60_000, visits_per_grower=4.5, schemes=60, lookalikes=60, chunk_stations=25),
 }
 
 
