@@ -98,6 +98,21 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+@contextlib.contextmanager
+def step(label: str, progress: bool = True) -> Iterator[None]:
+    """Show a long step while it runs (a spinner on a terminal, a line in a log) and how long it took."""
+    if not progress:
+        yield
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    t = time.perf_counter()
+    with console.status(f"[bold]{label}[/] …"):
+        yield
+    console.print(f"[bold]{label}[/] done in {time.perf_counter() - t:.1f} s")
+
+
 # -- Dask ----------------------------------------------------------------------------------------------
 def active_client():
     """The Dask client of the run in progress (inside :func:`session` with ``backend: dask``), else None."""
@@ -197,7 +212,7 @@ def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, wi
     if client is None:
         with resource_errors("the indicator catalogue", settings):
             flags, thresholds = compute_flags(data, settings, progress=progress)
-        with resource_errors("graph features", settings):
+        with resource_errors("graph features", settings), step("graph features", progress):
             graph = graph_features_for(data) if with_graph else None
         return flags, thresholds, graph
 
@@ -218,7 +233,8 @@ def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, wi
             bar.update(task, advance=1, description=futures[fut])
     frames, stats = zip(*(results[i] for i in ids)) if ids else ((), ())
     flags = attach_posts(stack_flags(frames), data)
-    graph = graph_f.result() if graph_f is not None else None
+    with step("graph features (waiting for the cluster)", progress and graph_f is not None and not graph_f.done()):
+        graph = graph_f.result() if graph_f is not None else None
     return flags, pd.DataFrame(list(stats)), graph
 
 

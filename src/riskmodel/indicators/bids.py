@@ -156,7 +156,7 @@ class RepeatedWinner(Indicator):
             SELECT tf.supplier_id AS entity_id, tf.supplier_id, tf.yr AS period, year(tf.yr) AS year, tf.category_id,
                    count(*) AS wins, any_value(n.n_tenders) AS n_tenders,
                    count(*) / any_value(n.n_tenders) AS value, mode(tf.department_id) AS department_id,
-                   list(tf.tender_id ORDER BY tf.period) AS evidence
+                   list(tf.tender_id ORDER BY tf.period, tf.tender_id) AS evidence
             FROM tf JOIN n USING (category_id, yr)
             GROUP BY tf.supplier_id, tf.yr, tf.category_id""")
         df.loc[df.wins < self.params.min_wins, "value"] = 0.0
@@ -538,7 +538,7 @@ class CoBiddingRotation(Indicator):
         agg = hit.groupby("tender_id").agg(value=("supplier_id", "nunique"), co_min=("co", "min"), p_max=("chance", "max"))
         # evidence: the winner's bid, then the partners' bids
         ev = pd.concat([tb[(tb.supplier_id == tb.winner) & tb.tender_id.isin(agg.index)][["tender_id", "bid_id"]],
-                        hit[["tender_id", "bid_id"]]], ignore_index=True)
+                        hit.sort_values("bid_id")[["tender_id", "bid_id"]]], ignore_index=True)
         df = facts.rename(columns={"tender_id": "entity_id"}).join(agg, on="entity_id")
         df = df.join(ev.groupby("tender_id").bid_id.agg(list).rename("evidence"), on="entity_id")
         df["value"] = df["value"].fillna(0.0).astype(float)

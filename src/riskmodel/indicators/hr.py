@@ -217,7 +217,7 @@ class TenureWithFestivalSpending(Indicator):
             hol = ", ".join(f"DATE '{d.isoformat()}'" for d in days)
             claims = data.sql(f"""
                 SELECT employee_id, year(expense_date) AS year, count(*) AS n_claims, sum(amount) AS amount,
-                       list(claim_id ORDER BY expense_date) AS evidence
+                       list(claim_id ORDER BY expense_date, claim_id) AS evidence
                 FROM claims
                 WHERE category IN ({cats}) AND list_contains([{hol}], CAST(expense_date AS DATE))
                 GROUP BY ALL""")
@@ -296,6 +296,6 @@ class GradingOutsidePost(Indicator):
                                   AND CAST(l.purchased_at AS DATE) BETWEEN q.start_date AND q.end_date)
             SELECT grader_id AS entity_id, grader_id AS employee_id, station_id, year(purchased_at) AS year,
                    make_date(year(purchased_at), 1, 1) AS period, count(*) AS value, count(*) AS n_lots,
-                   sum(weight_kg) AS kg, list(purchase_id ORDER BY purchased_at) AS evidence
+                   sum(weight_kg) AS kg, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
             FROM out_of_post
             GROUP BY grader_id, station_id, year(purchased_at)""")

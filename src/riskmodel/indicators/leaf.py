@@ -281,7 +281,7 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             JOIN w USING (station_id)
             WHERE p.n1 >= {int(min_lots)} AND g.n - p.n1 >= {int(min_other_lots)} AND p.n1 / g.n >= {float(min_share)}),
         ev AS (  -- the evidence: the grader's lots of the grower, for eligible pairs only
-            SELECT station_id, grower_id, grader_id, list(purchase_id ORDER BY purchased_at) AS evidence
+            SELECT station_id, grower_id, grader_id, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
             FROM lots SEMI JOIN elig USING (station_id, grower_id, grader_id) GROUP BY ALL)
         SELECT * FROM elig JOIN ev USING (station_id, grower_id, grader_id)
         ORDER BY station_id, grader_id, grower_id""")
@@ -460,7 +460,7 @@ class BeyondContract(Indicator):
                 SELECT * FROM gy JOIN con USING (grower_id, yr) WHERE delivered_kg > contracted_kg),
             -- the lots past the contracted quantity, in time order (only for growers over their contract)
             ev AS (
-                SELECT grower_id, yr, list(purchase_id ORDER BY purchased_at) AS evidence FROM (
+                SELECT grower_id, yr, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence FROM (
                     SELECT l.*, o.contracted_kg,
                            sum(l.weight_kg) OVER (PARTITION BY l.grower_id, l.yr ORDER BY l.purchased_at, l.purchase_id
                                                   ROWS UNBOUNDED PRECEDING) AS cum
@@ -527,7 +527,7 @@ class NoContractOrCrossArea(Indicator):
                    sum(weight_kg) AS value,
                    coalesce(sum(weight_kg) FILTER (WHERE no_contract), 0) AS no_contract_kg,
                    coalesce(sum(weight_kg) FILTER (WHERE cross_area), 0) AS cross_area_kg,
-                   list(purchase_id ORDER BY purchased_at) AS evidence
+                   list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
             FROM chk WHERE no_contract OR cross_area
             GROUP BY grower_id, station_id, yr""")
 
@@ -592,7 +592,7 @@ class NightPurchase(Indicator):
             SELECT station_id AS entity_id, station_id, day, CAST(day AS TIMESTAMP) AS period,
                    max(outside) AS value, count(*) AS n_lots, sum(weight_kg) AS kg,
                    strftime(arg_max(purchased_at, outside), '%H:%M') AS last_time,
-                   list(purchase_id ORDER BY purchased_at) AS evidence
+                   list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
             FROM x WHERE outside > 0
             GROUP BY station_id, day""")
         df["hours"] = "–".join(self.policy.station_hours)

@@ -82,7 +82,7 @@ class SplitPurchase(Indicator):
             SELECT po_id AS entity_id, order_date AS period, buyer_id AS employee_id, department_id, supplier_id,
                    sum(amount) OVER win / {limit} AS value,
                    count(*) OVER win AS n_orders,
-                   list(po_id) OVER win AS evidence,
+                   list_sort(list(po_id) OVER win) AS evidence,
                    {w} AS window
             FROM small
             WINDOW win AS (PARTITION BY buyer_id, supplier_id ORDER BY order_date
@@ -174,7 +174,7 @@ class SelfApproval(Indicator):
             SELECT po.po_id AS entity_id, any_value(po.order_date) AS period, any_value(r.requester_id) AS employee_id,
                    any_value(po.department_id) AS department_id, any_value(po.supplier_id) AS supplier_id,
                    1.0 AS value, any_value(r.requisition_id) AS requisition_id, min(a.level) AS level,
-                   list_prepend(any_value(r.requisition_id), list(a.approval_id ORDER BY a.level)) AS evidence
+                   list_prepend(any_value(r.requisition_id), list(a.approval_id ORDER BY a.level, a.approval_id)) AS evidence
             FROM purchase_orders po
             JOIN requisitions r USING (requisition_id)
             JOIN approvals a USING (requisition_id)

@@ -73,6 +73,7 @@ def national_company(source: str | Path, out: str | Path, provinces: int, memory
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{(tmp / '.spill').as_posix()}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         for i, f in enumerate(files, 1):
             cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{f.as_posix()}')").fetchall()]
             pre = _prefixed(f.stem, cols)
