@@ -19,10 +19,10 @@ def run_dir(small_run):
     return small_run
 
 
-def _html_ok(path):
+def _html_ok(path, figures="image/png"):
     html = path.read_text(encoding="utf-8")
-    assert "data:image/png;base64" in html, "figures are embedded"
     body = html.split("<body", 1)[-1]
+    assert f'src="data:{figures};base64,' in body, "figures are embedded"  # (the page's CSS holds icons too)
     assert "RunData(" not in body and "import " not in body, "code is hidden"
     assert "Traceback" not in body
     return html
@@ -46,7 +46,7 @@ def test_portrait_and_evaluation_reports(run_dir, tmp_path, small_company):
     a = pd.read_parquet(run_dir / "alerts.parquet")
     emp = a[a.entity_type == "employee"].entity_id.iloc[0]
     out = commands.portrait("employee", emp, None, "en", "supervisor", run_dir, tmp_path)
-    assert "Risk portrait" in _html_ok(out["html"])
+    assert "Risk portrait" in _html_ok(out["html"], figures="image/svg+xml")
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
     (run / "evaluation.json").write_text(json.dumps(evaluate_run(run, small_company), default=str))

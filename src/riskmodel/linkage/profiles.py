@@ -141,6 +141,8 @@ def integrity_profiles(data: DataLike, run_dir: str | Path | None = None, ledger
         credit_share_q10 = share.quantile(0.1)
     if employees is not None:
         held = held[held.employee_id.isin(set(employees))]
+    if held.empty:
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
     pos = table(ds, "positions", "integrity profiles").set_index("position_id")
     p = held.assign(sensitivity=held.position_id.map(pos.sensitivity))
     ids = set(p.employee_id)

@@ -129,7 +129,7 @@ def _svg(width: float, height: float, body: list[str], title: str) -> SVGFigure:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{_esc(SVG_FONTS)}" font-size="12">'
             f'<rect width="100%" height="100%" fill="white"/>'
-            f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="15">{_esc(title)}</text>')
+            f'<text class="title" x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="15">{_esc(title)}</text>')
     return SVGFigure(head + "".join(body) + "</svg>", title)
 
 
@@ -213,14 +213,14 @@ def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: st
         c = colours[j % len(colours)]
         pts = [(px(a), py(b)) for a, b in zip(xv, vals[:, j]) if np.isfinite(b)]
         if pts:
-            body.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" '
+            body.append(f'<polyline class="series" fill="none" stroke="{c}" stroke-width="2" '
                         f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}"/>')
-            body += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{c}"/>' for a, b in pts]
+            body += [f'<circle class="point" cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{c}"/>' for a, b in pts]
         if len(ys) > 1:  # the legend sits above the plot, right-aligned, where it cannot hide a line
             lx = W - right - sum(34 + _text_width(name, 12) + 16 for name in (labels or ys)[j:])
             body.append(f'<line x1="{lx:.1f}" y1="{top - 12}" x2="{lx + 24:.1f}" y2="{top - 12}" stroke="{c}" stroke-width="2"/>'
                         f'<circle cx="{lx + 12:.1f}" cy="{top - 12}" r="3.5" fill="{c}"/>'
-                        f'<text x="{lx + 30:.1f}" y="{top - 8}">{_esc(lab)}</text>')
+                        f'<text class="legend" x="{lx + 30:.1f}" y="{top - 8}">{_esc(lab)}</text>')
     return _svg(W, H, body, title)
 
 
@@ -249,9 +249,9 @@ def bars_svg(series: pd.Series, title: str, xlabel: str, color: str = "#c0392b")
     for i, (lab, v) in enumerate(zip(labels, s.to_numpy(dtype=float))):
         y = top + i * row + 4
         w = max(v, 0) / xt[-1] * pw
-        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
-                    f'<text x="{left - 6}" y="{y + row / 2}" text-anchor="end">{_esc(lab)}</text>'
-                    f'<text x="{left + w + 4:.1f}" y="{y + row / 2}">{_fmt(v)}</text>')
+        body.append(f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
+                    f'<text class="label" x="{left - 6}" y="{y + row / 2}" text-anchor="end">{_esc(lab)}</text>'
+                    f'<text class="value" x="{left + w + 4:.1f}" y="{y + row / 2}">{_fmt(v)}</text>')
     body.append(f'<text x="{left + pw / 2:.1f}" y="{H - 8}" text-anchor="middle">{_esc(xlabel)}</text>')
     return _svg(W, H, body, title)
 
@@ -304,27 +304,29 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
         for u, v, d in H.edges(data=True):
             if d.get("kind", "attribute") == kind:
                 (x1, y1), (x2, y2) = at(u), at(v)
-                body.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
-                            f'stroke-width="1.5" stroke-opacity="0.8"{dash}/>')
+                body.append(f'<line class="edge {kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                            f'stroke="{colour}" stroke-width="1.5" stroke-opacity="0.8"{dash}/>')
     kinds = {n: H.nodes[n].get("kind", "") for n in H}
     for kind, colour in KIND_COLOURS.items():
         for n in (m for m in H if kinds[m] == kind):
             x, y = at(n)
             edge = ' stroke="black" stroke-width="2.5"' if n == node else ' stroke="white" stroke-width="2"'
             if kind in _ATTRIBUTE_KINDS:
-                body.append(f'<rect x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" fill="{colour}"{edge}/>')
+                body.append(f'<rect class="node {kind}" x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" '
+                            f'fill="{colour}"{edge}/>')
             else:
-                body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{18 if n == node else 13}" fill="{colour}"{edge}/>')
+                body.append(f'<circle class="node {kind}" cx="{x:.1f}" cy="{y:.1f}" r="{18 if n == node else 13}" '
+                            f'fill="{colour}"{edge}/>')
     for n in H:
         x, y = at(n)
-        body.append(f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="11">'
+        body.append(f'<text class="label" x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="11">'
                     f'{_esc(H.nodes[n].get("label", n))}</text>')
     present = sorted({k for k in kinds.values() if k in KIND_COLOURS}, key=list(KIND_COLOURS).index)
     for i, k in enumerate(present):
         y = Ht - 16 - 18 * (len(present) - 1 - i)
         mark = (f'<rect x="14" y="{y - 6}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>' if k in _ATTRIBUTE_KINDS
                 else f'<circle cx="20" cy="{y}" r="6" fill="{KIND_COLOURS[k]}"/>')
-        body.append(mark + f'<text x="32" y="{y + 4}" font-size="11">{_esc(KIND_ZH[k])} {_esc(k)}</text>')
+        body.append(mark + f'<text class="legend" x="32" y="{y + 4}" font-size="11">{_esc(KIND_ZH[k])} {_esc(k)}</text>')
     centre = G.nodes[node]
     title = (f"{KIND_ZH.get(centre.get('kind', ''), '')} {centre.get('label', node)} 的关系网络（{radius}跳）/ "
              f"ego network of {node}, radius {radius}")

@@ -173,44 +173,21 @@ def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFra
 
 
 def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "employee"):
-    """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent).
+    """The relationship ego-network of a flagged employee, supplier or grower (None when the graph room is absent or
+    the entity has no relationships).
 
-    Reads from the graph the run saved (``graph_nodes.parquet``, ``graph_edges.parquet``) only what the figure
-    draws: the edges of the entity and of its neighbours (the two-hop neighbourhood that
-    :func:`~riskmodel.graph.figure.ego_subgraph` trims), with their kind, and the kind and label of the nodes they
-    join; the figure is :func:`~riskmodel.reports.figures.ego_svg`.  Runs that did not save a graph fall back to
-    building the whole graph.
+    Reads from the graph the run saved only the part the figure needs (:meth:`RunData.graph_around`), so the figure
+    is the one :func:`riskmodel.graph.ego_figure` would draw from the whole graph, as SVG
+    (:func:`~riskmodel.reports.figures.ego_svg`).  Runs that did not save a graph fall back to building it.
     """
     try:
-        import networkx as nx
-
         from riskmodel.graph import build_graph
     except ImportError:
         return None
     node = f"{kind}:{entity_id}"
     edges_path, nodes_path = run.run_dir / "graph_edges.parquet", run.run_dir / "graph_nodes.parquet"
-    if not (edges_path.is_file() and nodes_path.is_file()):
-        G = build_graph(run.data)
-        return ego_svg(G, node, radius=2) if node in G else None
-    import duckdb
-
-    con = duckdb.connect()
-    # sorted, so that the layout (seeded, in node order) is the same every time
-    e = con.execute(f"""
-        WITH e AS (SELECT source, target, kind FROM read_parquet('{edges_path.as_posix()}')),
-             hop1 AS (SELECT source AS n FROM e WHERE target = $node UNION SELECT target FROM e WHERE source = $node
-                      UNION SELECT $node)
-        SELECT * FROM e WHERE source IN (SELECT n FROM hop1) OR target IN (SELECT n FROM hop1)
-        ORDER BY source, target, kind""", {"node": node}).fetchall()
-    if not e:
-        return None
-    names = sorted({n for s, t_, _ in e for n in (s, t_)})
-    n = con.execute(f"SELECT node, kind, label FROM read_parquet('{nodes_path.as_posix()}') WHERE node IN (SELECT unnest($names)) "
-                    f"ORDER BY node", {"names": names}).fetchall()
-    G = nx.Graph()  # empty cells are left out, as in GraphFrames.to_networkx
-    G.add_nodes_from((name, {a: v for a, v in (("kind", k), ("label", label)) if v is not None}) for name, k, label in n)
-    G.add_edges_from((s, t_, {"kind": k} if k is not None else {}) for s, t_, k in e)
-    return ego_svg(G, node, radius=2)
+    G = run.graph_around(node, radius=2) if edges_path.is_file() and nodes_path.is_file() else build_graph(run.data)
+    return ego_svg(G, node, radius=2) if node in G and G.degree(node) else None
 
 
 def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:

@@ -74,7 +74,8 @@ class RunData:
             if not p.is_file():
                 raise RiskModelError(f"{p} is missing: the run in {self.run_dir} is incomplete; run 'riskmodel run' again")
             con.execute(f"CREATE VIEW IF NOT EXISTS {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
-        return con.execute(query, params or {}).df()
+        # through Arrow: the same column types as pandas.read_parquet gives (an all-empty text column stays text)
+        return con.sql(query, params=params or {}).to_arrow_table().to_pandas()
 
     def fired_flags(self, column: str | None = None, value: str | None = None) -> pd.DataFrame:
         """The flags that fired, of one entity (``column == value``) or of everyone.
@@ -155,6 +156,47 @@ class RunData:
             return X[(X.period == mine.period.iloc[-1]) & (X.position_id == mine.position_id.iloc[-1])]
         return self._sql("""WITH me AS (SELECT period, position_id FROM features WHERE entity_id = $id ORDER BY period DESC LIMIT 1)
                             SELECT features.* FROM features JOIN me USING (period, position_id)""", ("features",), {"id": employee_id})
+
+    def graph_around(self, node: str, radius: int = 2):
+        """The part of the run's relationship graph that an ego network of ``node`` needs, as a networkx Graph.
+
+        Every node within ``radius`` hops (with its ``kind`` and ``label``) and every edge (with its ``kind``) that
+        touches one of them: distances, the edges among the nodes and their degrees are those of the whole graph,
+        so :func:`~riskmodel.graph.figure.ego_subgraph` selects what it selects on the whole graph.  Nodes and edges
+        are inserted in the order :meth:`~riskmodel.graph.build.GraphFrames.to_networkx` uses (kinds in order of first
+        appearance, then file order), so a seeded layout places them the same way.  Reads ``graph_nodes.parquet``
+        and ``graph_edges.parquet``; a node not in the graph gives an empty Graph.
+        """
+        import networkx as nx
+
+        paths = {k: self.run_dir / f"graph_{k}.parquet" for k in ("nodes", "edges")}
+        for p in paths.values():
+            if not p.is_file():
+                raise RiskModelError(f"{p} is missing: the run in {self.run_dir} kept no relationship graph; run 'riskmodel run' again")
+        edges = f"read_parquet('{paths['edges'].as_posix()}', file_row_number=true)"
+        nodes = f"read_parquet('{paths['nodes'].as_posix()}', file_row_number=true)"
+
+        def ordered(frm: str, cols: str, where: str) -> str:
+            # rows without a kind are left out and the rest come kind by kind, as GraphFrames.to_networkx adds them
+            return (f"SELECT {cols} FROM {frm} JOIN (SELECT kind, min(file_row_number) AS _kind_first FROM {frm} "
+                    f"WHERE kind IS NOT NULL GROUP BY kind) USING (kind) WHERE {where} ORDER BY _kind_first, file_row_number")
+
+        con = self._duck.cursor()  # its own connection: the temporary table of the ball goes with it
+        try:
+            con.execute("CREATE TEMP TABLE ball AS SELECT $node AS n", {"node": node})
+            for _ in range(radius):
+                con.execute(f"""INSERT INTO ball SELECT target FROM {edges} WHERE source IN (SELECT n FROM ball)
+                                UNION SELECT source FROM {edges} WHERE target IN (SELECT n FROM ball)
+                                EXCEPT SELECT n FROM ball""")
+            n = con.execute(ordered(nodes, "node, kind, label", "node IN (SELECT n FROM ball)")).fetchall()
+            e = con.execute(ordered(edges, "source, target, kind",
+                                    "source IN (SELECT n FROM ball) OR target IN (SELECT n FROM ball)")).fetchall()
+        finally:
+            con.close()
+        G = nx.Graph()  # empty cells are left out, as in GraphFrames.to_networkx
+        G.add_nodes_from((name, {"kind": k} | ({"label": label} if label is not None else {})) for name, k, label in n)
+        G.add_edges_from((s, t, {"kind": k}) for s, t, k in e)
+        return G
 
     @cached_property
     def evaluation(self) -> dict | None:

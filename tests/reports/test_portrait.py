@@ -1,0 +1,216 @@
+"""Risk portraits: every element for every entity kind and both languages, computed with less work than the whole
+run (one entity's flags, one person's integrity profile, the catalogue's titles without its code, the ego network
+from the columns it draws) and giving the same answers as the full computation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+
+from riskmodel.reports import portrait as P
+from riskmodel.reports.figures import SVGFigure, bars_svg, trend_svg
+from riskmodel.reports.rundata import RunData
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def full(small_run):
+    """A RunData with every flag loaded: the reference the filtered reads must equal."""
+    run = RunData(small_run)
+    _ = run.flags
+    return run
+
+
+@pytest.fixture(scope="module")
+def entities(full):
+    a = full.alerts[full.alerts.entity_type == "employee"].sort_values("rank")
+    fired = full.flags[full.flags.fired.astype(bool)]
+    return {"employee": a.entity_id.iloc[0], "department": a.department_id.iloc[0], "post": a.position_id.iloc[0],
+            "station": fired.station_id.dropna().value_counts().index[0], "business_type": fired.family.value_counts().index[0],
+            "period": str(fired.month.max().to_period("Q"))}
+
+
+def _svg(fig) -> ET.Element:
+    assert isinstance(fig, SVGFigure)
+    return ET.fromstring(fig._repr_svg_())
+
+
+def _of_class(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [e for e in root.iter() if cls in (e.get("class") or "").split()]
+
+
+def _comparable(f: pd.DataFrame) -> pd.DataFrame:
+    f = f.assign(evidence=f.evidence.map(lambda e: tuple(e) if e is not None else None))
+    return f.sort_values(["indicator_id", "entity_type", "entity_id", "period"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("column", ["employee_id", "department_id", "position_id", "station_id", "family"])
+def test_one_entitys_fired_flags_equal_filtering_every_flag(small_run, full, column):
+    fired = full.flags[full.flags.fired.astype(bool)]
+    value = fired[column].dropna().value_counts().index[0]
+    lean = RunData(small_run)
+    got = lean.fired_flags(column, value)
+    assert "flags" not in lean.__dict__, "the whole flags file was not loaded"
+    want = fired[fired[column] == value]
+    assert len(got) == len(want) > 0
+    pd.testing.assert_frame_equal(_comparable(got)[list(want.columns)], _comparable(want), check_dtype=False)
+    assert lean.fired_flags(column, "no such id").empty
+    with pytest.raises(Exception, match="flags can be selected by"):
+        lean.fired_flags("text_zh", "x")
+
+
+def test_peer_reads_equal_the_whole_tables(small_run, full, entities):
+    lean = RunData(small_run)
+    for e in (entities["employee"], full.scores.entity_id.iloc[-1]):
+        sc, X = full.scores, full.features
+        want = sc[sc.position_id.isin(sc.position_id[sc.entity_id == e])]
+        pd.testing.assert_frame_equal(lean.post_scores(e).sort_values(["entity_id", "period"]).reset_index(drop=True),
+                                      want.sort_values(["entity_id", "period"]).reset_index(drop=True), check_dtype=False)
+        last = X[X.entity_id == e].sort_values("period").iloc[-1]
+        want = X[(X.period == last.period) & (X.position_id == last.position_id)]
+        assert sorted(lean.post_features(e).entity_id) == sorted(want.entity_id) and e in set(want.entity_id)
+    assert "scores" not in lean.__dict__ and "features" not in lean.__dict__
+
+
+def test_titles_come_from_the_catalogue_without_importing_its_code():
+    from riskmodel.indicators.registry import all_indicators, titles
+
+    assert titles() == {i: (c.title_zh, c.title_en) for i, c in all_indicators().items()}
+    assert titles(["PRC-002", "not-an-id"]) == {"PRC-002": (all_indicators()["PRC-002"].title_zh, all_indicators()["PRC-002"].title_en)}
+    code = ("import sys\nfrom riskmodel.indicators.registry import FAMILY_MODULES, titles\n"
+            "t = titles(['PRC-001', 'LEAF-002', 'REL-001', 'HR-001'])\n"
+            "assert len(t) == 4, t\n"
+            "loaded = [m for m in FAMILY_MODULES if m in sys.modules]\n"
+            "assert not loaded and 'pandas' not in sys.modules, loaded\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_one_persons_integrity_profile_equals_everyones(small_run, small_company, tmp_path):
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.linkage.profiles import integrity_profiles, set_tier
+
+    ds = Dataset.from_dir(small_company)
+    ledger = tmp_path / "ledger.jsonl"
+    everyone = integrity_profiles(ds, small_run, None)
+    someone = everyone[everyone.suggested_tier != "green"].employee_id.iloc[0]
+    set_tier(ledger, someone, "red", "预警经复核确认，需加强监督", actor="王科长")
+    everyone = integrity_profiles(ds, small_run, ledger)
+    # one of each suggested tier, of each rule that fired, the recorded red, and someone green
+    picks = {someone} | set(everyone.groupby("suggested_tier").employee_id.first())
+    picks |= {everyone[everyone.rules.map(lambda r, k=k: k in r)].employee_id.iloc[0] for k in set(everyone.rules.sum())}
+    assert {"Y5", "Y3"} <= set(everyone.rules.sum()), "the fixture exercises the company-wide and the alert rules"
+    for e in sorted(picks):
+        one = integrity_profiles(ds, small_run, ledger, employees=[e])
+        pd.testing.assert_frame_equal(one, everyone[everyone.employee_id == e].reset_index(drop=True))
+    some = sorted(everyone.employee_id.sample(25, random_state=0))
+    pd.testing.assert_frame_equal(integrity_profiles(ds, small_run, ledger, employees=some),
+                                  everyone[everyone.employee_id.isin(some)].reset_index(drop=True))
+    assert integrity_profiles(ds, small_run, ledger, employees=["E99999"]).empty
+
+
+def test_the_portraits_integrity_profile_is_the_persons_row(small_run, full, entities):
+    from riskmodel.linkage.profiles import integrity_profiles
+
+    e = entities["employee"]
+    row = integrity_profiles(full.data, small_run, None).set_index("employee_id").loc[e]
+    shown = P.integrity_profile(RunData(small_run), e, "en").set_index("item").value
+    assert shown["suggested tier"] == row.suggested_tier and shown["alerts, 4 quarters"] == row.alerts_4q
+    assert shown["years in post"] == row.years_in_post
+    assert P.integrity_profile(RunData(small_run), "E99999", "zh").iloc[0, 0] == "不在岗或无档案"
+
+
+def test_ego_network_draws_what_the_graph_room_draws_from_the_whole_graph(small_run, full, entities):
+    from riskmodel.graph import GraphFrames
+    from riskmodel.graph.figure import ego_subgraph
+
+    G = GraphFrames(pd.read_parquet(small_run / "graph_nodes.parquet"), pd.read_parquet(small_run / "graph_edges.parquet")).to_networkx()
+    run = RunData(small_run)
+    busiest = max((n for n in G if n.startswith("employee:")), key=G.degree)
+    for node in (f"employee:{entities['employee']}", busiest):
+        want, got = ego_subgraph(G, node, radius=2), ego_subgraph(run.graph_around(node, radius=2), node, radius=2)
+        assert list(got) == list(want), "the same nodes, in the same order (the seeded layout places them alike)"
+        assert list(got.edges(data="kind")) == list(want.edges(data="kind"))
+        assert [got.nodes[n] for n in got] == [{k: v for k, v in want.nodes[n].items() if k in ("kind", "label")} for n in want]
+    assert len(ego_subgraph(G, busiest, radius=2)) == 60, "the busiest employee's neighbourhood is trimmed"
+    e = entities["employee"]
+    H = ego_subgraph(G, f"employee:{e}", radius=2)
+    root = _svg(P.ego_network(run, e))
+    assert len(_of_class(root, "node")) == len(H) and len(_of_class(root, "edge")) == H.number_of_edges()
+    assert sorted(t.text for t in _of_class(root, "label")) == sorted(str(H.nodes[n].get("label", n)) for n in H)
+    assert e in _of_class(root, "title")[0].text
+    assert P.ego_network(run, "E99999") is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("kind", ["employee", "department", "post", "station", "business_type", "period"])
+def test_every_element_for_every_kind(small_run, full, entities, kind, lang):
+    run = RunData(small_run)
+    e = entities[kind]
+    P.check_entity(run, kind, e)
+    assert P.title(run, kind, e, lang)
+    fired = P._fired(full, kind, e, None)
+    assert len(fired) > 0
+    s = P.summary(run, kind, e, None, lang).set_index(P.t(lang, "项目", "item")).iloc[:, 0]
+    assert s[P.t(lang, "触发红旗（项次）", "red flags fired")] == len(fired)
+    bars = _svg(P.by_indicator(run, kind, e, None, lang))
+    counts = fired.groupby("indicator_id").size()
+    assert len(_of_class(bars, "bar")) == len(counts)
+    assert sorted(float(v.text) for v in _of_class(bars, "value")) == sorted(map(float, counts))
+    names = {lab.text.split(" ", 1)[0]: lab.text.split(" ", 1)[1] for lab in _of_class(bars, "label")}
+    cat = __import__("riskmodel.indicators.registry", fromlist=["titles"]).titles(counts.index)
+    assert names == {i: cat[i][0 if lang == "zh" else 1] for i in counts.index}
+    trend = _svg(P.score_trend(run, kind, e, lang))
+    assert _of_class(trend, "title")[0].text == (P.t(lang, "风险分趋势", "Risk score by quarter") if kind == "employee"
+                                                 else P.t(lang, "红旗严重度趋势", "Red-flag severity by month"))
+    points = len(full.scores[full.scores.entity_id == e]) if kind == "employee" else fired.month.nunique()
+    assert len(_of_class(trend, "point")) == points * (2 if kind == "employee" else 1)
+    ff = P.flags_fired(run, kind, e, None, lang)
+    assert len(ff) == min(30, len(fired)) and list(ff.index) == list(range(len(ff)))
+    assert ff.iloc[:, 0].str.split(" ").str[0].isin(counts.index).all()
+    if kind in ("employee", "department", "post"):
+        assert isinstance(P.reasons(run, kind, e, lang), pd.DataFrame)
+    if kind == "employee":
+        assert not P.peer_comparison(run, e, lang).empty
+        assert isinstance(P.review_history(run, e, lang), pd.DataFrame)
+        assert len(P.integrity_profile(run, e, lang)) > 5
+        assert isinstance(P.education(run, e, lang), pd.DataFrame)
+        # the rank among peers, read from the post's scores only, is the rank among the whole table's same-post rows
+        sc, col = full.scores, f"score_{full.card['model']}"
+        last = sc[sc.entity_id == e].sort_values("period").iloc[-1]
+        peers = sc[(sc.period == last.period) & (sc.position_id == last.position_id)]
+        assert s[P.t(lang, "同岗位排名", "rank among the same post")] == f"{int((peers[col] > last[col]).sum()) + 1} / {len(peers)}"
+    assert "flags" not in run.__dict__, "a portrait never loads every flag of the run"
+
+
+def test_svg_figures_are_well_formed_and_escape_text():
+    t = trend_svg(pd.DataFrame({"q": pd.to_datetime(["2025-01-01", "2025-04-01"]), "a": [1.0, 2.0], "b": [0.5, None]}),
+                  "q", ["a", "b"], "A & B <趋势>", "score", ["本人", "median"], xformat="quarter")
+    root = _svg(t)
+    assert _of_class(root, "title")[0].text == "A & B <趋势>"
+    assert len(_of_class(root, "point")) == 3 and "2025Q2" in t.svg
+    assert [e.text for e in _of_class(root, "legend")] == ["本人", "median"]
+    b = _svg(bars_svg(pd.Series({"x": 1, "y": 5}), "t", "n"))
+    bars = _of_class(b, "bar")
+    assert float(bars[0].get("width")) > float(bars[1].get("width")), "largest first"
+
+
+def test_portrait_notebook_in_chinese_shows_each_figure_once(small_run, entities, tmp_path):
+    import nbformat
+
+    from riskmodel.reports import commands
+
+    out = commands.portrait("employee", entities["employee"], None, "zh", "supervisor", small_run, tmp_path)
+    html = out["html"].read_text(encoding="utf-8").split("<body", 1)[-1]
+    assert "风险画像" in html and "同岗位排名" in html and "建议等级" in html
+    nb = nbformat.read(out["notebook"], as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not any(o.output_type == "error" for o in outputs)
+    figures = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(figures) == 3 and html.count('src="data:image/svg+xml;base64,') == 3, "score trend, red flags, ego network"
+    assert not any("image/png" in o.get("data", {}) for o in outputs)
+    assert "风险分趋势" in figures[0]["data"]["image/svg+xml"] and "的关系网络" in figures[2]["data"]["image/svg+xml"]
