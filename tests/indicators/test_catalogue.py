@@ -16,7 +16,7 @@ from riskmodel.indicators.docs import default_settings_section, index_page, indi
 from riskmodel.indicators.registry import all_indicators, configured
 from riskmodel.settings import load_settings
 
-from tests.indicators.golden import check_case
+from tests.indicators.golden import check_case, run_case
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY_TEST_MODULES = ["test_procurement", "test_bids", "test_reimbursement", "test_leaf", "test_hr", "test_graph_indicators"]
@@ -82,3 +82,15 @@ def test_unknown_indicator_settings_are_errors():
 def test_golden_cases_run_together():
     for case in _all_cases():
         check_case(case)
+
+
+def test_evidence_is_kept_for_fired_rows_only():
+    """Rows that did not fire carry no evidence (memory at scale); fired rows keep theirs."""
+    seen_fired_evidence = False
+    for case in _all_cases():
+        flags = run_case(case)
+        if flags.empty:
+            continue
+        assert all(len(e) == 0 for e in flags.evidence[~flags.fired]), case.id
+        seen_fired_evidence |= any(len(e) > 0 for e in flags.evidence[flags.fired])
+    assert seen_fired_evidence

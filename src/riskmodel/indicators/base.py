@@ -145,8 +145,10 @@ class Indicator(ABC):
         df["entity_type"] = self.entity
         df["severity"] = self.severity
         df["threshold_method"] = self.threshold_method
-        if "evidence" not in df:
-            df["evidence"] = [[] for _ in range(len(df))]
+        # evidence is kept for the rows that fired (reasons, portraits and queues read only those): at scale the
+        # lists of every scored row would cost more memory than everything else in the flag table
+        df["evidence"] = ([list(e) if f and isinstance(e, (list, tuple, np.ndarray)) else [] for e, f in zip(df["evidence"], df["fired"])]
+                          if "evidence" in df else [[] for _ in range(len(df))])
         for c in LINK_COLUMNS:
             if c not in df:
                 df[c] = None
