@@ -11,7 +11,7 @@ from riskmodel.cli import main
 
 def test_evaluate_json(mini_csv):
     r = CliRunner().invoke(main, ["collusion", "evaluate", str(mini_csv), "--format", "json", "--folds", "3",
-                                  "--trees", "20"])
+                                  "--trees", "10", "--inner-folds", "3", "--inner-repeats", "1"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     d = data["datasets"][0]
@@ -22,7 +22,8 @@ def test_evaluate_json(mini_csv):
 
 
 def test_evaluate_text(mini_csv):
-    r = CliRunner().invoke(main, ["collusion", "evaluate", str(mini_csv), "--folds", "3", "--trees", "20"])
+    r = CliRunner().invoke(main, ["collusion", "evaluate", str(mini_csv), "--folds", "3", "--trees", "10",
+                                  "--inner-folds", "3", "--inner-repeats", "1"])
     assert r.exit_code == 0, r.output
     assert "mini: 120 tenders" in r.stdout and "reference" in r.stdout and "ours / reference ROC AUC" in r.stdout
 
@@ -47,7 +48,7 @@ def test_screens_command(mini_csv, tmp_path):
 
 def test_max_fpr_option_caps_false_positives(mini_csv):
     r = CliRunner().invoke(main, ["collusion", "evaluate", str(mini_csv), "--format", "json", "--folds", "3",
-                                  "--trees", "20", "--max-fpr", "0.02"])
+                                  "--trees", "10", "--inner-folds", "3", "--inner-repeats", "1", "--max-fpr", "0.02"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["parameters"]["max_fpr"] == 0.02

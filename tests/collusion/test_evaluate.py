@@ -9,12 +9,15 @@ import pandas as pd
 import pytest
 
 from riskmodel.collusion.evaluate import CollusionEvaluationError, evaluate, evaluate_dataset
+from riskmodel.collusion.model import ScreenClassifier, reference_classifier
 from riskmodel.collusion.synthetic import synthetic_bids
+
+FAST = {"inner_cv": 3, "inner_repeats": 1}
 
 
 @pytest.fixture(scope="module")
 def ev(mini_bids):
-    return evaluate(mini_bids, n_splits=3, n_estimators=30, random_state=0)
+    return evaluate(mini_bids, n_splits=3, n_estimators=20, random_state=0, **FAST)
 
 
 def test_counts_reported_not_dropped(ev, mini_bids):
@@ -36,6 +39,8 @@ def test_both_models_scored_on_the_same_folds(ev):
     # the classifier must beat chance on tenders whose rigged bids are tight
     assert d.metrics["ours"]["roc_auc"] > 0.9 and d.metrics["reference"]["roc_auc"] > 0.85
     assert len(d.thresholds["ours"]) == 3 and d.thresholds["reference"] == [0.5] * 3
+    assert len(d.selected["ours"]) == 3 and "reference" not in d.selected    # ours chose a model in each fold
+    assert all(sel in auc and auc[sel] == max(auc.values()) for sel, auc in zip(d.selected["ours"], d.inner_auc["ours"]))
 
 
 def test_metrics_agree_with_predictions(ev):
@@ -50,13 +55,15 @@ def test_metrics_agree_with_predictions(ev):
 
 
 def test_deterministic_and_serialisable(mini_bids, ev):
-    again = evaluate(mini_bids, n_splits=3, n_estimators=30, random_state=0)
+    again = evaluate(mini_bids, n_splits=3, n_estimators=20, random_state=0, **FAST)
     assert again["mini"].metrics == ev["mini"].metrics
     data = json.loads(ev.to_json())
     assert data["datasets"][0]["dataset"] == "mini" and "predictions" not in data["datasets"][0]
     assert data["datasets"][0]["goal_met"] in (True, False) and data["parameters"]["n_splits"] == 3
     text = ev.to_text()
     assert "mini: 120 tenders" in text and "too few bids (< 2)" in text and "ROC AUC" in text
+    assert "ours chose, in the inner CV of each training fold" in text
+    assert data["parameters"]["inner_cv"] == 3 and len(data["datasets"][0]["selected"]["ours"]) == 3
 
 
 def test_datasets_evaluated_separately_and_unlabelled_counted():
@@ -64,7 +71,9 @@ def test_datasets_evaluated_separately_and_unlabelled_counted():
     b = synthetic_bids(60, seed=2, dataset="b", small_share=0.0)
     b.loc[b.tender_id == b.tender_id.iloc[0], "collusive_tender"] = pd.NA
     b["collusive_tender"] = b.collusive_tender.astype("Int8")
-    ev = evaluate(pd.concat([a, b]), n_splits=3, n_estimators=20)
+    light = {"ours": ScreenClassifier(candidates=["trees"], n_estimators=10, **FAST),
+             "reference": reference_classifier(n_estimators=10)}
+    ev = evaluate(pd.concat([a, b]), n_splits=3, models=light)
     assert [d.dataset for d in ev.datasets] == ["a", "b"]
     assert ev["b"].n_unlabelled == 1 and ev["b"].n_used == 59 and ev["a"].n_unlabelled == 0
 
@@ -80,6 +89,38 @@ def test_too_few_tenders_of_a_class_is_an_error():
 
 
 def test_ablation_adds_ours_without_size(mini_bids):
-    ev = evaluate(mini_bids, n_splits=3, n_estimators=20, ablation=True)
+    ev = evaluate(mini_bids, n_splits=3, n_estimators=10, ablation=True, **FAST)
     assert set(ev["mini"].metrics) == {"ours", "reference", "ours_screens_only"}
     assert np.isfinite(ev["mini"].metrics["ours_screens_only"]["roc_auc"])
+
+
+class _Spy:
+    """A classifier that remembers which tenders it was trained on (and learns nothing)."""
+
+    seen: list[set] = []
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        _Spy.seen.append(set(X.index.get_level_values("tender_id")))
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+
+def test_no_test_tender_is_ever_trained_on(mini_bids):
+    _Spy.seen = []
+    d = evaluate_dataset(mini_bids, n_splits=3, models={"spy": _Spy()})
+    p = d.predictions
+    assert len(_Spy.seen) == 3
+    for k, trained in enumerate(_Spy.seen):
+        tested = set(p.loc[p.fold == k, "tender_id"])
+        assert trained and not trained & tested and trained | tested == set(p.tender_id)

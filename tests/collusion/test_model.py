@@ -9,9 +9,12 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from riskmodel.collusion.model import (DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier, balanced_threshold,
-                                       reference_classifier, tender_table)
-from riskmodel.indicators.screens import CLASSIC_SCREENS
+from riskmodel.collusion.model import (CANDIDATES, DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier,
+                                       balanced_threshold, reference_classifier, tender_table)
+from riskmodel.collusion.screens import EXTRA_SCREEN_NAMES, PROFILE_SCREENS
+from riskmodel.indicators.screens import CLASSIC_SCREENS, EXTENDED_SCREENS
+
+FAST = {"inner_cv": 3, "inner_repeats": 1}  # the menu and its choice are the same; fewer fits
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +27,7 @@ def test_tender_table_shape(mini_bids):
     t = tender_table(mini_bids)
     assert t.index.names == ["dataset", "tender_id"] and len(t) == mini_bids.tender_id.nunique()
     assert set(DEFAULT_FEATURES) <= set(t.columns) and "collusive_tender" in t.columns
+    assert set(EXTENDED_SCREENS) | set(EXTRA_SCREEN_NAMES) <= set(DEFAULT_FEATURES)
     one = mini_bids[mini_bids.tender_id == t.index[0][1]]
     assert t.iloc[0][SIZE_FEATURE] == pytest.approx(np.log(one.bid.median()))
     assert (t.groupby("collusive_tender").cv.median().loc[1] < t.groupby("collusive_tender").cv.median().loc[0])
@@ -38,14 +42,15 @@ def test_tender_ids_are_per_dataset():
 def test_classifier_beats_chance_out_of_sample(table):
     X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    ours = cross_val_predict(ScreenClassifier(n_estimators=30), X, y, cv=cv, method="predict_proba")[:, 1]
+    ours = cross_val_predict(ScreenClassifier(n_estimators=30, **FAST), X, y, cv=cv,
+                             method="predict_proba")[:, 1]
     ref = cross_val_predict(reference_classifier(n_estimators=30), X, y, cv=cv, method="predict_proba")[:, 1]
     assert roc_auc_score(y, ours) > 0.9 and roc_auc_score(y, ref) > 0.9
 
 
 def test_sklearn_contract(table):
     X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
-    clf = ScreenClassifier(n_estimators=20, random_state=3)
+    clf = ScreenClassifier(n_estimators=20, **FAST, random_state=3)
     params = clf.get_params()
     fitted = clf.fit(X, y)
     assert fitted is clf and clf.get_params() == params             # fit stores, never changes, parameters
@@ -57,14 +62,14 @@ def test_sklearn_contract(table):
     assert clf.threshold_ == state[0] and np.array_equal(clf.oof_score_, state[1])  # predict changes nothing
     assert np.array_equal(pred, (p[:, 1] >= clf.threshold_).astype(int))
     assert list(clf.classes_) == [0, 1] and list(clf.feature_names_in_) == list(DEFAULT_FEATURES)
-    again = ScreenClassifier(n_estimators=20, random_state=3).fit(X, y)
+    again = ScreenClassifier(n_estimators=20, **FAST, random_state=3).fit(X, y)
     assert np.allclose(again.predict_proba(X), p)                     # same seed, same model
 
 
 def test_handles_nan_screens_and_fixed_threshold(table):
     X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
     assert X[["rd", "kurt"]].isna().any().all()                      # small tenders: NaN screens
-    clf = ScreenClassifier(n_estimators=20, threshold=0.5).fit(X, y)
+    clf = ScreenClassifier(n_estimators=20, candidates=["trees"], threshold=0.5, **FAST).fit(X, y)
     assert clf.threshold_ == 0.5
     with pytest.raises(ValueError, match="both collusive"):
         ScreenClassifier().fit(X, np.zeros(len(X)))
@@ -91,7 +96,43 @@ def test_capped_false_positive_rule(table):
     from riskmodel.collusion.model import capped_fpr_threshold
 
     X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int).to_numpy()
-    clf = ScreenClassifier(n_estimators=20, max_fpr=0.05).fit(X, y)
+    clf = ScreenClassifier(n_estimators=20, candidates=["vote"], max_fpr=0.05, **FAST).fit(X, y)
     competitive = clf.oof_score_[y == 0]
     assert (competitive >= clf.threshold_).mean() <= 0.05
     assert clf.threshold_ == capped_fpr_threshold(y, clf.oof_score_, 0.05)
+
+
+def test_the_choice_is_the_best_inner_candidate(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    clf = ScreenClassifier(n_estimators=20, **FAST).fit(X, y)
+    assert set(clf.inner_auc_) == set(CANDIDATES)                    # the whole menu was scored
+    assert clf.inner_auc_[clf.selected_] == max(clf.inner_auc_.values())
+    assert set(clf.members_) == set(CANDIDATES[clf.selected_])       # only the chosen model is kept
+    # the chosen model's out-of-fold scores are the calibrated scores the threshold was learnt on
+    assert roc_auc_score(y, clf.oof_score_) == pytest.approx(clf.inner_auc_[clf.selected_])
+
+
+def test_inner_choice_depends_on_training_data_only(table):
+    """Fitting on a subset never reads the other rows: the same subset with the rest altered gives the same model."""
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    train = np.arange(len(X)) % 3 != 0
+    a = ScreenClassifier(n_estimators=20, **FAST).fit(X[train], y[train])
+    noisy = X.copy()
+    noisy.loc[~train, "cv"] = 99.0
+    b = ScreenClassifier(n_estimators=20, **FAST).fit(noisy[train], y[train])
+    assert a.selected_ == b.selected_ and a.inner_auc_ == b.inner_auc_
+    assert np.allclose(a.predict_proba(X[~train]), b.predict_proba(X[~train]))
+
+
+def test_menu_follows_the_features(table):
+    X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
+    one = ScreenClassifier(n_estimators=20, candidates=["linear"], **FAST).fit(X, y)
+    assert one.selected_ == "linear" and list(one.inner_auc_) == ["linear"]
+    no_profile = [f for f in DEFAULT_FEATURES if f not in PROFILE_SCREENS]
+    clf = ScreenClassifier(features=no_profile, n_estimators=20, **FAST).fit(X, y)
+    assert "screens" not in clf.inner_auc_                            # its view would be every feature again
+    assert "distribution" in clf.inner_auc_                           # n_bids and the size remain
+    with pytest.raises(ValueError, match="unknown or no candidate"):
+        ScreenClassifier(candidates=["forest"]).fit(X, y)
+    with pytest.raises(ValueError, match="no candidate"):
+        ScreenClassifier(features=["cv"], candidates=["distribution"]).fit(X, y)

@@ -33,17 +33,24 @@ def collusion():
 @click.option("--trees", type=click.IntRange(min=10), default=300, show_default=True,
               help="Trees / boosting rounds of the classifiers.")
 @click.option("--n-jobs", type=click.IntRange(min=1), default=1, show_default=True, help="CPU cores to use.")
+@click.option("--inner-folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Folds of the inner cross-validation (inside each training fold) that chooses our model.")
+@click.option("--inner-repeats", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Repeats of that inner cross-validation.")
 @click.option("--ablation", is_flag=True, help="Also run ours without the tender-size covariate.")
 @click.option("--max-fpr", type=click.FloatRange(0, 1), default=None,
               help="Our decision rule: flag as many rigged tenders as possible while flagging at most this share of "
                    "competitive training tenders (default: maximise balanced accuracy).")
 @_encoding
-def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, ablation, max_fpr, encoding):
+def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, inner_repeats, ablation, max_fpr,
+             encoding):
     """Cross-validate our tender classifier against the random-forest reference, per dataset.
 
     Prints, per dataset: tenders used, tenders with too few bids, and for each
     model ROC AUC, balanced accuracy, accuracy and the false-positive rate on
-    competitive tenders.
+    competitive tenders.  Ours chooses among its candidate models by an inner
+    cross-validation of each training fold (nested cross-validation); the
+    choices are listed.
     """
     from riskmodel.collusion.bids import load_bids
     from riskmodel.collusion.evaluate import evaluate as run
@@ -51,7 +58,7 @@ def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, ablation, max
     bids = load_bids(list(bid_files), encoding=encoding)
     progress = None if fmt == "json" else (lambda msg: click.echo(f"  {msg}", err=True))
     ev = run(bids, min_bids=min_bids, n_splits=folds, random_state=seed, n_jobs=n_jobs, n_estimators=trees,
-             ablation=ablation, max_fpr=max_fpr, progress=progress)
+             ablation=ablation, max_fpr=max_fpr, inner_cv=inner_folds, inner_repeats=inner_repeats, progress=progress)
     click.echo(ev.to_json() if fmt == "json" else ev.to_text())
 
 

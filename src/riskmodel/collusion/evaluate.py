@@ -47,7 +47,8 @@ class CollusionEvaluationError(RiskModelError):
 
 
 def default_models(random_state: int = 0, n_jobs: int = 1, n_estimators: int = 300,
-                   ablation: bool = False, max_fpr: float | None = None) -> dict[str, object]:
+                   ablation: bool = False, max_fpr: float | None = None, inner_cv: int = 5,
+                   inner_repeats: int = 2) -> dict[str, object]:
     """The classifiers compared by default: ours and the reference (and ours without the tender size).
 
     Parameters
@@ -65,15 +66,20 @@ def default_models(random_state: int = 0, n_jobs: int = 1, n_estimators: int = 3
         Our classifiers' decision rule caps the training false-positive rate
         (see :class:`~riskmodel.collusion.model.ScreenClassifier`) instead of
         maximising balanced accuracy.
+    inner_cv, inner_repeats : int, default=5, 2
+        The inner cross-validation in which ours chooses among its candidate
+        models (inside each outer training fold: nested cross-validation).
     """
+    inner = {"inner_cv": inner_cv, "inner_repeats": inner_repeats}
     models: dict[str, object] = {
-        OURS: ScreenClassifier(n_estimators=n_estimators, max_fpr=max_fpr, random_state=random_state, n_jobs=n_jobs),
+        OURS: ScreenClassifier(n_estimators=n_estimators, max_fpr=max_fpr, random_state=random_state, n_jobs=n_jobs,
+                               **inner),
         REFERENCE: reference_classifier(n_estimators=max(n_estimators, 100), random_state=random_state, n_jobs=n_jobs),
     }
     if ablation:
         models["ours_screens_only"] = ScreenClassifier(
             features=tuple(f for f in DEFAULT_FEATURES if f != SIZE_FEATURE), n_estimators=n_estimators,
-            max_fpr=max_fpr, random_state=random_state, n_jobs=n_jobs)
+            max_fpr=max_fpr, random_state=random_state, n_jobs=n_jobs, **inner)
     return models
 
 
@@ -93,6 +99,8 @@ class DatasetEvaluation:
     random_state: int
     metrics: dict[str, dict[str, float]]
     thresholds: dict[str, list[float]] = field(default_factory=dict)
+    selected: dict[str, list[str]] = field(default_factory=dict)
+    inner_auc: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     seconds: float = 0.0
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -159,6 +167,10 @@ class Evaluation:
             for model, m in d.metrics.items():
                 lines.append(f"  {model:<20}{m['roc_auc']:>9.3f}{m['auc_fold_sd']:>7.3f}{m['balanced_accuracy']:>9.3f}"
                              f"{m['accuracy']:>10.3f}{m['fpr']:>7.3f}{m['tpr']:>7.3f}")
+            for model, chosen in d.selected.items():
+                counts = pd.Series(chosen).value_counts()
+                lines.append(f"  {model} chose, in the inner CV of each training fold: "
+                             + ", ".join(f"{c} ×{k}" for c, k in counts.items()))
             if OURS in d.metrics and REFERENCE in d.metrics:
                 lines.append(f"  ours / reference ROC AUC = {d.auc_ratio:.3f} (goal ≥ {GOAL_RATIO}, or ≥ 1 where the "
                              f"reference > {GOAL_CEILING}): {'met' if d.goal_met else 'NOT met'}")
@@ -243,6 +255,8 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
     scores = {m: np.full(len(used), np.nan) for m in models}
     flags = {m: np.zeros(len(used), dtype=int) for m in models}
     thresholds: dict[str, list[float]] = {m: [] for m in models}
+    selected: dict[str, list[str]] = {m: [] for m in models if hasattr(models[m], "candidates")}
+    inner_auc: dict[str, list[dict[str, float]]] = {m: [] for m in selected}
     X = used.drop(columns=[LABEL])
     for k, (train, test) in enumerate(folds.split(X, y)):
         fold[test] = k
@@ -251,6 +265,9 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
             scores[m][test] = fitted.predict_proba(X.iloc[test])[:, 1]
             flags[m][test] = fitted.predict(X.iloc[test])
             thresholds[m].append(float(getattr(fitted, "threshold_", 0.5)))
+            if m in selected:
+                selected[m].append(str(fitted.selected_))
+                inner_auc[m].append({c: round(a, 4) for c, a in fitted.inner_auc_.items()})
         if progress:
             progress(f"{name}: fold {k + 1}/{n_splits} done")
     metrics = {m: _metrics(y, scores[m], flags[m], fold) for m in models}
@@ -265,32 +282,33 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
         n_too_few_bids=len(too_few), n_collusive_too_few_bids=int((too_few[LABEL] == 1).sum()),
         n_unlabelled=int((~labelled & enough).sum()), min_bids=min_bids, n_splits=n_splits,
         random_state=random_state, metrics=metrics, thresholds=thresholds,
-        seconds=round(time.perf_counter() - t0, 2), predictions=pred)
+        selected=selected, inner_auc=inner_auc, seconds=round(time.perf_counter() - t0, 2), predictions=pred)
 
 
 def evaluate(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5, random_state: int = 0,
              models: Mapping[str, object] | None = None, n_jobs: int = 1, n_estimators: int = 300,
-             ablation: bool = False, max_fpr: float | None = None,
+             ablation: bool = False, max_fpr: float | None = None, inner_cv: int = 5, inner_repeats: int = 2,
              progress: Callable[[str], None] | None = None) -> Evaluation:
     """Evaluate every dataset in ``bids`` separately (models are never trained across datasets).
 
-    Parameters are those of :func:`evaluate_dataset`; ``ablation`` and
-    ``max_fpr`` are passed to :func:`default_models`.
+    Parameters are those of :func:`evaluate_dataset`; ``ablation``,
+    ``max_fpr``, ``inner_cv`` and ``inner_repeats`` are passed to :func:`default_models`.
 
     Examples
     --------
     >>> from riskmodel.collusion.synthetic import synthetic_bids
-    >>> ev = evaluate(synthetic_bids(n_tenders=60, seed=1), n_splits=3, n_estimators=20)
+    >>> ev = evaluate(synthetic_bids(n_tenders=60, seed=1), n_splits=3, n_estimators=20, inner_cv=3, inner_repeats=1)
     >>> d = ev.datasets[0]
     >>> d.n_used + d.n_too_few_bids == d.n_tenders, d.metrics["ours"]["roc_auc"] > 0.8
     (True, True)
     """
     if models is None:
-        models = default_models(random_state, n_jobs, n_estimators, ablation=ablation, max_fpr=max_fpr)
+        models = default_models(random_state, n_jobs, n_estimators, ablation=ablation, max_fpr=max_fpr,
+                                inner_cv=inner_cv, inner_repeats=inner_repeats)
     results = [evaluate_dataset(part, min_bids=min_bids, n_splits=n_splits, random_state=random_state,
                                 models=models, progress=progress)
                for _, part in bids.groupby("dataset", sort=False)]
     params = {"min_bids": min_bids, "n_splits": n_splits, "random_state": random_state, "n_estimators": n_estimators,
-              "max_fpr": max_fpr,
+              "max_fpr": max_fpr, "inner_cv": inner_cv, "inner_repeats": inner_repeats,
               "models": {k: type(v).__name__ for k, v in models.items()}}
     return Evaluation(results, params)
