@@ -192,7 +192,7 @@ def _parquet_dir(data: Dataset) -> str:
     src = Path(data.source)
     if data.fingerprint is None or not src.is_dir() or not any(src.glob("*.parquet")):
         raise RiskModelError(f"engine.backend 'dask' reads the tables where the workers can reach them: a folder of "
-                             f"Parquet files; {data.source} is not one. Convert it first (riskmodel validate --data "
+                             f"Parquet files; {data.source} is not one. Convert it first (riskmodel validate "
                              f"{data.source} --write-parquet DIR) or use engine.backend: local")
     return str(src.resolve())
 
