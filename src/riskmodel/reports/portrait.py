@@ -1,4 +1,11 @@
-"""Risk portraits (风险画像) of an employee, department, post, station, business type or period."""
+"""Risk portraits (风险画像) of an employee, department, post, station, business type or period.
+
+A portrait reads only what it shows, so that it renders in seconds on a large run (``bench/bench_portrait.py``):
+the entity's fired flags and its post's scores and features through DuckDB (:class:`RunData`), the indicators'
+titles without importing their code (:func:`riskmodel.indicators.registry.titles`), one person's integrity
+profile, and the part of the relationship graph its ego network needs (:meth:`RunData.graph_around`).  Its figures
+are SVG (:mod:`riskmodel.reports.figures`): the notebook never loads matplotlib.
+"""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ class RunData:
 
         Parameters
         ----------
-        column : {'employee_id', 'department_id', 'position_id', 'station_id', 'family'}, optional
+        column : {'employee_id', 'department_id', 'position_id', 'station_id', 'supplier_id', 'grower_id', 'family'}, optional
         value : str, optional
 
         Returns
@@ -112,8 +112,10 @@ class RunData:
 
     def flag_months(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last month with flags."""
-        r = self._sql("SELECT min(period) AS lo, max(period) AS hi FROM flags", ("flags",))
-        return pd.Timestamp(r.lo[0]).to_period("M").start_time, pd.Timestamp(r.hi[0]).to_period("M").start_time
+        if "_flag_months" not in self.__dict__:
+            r = self._sql("SELECT min(period) AS lo, max(period) AS hi FROM flags", ("flags",))
+            self._flag_months = pd.Timestamp(r.lo[0]).to_period("M").start_time, pd.Timestamp(r.hi[0]).to_period("M").start_time
+        return self._flag_months
 
     @cached_property
     def flag_periods(self) -> set[str]:
