@@ -87,7 +87,7 @@ def titles(ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
     """Chinese and English titles by indicator id, without importing every family module.
 
     A report that only names indicators should not pay for importing the code that computes them (pandas,
-    DuckDB, SciPy and the graph room, ~2 s).  The titles are read from the family modules' source: the ``id``,
+    DuckDB, SciPy and the graph room: seconds).  The titles are read from the family modules' source: the ``id``,
     ``title_zh`` and ``title_en`` literals of each ``@register`` class.  Indicators already imported, and any
     id the source does not declare literally, come from the registry itself, so the answer always equals
     ``{i: (c.title_zh, c.title_en) for i, c in all_indicators().items()}``.
