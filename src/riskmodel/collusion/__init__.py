@@ -5,9 +5,14 @@ Rooms
 :mod:`~riskmodel.collusion.bids`
     the bid-level shape (one row per bid, tender-level label): reading CSV
     files, checking them, mapping riskmodel's ``tenders``/``bids`` tables to it.
+:mod:`~riskmodel.collusion.screens`
+    screens beyond the shared catalogue: average-bid auctions, robust shape,
+    clusters of bids, rounding, the bids' quantile profile.
 :mod:`~riskmodel.collusion.model`
-    the tender table (screens of :mod:`riskmodel.indicators.screens` plus the
-    tender size), our :class:`ScreenClassifier` and the random-forest reference.
+    the tender table (screens of :mod:`riskmodel.indicators.screens` and of
+    :mod:`~riskmodel.collusion.screens`, plus the tender size), our
+    :class:`ScreenClassifier` (a fixed menu of models, one chosen by inner
+    cross-validation) and the random-forest reference.
 :mod:`~riskmodel.collusion.evaluate`
     per-dataset stratified cross-validation of both, with the small tenders
     counted and reported.
@@ -20,11 +25,12 @@ Rooms
 from riskmodel.collusion.bids import BID_COLUMNS, BidsFileError, from_tables, load_bids, read_bids, validate_bids
 from riskmodel.collusion.evaluate import (CollusionEvaluationError, DatasetEvaluation, Evaluation, default_models,
                                           evaluate, evaluate_dataset)
-from riskmodel.collusion.model import (DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier, reference_classifier,
-                                       tender_table)
+from riskmodel.collusion.model import (ALL_SCREENS, CANDIDATES, DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier,
+                                       reference_classifier, tender_table)
+from riskmodel.collusion.screens import EXTRA_SCREENS, compute_extra_screens
 
 __all__ = [
-    "BID_COLUMNS", "BidsFileError", "CollusionEvaluationError", "DEFAULT_FEATURES", "DatasetEvaluation", "Evaluation",
+    "ALL_SCREENS", "BID_COLUMNS", "CANDIDATES", "EXTRA_SCREENS", "compute_extra_screens", "BidsFileError", "CollusionEvaluationError", "DEFAULT_FEATURES", "DatasetEvaluation", "Evaluation",
     "SIZE_FEATURE", "ScreenClassifier", "default_models", "evaluate", "evaluate_dataset", "from_tables", "load_bids",
     "read_bids", "reference_classifier", "tender_table", "validate_bids",
 ]
