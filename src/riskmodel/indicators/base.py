@@ -152,6 +152,10 @@ class Indicator(ABC):
         for c in LINK_COLUMNS:
             if c not in df:
                 df[c] = None
+        # one text dtype (Arrow-backed, missing = NaN) whatever the source's: same flags from Parquet, pandas or a
+        # cluster, and compact at scale
+        for c in ("entity_id", *LINK_COLUMNS):
+            df[c] = df[c].astype("str")
         df["period"] = pd.to_datetime(df["period"]) if "period" in df else pd.NaT
         df["text_zh"] = self._texts(df, self.reason_zh)
         df["text_en"] = self._texts(df, self.reason_en)

@@ -155,7 +155,7 @@ class RepeatedWinner(Indicator):
                  n AS (SELECT category_id, yr, count(*) AS n_tenders FROM tf GROUP BY ALL)
             SELECT tf.supplier_id AS entity_id, tf.supplier_id, tf.yr AS period, year(tf.yr) AS year, tf.category_id,
                    count(*) AS wins, any_value(n.n_tenders) AS n_tenders,
-                   count(*) / any_value(n.n_tenders) AS value, mode(tf.department_id) AS department_id,
+                   count(*) / any_value(n.n_tenders) AS value, mode(tf.department_id ORDER BY tf.department_id) AS department_id,
                    list(tf.tender_id ORDER BY tf.period, tf.tender_id) AS evidence
             FROM tf JOIN n USING (category_id, yr)
             GROUP BY tf.supplier_id, tf.yr, tf.category_id""")

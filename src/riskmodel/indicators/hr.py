@@ -79,7 +79,7 @@ def sensitive_stays(data: Dataset, min_sensitivity: int, gap_days: int) -> pd.Da
         SELECT s.employee_id, s.department_id, s.position_id, s.title_zh, s.title_en, s.since, d.as_of,
                date_diff('day', s.since, d.as_of) / 365.25 AS tenure
         FROM s JOIN d ON d.as_of BETWEEN s.start_date AND s.end_date
-        QUALIFY row_number() OVER (PARTITION BY s.employee_id, d.as_of ORDER BY s.start_date DESC) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY s.employee_id, d.as_of ORDER BY s.start_date DESC, s.position_id, s.department_id) = 1""")
 
 
 def _stations_of(data: Dataset) -> dict[str, str]:

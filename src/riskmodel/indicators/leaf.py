@@ -454,7 +454,7 @@ class BeyondContract(Indicator):
                 SELECT purchase_id, grower_id, station_id, purchased_at, weight_kg, year(purchased_at) AS yr
                 FROM leaf_purchases),
             gy AS (
-                SELECT grower_id, yr, sum(kg) AS delivered_kg, arg_max(station_id, kg) AS station_id FROM (
+                SELECT grower_id, yr, sum(kg) AS delivered_kg, arg_max(station_id, (kg, station_id)) AS station_id FROM (
                     SELECT grower_id, yr, station_id, sum(weight_kg) AS kg FROM lots GROUP BY ALL) GROUP BY ALL),
             over AS (
                 SELECT * FROM gy JOIN con USING (grower_id, yr) WHERE delivered_kg > contracted_kg),
@@ -591,7 +591,7 @@ class NightPurchase(Indicator):
                 FROM m)
             SELECT station_id AS entity_id, station_id, day, CAST(day AS TIMESTAMP) AS period,
                    max(outside) AS value, count(*) AS n_lots, sum(weight_kg) AS kg,
-                   strftime(arg_max(purchased_at, outside), '%H:%M') AS last_time,
+                   strftime(arg_max(purchased_at, (outside, purchased_at)), '%H:%M') AS last_time,
                    list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
             FROM x WHERE outside > 0
             GROUP BY station_id, day""")
@@ -737,7 +737,7 @@ class ImplausibleYield(Indicator):
         p = self.params
         return data.sql(f"""
             WITH con AS (
-                SELECT grower_id, year AS yr, sum(area_mu) AS area_mu, arg_max(station_id, area_mu) AS station_id
+                SELECT grower_id, year AS yr, sum(area_mu) AS area_mu, arg_max(station_id, (area_mu, station_id)) AS station_id
                 FROM grower_contracts GROUP BY ALL),
             d AS (
                 SELECT grower_id, year(purchased_at) AS yr, sum(weight_kg) AS kg FROM leaf_purchases GROUP BY ALL),

@@ -244,7 +244,7 @@ class ApprovalConcentration(Indicator):
             c_c AS (SELECT yr, category_id, count(*) AS n, count(DISTINCT supplier_id) AS m FROM po GROUP BY ALL),
             observed AS (
                 SELECT approver_id, yr, supplier_id, count(*) AS n_supplier_orders, list(po_id ORDER BY po_id) AS evidence,
-                       mode(department_id) AS department_id
+                       mode(department_id ORDER BY department_id) AS department_id
                 FROM ap GROUP BY ALL HAVING count(*) >= {int(self.params.min_supplier_orders)}),
             expected AS (
                 SELECT ac.approver_id, ac.yr, o.supplier_id,
@@ -322,7 +322,7 @@ class FrequentSupplierChanges(Indicator):
                       FROM o GROUP BY yr, category_id, supplier_id)
                 GROUP BY ALL)
             SELECT o.buyer_id AS entity_id, o.buyer_id AS employee_id, o.yr AS period,
-                   mode(o.department_id) AS department_id, count(*) AS n_orders,
+                   mode(o.department_id ORDER BY o.department_id) AS department_id, count(*) AS n_orders,
                    count(*) FILTER (o.prev IS NOT NULL AND o.prev <> o.supplier_id) AS n_switches,
                    sum(m.q) FILTER (o.prev IS NOT NULL) AS expected,
                    sum(m.q * (1 - m.q)) FILTER (o.prev IS NOT NULL) AS variance,
@@ -456,13 +456,13 @@ class SpendConcentration(Indicator):
                        FROM purchase_orders po LEFT JOIN ({post}) pp USING (po_id)),
             bs AS (SELECT buyer_id, yr, supplier_id, sum(amount) AS amt, list(po_id ORDER BY po_id) AS ids
                    FROM o GROUP BY ALL),
-            bt AS (SELECT buyer_id, yr, sum(amount) AS tot, count(*) AS n_orders, mode(post_code) AS post_code,
-                          mode(department_id) AS department_id
+            bt AS (SELECT buyer_id, yr, sum(amount) AS tot, count(*) AS n_orders, mode(post_code ORDER BY post_code) AS post_code,
+                          mode(department_id ORDER BY department_id) AS department_id
                    FROM o GROUP BY ALL HAVING count(*) >= {int(p.min_orders)} AND sum(amount) > 0)
             SELECT bt.buyer_id AS entity_id, bt.buyer_id AS employee_id, bt.yr AS period, bt.department_id, bt.post_code,
                    bt.n_orders, count(*) AS n_suppliers, sum(power(bs.amt / bt.tot, 2)) AS value,
-                   max(bs.amt) / any_value(bt.tot) AS top_share, arg_max(bs.supplier_id, bs.amt) AS supplier_id,
-                   arg_max(bs.ids, bs.amt) AS evidence
+                   max(bs.amt) / any_value(bt.tot) AS top_share, arg_max(bs.supplier_id, (bs.amt, bs.supplier_id)) AS supplier_id,
+                   arg_max(bs.ids, (bs.amt, bs.supplier_id)) AS evidence
             FROM bt JOIN bs USING (buyer_id, yr)
             GROUP BY bt.buyer_id, bt.yr, bt.department_id, bt.post_code, bt.n_orders""")
         if df.empty:
@@ -709,7 +709,7 @@ class BenfordFirstDigit(Indicator):
                 SELECT buyer_id, department_id, date_trunc('year', order_date) AS yr,
                        CAST(left(printf('%.6e', amount), 1) AS INTEGER) AS digit
                 FROM purchase_orders WHERE amount >= {float(p.min_amount)}),
-            n AS (SELECT buyer_id, yr, count(*) AS n_amounts, mode(department_id) AS department_id
+            n AS (SELECT buyer_id, yr, count(*) AS n_amounts, mode(department_id ORDER BY department_id) AS department_id
                   FROM a GROUP BY ALL HAVING count(*) >= {int(p.min_amounts)}),
             d AS (SELECT buyer_id, yr, digit, count(*) AS k FROM a GROUP BY ALL)
             SELECT n.buyer_id AS entity_id, n.buyer_id AS employee_id, n.yr AS period, n.department_id, n.n_amounts,

@@ -64,7 +64,7 @@ def stack_flags(frames) -> pd.DataFrame:
 def attach_posts(flags: pd.DataFrame, data: Dataset) -> pd.DataFrame:
     """Fill ``department_id`` (where empty) and ``position_id`` from the employee's post at the flag's period."""
     flags = flags.copy()
-    flags["position_id"] = None
+    flags["position_id"] = pd.Series(np.nan, index=flags.index, dtype="str")
     if not data.has("post_history") or flags.empty:
         return flags
     ph = data.table("post_history")[["employee_id", "department_id", "position_id", "start_date"]].copy()
@@ -76,12 +76,16 @@ def attach_posts(flags: pd.DataFrame, data: Dataset) -> pd.DataFrame:
     q["employee_id"] = q.employee_id.astype(str)
     ph["employee_id"] = ph.employee_id.astype(str)
     ph["start_date"] = pd.to_datetime(ph.start_date).astype("datetime64[ns]")
-    m = pd.merge_asof(q.sort_values("period"), ph.sort_values("start_date"), left_on="period", right_on="start_date",
+    # same-day moves: the same row wins whatever order the table was read in
+    ph = ph.sort_values(["start_date", "employee_id", "position_id", "department_id"], kind="stable")
+    m = pd.merge_asof(q.sort_values("period", kind="stable"), ph, left_on="period", right_on="start_date",
                       by="employee_id", direction="backward").set_index("index")
     flags.loc[m.index, "position_id"] = m.position_id
     empty_dept = flags.department_id.isna()
     fill = m.department_id.reindex(flags.index[empty_dept])
     flags.loc[empty_dept, "department_id"] = fill
+    for c in ("department_id", "position_id"):
+        flags[c] = flags[c].astype("str")
     return flags
 
 
