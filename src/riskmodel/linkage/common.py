@@ -95,10 +95,11 @@ def post_on(data: Dataset, people: pd.DataFrame, date_col: str, dept_col: str | 
     return p.drop(columns="_row")
 
 
-def read_run(run_dir: str | Path, needs_alerts: bool = True) -> dict[str, pd.DataFrame]:
+def read_run(run_dir: str | Path, needs_alerts: bool = True, employees: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """A run folder's alerts, decisions and (if present) flags and scores.
 
-    Raises a :class:`~riskmodel.errors.RiskModelError` saying how to make a run when there is none.
+    ``employees`` reads only those people's flags (DuckDB pushes the filter into the scan; a run holds hundreds of
+    thousands of flags).  Raises a :class:`~riskmodel.errors.RiskModelError` saying how to make a run when there is none.
     """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
 
@@ -114,7 +115,13 @@ def read_run(run_dir: str | Path, needs_alerts: bool = True) -> dict[str, pd.Dat
     out["decisions"] = read_decisions(run_dir / DECISIONS_FILE)
     for name in ("flags", "scores"):
         p = run_dir / f"{name}.parquet"
-        if p.is_file():
+        if p.is_file() and name == "flags" and employees is not None:
+            import duckdb
+
+            with duckdb.connect() as con:  # through Arrow: the column types pandas.read_parquet gives
+                out[name] = con.sql(f"SELECT * FROM read_parquet('{p.as_posix()}') WHERE employee_id IN (SELECT unnest($ids))",
+                                    params={"ids": list(employees)}).to_arrow_table().to_pandas()
+        elif p.is_file():
             out[name] = pd.read_parquet(p)
     return out
 

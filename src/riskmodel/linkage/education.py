@@ -366,7 +366,7 @@ def recommend(data: DataLike, employees: list[str] | None = None, run_dir: str |
     # risk topics from the person's fired flags and alerts
     risk = pd.DataFrame(columns=["employee_id", "topic"])
     if run_dir is not None:
-        run = read_run(run_dir, needs_alerts=False)
+        run = read_run(run_dir, needs_alerts=False, employees=None if employees is None else list(people.employee_id))
         since = as_of - pd.DateOffset(months=3 * flag_quarters)
         parts = []
         if "flags" in run:
