@@ -39,6 +39,9 @@ def test_capacity_per_quarter_matches_the_setting(small_run):
     cap = load_settings().scoring.capacity
     per_q = sc[sc.split == "test"].groupby("period").size()
     assert (a.groupby("period").size() == np.ceil(cap * per_q)).all()
+    work = json.loads((small_run / "model_card.json").read_text())["review_workload"]
+    assert work["people_per_quarter"] == pytest.approx(np.ceil(cap * per_q).mean()) and work["capacity"] == cap
+    assert work["events_per_quarter"] <= 6 * load_settings().scoring.event_capacity
 
 
 def test_model_artifact_records_provenance(small_run):
@@ -94,3 +97,47 @@ def test_evaluate_reads_truth_only_at_evaluation_time(small_run, small_company, 
     # the run itself could not have read the truth: it ran on a copy without it
     card = json.loads((run / "model_card.json").read_text())
     assert not (__import__("pathlib").Path(card["data_source"]) / "truth").exists()
+
+
+def test_probabilities_are_calibrated_out_of_time_and_keep_the_margins_order(small_run):
+    card = json.loads((small_run / "model_card.json").read_text())
+    cal = card["calibration"]
+    assert cal["method"] in ("sigmoid", "isotonic", "none") and "ranking" in cal
+    assert cal["fitted"] or cal["note"], "an unfitted calibration says why"
+    sc = pd.read_parquet(small_run / "scores.parquet")
+    assert sc.probability.between(0, 1).all()
+    assert not (sc.calibration & (sc.split == "test")).any(), "the test quarters are never used to calibrate"
+    if sc.calibration.any():
+        assert sc.period[sc.calibration].min() > max(pd.to_datetime(p) for p in card["train_periods"][:-cal["quarters"]])
+    # a monotone map of the margin: ordering by probability never contradicts ordering by margin
+    t = sc[sc.split == "test"].sort_values("score_xgboost")
+    assert (np.diff(t.probability.to_numpy()) >= -1e-12).all()
+    a = pd.read_parquet(small_run / "alerts.parquet")
+    people = a[a.entity_type == "employee"]
+    assert people.probability.between(0, 1).all()
+    for _, g in people.groupby("period"):
+        g = g.sort_values("rank")
+        assert (np.diff(g.score.to_numpy()) <= 0).all() and (np.diff(g.probability.to_numpy()) <= 1e-12).all()
+
+
+def test_queued_explanations_add_up_to_the_alert_score(small_run):
+    bundle = load_model(small_run)
+    X = pd.read_parquet(small_run / "features_people.parquet")
+    a = pd.read_parquet(small_run / "alerts.parquet")
+    a = a[a.entity_type == "employee"]
+    rows = X.set_index(["entity_id", "period"]).loc[pd.MultiIndex.from_frame(a[["entity_id", "period"]]), bundle["features"]]
+    contrib = bundle["model"].contributions(rows.reset_index(drop=True))
+    assert np.allclose(contrib.sum(axis=1).to_numpy(), a.score.to_numpy(), atol=1e-4), "SHAP adds up to the margin"
+    for reasons, c in zip(a.reasons, contrib.drop(columns="bias").to_dict("records")):
+        for r in reasons:
+            assert r["contribution"] == pytest.approx(c[r["feature"]], abs=1e-5)
+
+
+def test_event_alerts_are_ranked_by_severity_unless_told_otherwise(small_run):
+    card = json.loads((small_run / "model_card.json").read_text())
+    assert set(card["event_models"].values()) <= {"rules"}
+    a = pd.read_parquet(small_run / "alerts.parquet")
+    ev = a[a.entity_type != "employee"]
+    assert ev.probability.isna().all(), "event scores are not probabilities"
+    for r in ev.itertuples():
+        assert len(r.reasons) > 0 and r.score >= sum(x["contribution"] for x in r.reasons) - 1e-9 >= 0

@@ -14,10 +14,14 @@ LIMITATIONS = {
     "zh": ["训练标签来自案件档案，不完整且有滞后（正例—未标注学习）；未被立案的问题被当作未标注样本。",
            "由数据推导的指标阈值（IQR 围栏、分位数）使用了全部期间的数据，测试期数据参与了阈值计算。",
            "评估使用合成公司的真实标签；真实数据上的精度需要依靠复核结论持续检验。",
+           "概率校准拟合于训练期最后几个季度的已知标签（正例—未标注），再按标注比例 c 换算；c 假定已立案的问题是全部问题的随机子集，若立案有偏，概率也会有偏。",
+           "原因代码中的贡献值（精确 TreeSHAP）相加等于模型边际分（对数几率），而不是校准后的概率；排序按边际分，与校准概率的排序一致。",
            "模型只辅助判断：每条预警都需经人工核查后方可作出结论。"],
     "en": ["Training labels come from the case archive: incomplete and delayed (positive–unlabelled); misconduct that never became a case is unlabelled, not negative.",
            "Data-derived indicator fences (IQR, percentiles) are computed over the whole period, test quarters included.",
            "Evaluation uses the synthetic company's ground truth; on real data precision must be tracked through reviewers' decisions.",
+           "Probabilities are calibrated on the last training quarters against the labels known then (positive–unlabelled) and divided by the label frequency c, which assumes that the misconduct that became a case is a random share of all misconduct; if cases are selective, so are the probabilities.",
+           "Reason-code contributions (exact TreeSHAP) add up to the model's margin (log-odds), not to the calibrated probability; the queue is ordered by the margin, which is the order of the calibrated probability too.",
            "The model assists judgement: every alert is reviewed by a person before any conclusion."],
 }
 
@@ -33,6 +37,14 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
             (t(lang, "可靠负例（复核排除）", "reliable negatives (dismissed)"), lab["reliable_negatives"]),
             (t(lang, "未标注", "unlabelled"), lab["unlabelled"]), (t(lang, "正例—未标注处理", "PU handling"), lab["pu_method"]),
             (t(lang, "复核能力", "review capacity"), c["capacity"]), (t(lang, "特征数", "features"), len(c["features"]))]
+    if "window" in lab:
+        rows.insert(-2, (t(lang, "标签期间", "label window"), lab["window"]))
+    cal = c.get("calibration")
+    if cal:
+        held = f"{cal['periods'][0]} … {cal['periods'][-1]}" if cal.get("periods") else "—"
+        how = (f"{cal['method']}, {held}, c = {cal['label_frequency']:.3f}" if cal.get("fitted")
+               else f"{t(lang, '未校准', 'not calibrated')}: {cal.get('note', '')}")
+        rows.insert(-2, (t(lang, "概率校准", "probability calibration"), how))
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "内容", "value")])
 
 
@@ -50,6 +62,24 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
+    """Brier score of the raw (sigmoid of the margin) and calibrated probabilities on the test quarters, with the
+    base rate and the mean prediction (needs ``riskmodel evaluate``)."""
+    cal = (run.evaluation or {}).get("calibration")
+    if not cal:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "尚未运行 riskmodel evaluate", "run 'riskmodel evaluate' first")]})
+    rows = []
+    for kind, zh, en in (("raw", "原始（边际分的 sigmoid）", "raw (sigmoid of the margin)"), ("calibrated", "校准后", "calibrated")):
+        if f"brier_{kind}" not in cal:
+            continue
+        lo, hi = cal[f"brier_{kind}_ci95"]
+        rows.append({t(lang, "概率", "probability"): t(lang, zh, en), "Brier": round(cal[f"brier_{kind}"], 5),
+                     "95% CI": f"[{lo:.4f}, {hi:.4f}]", t(lang, "平均预测", "mean predicted"): round(cal[f"mean_predicted_{kind}"], 4)})
+    rows.append({t(lang, "概率", "probability"): t(lang, "常数（测试期实际比例）", "constant (the test base rate)"),
+                 "Brier": round(cal["brier_constant_base_rate"], 5), "95% CI": "", t(lang, "平均预测", "mean predicted"): round(cal["base_rate"], 4)})
+    return pd.DataFrame(rows).set_index(t(lang, "概率", "probability"))
+
+
 def curves_figure(run: RunData, lang: str = "zh"):
     """PR curves, calibration and capacity trade-off in one figure (ground truth read at evaluation time)."""
     from riskmodel.scoring.evaluate import curves
@@ -64,10 +94,13 @@ def curves_figure(run: RunData, lang: str = "zh"):
     axes[0].set(xlabel=t(lang, "召回率", "recall"), ylabel=t(lang, "精确率", "precision"), title=t(lang, "精确率—召回率曲线", "Precision–recall"))
     axes[0].legend()
     cal = cv["calibration"]
-    axes[1].plot([0, cal.predicted.max()], [0, cal.predicted.max()], ls="--", c="grey")
-    axes[1].plot(cal.predicted, cal.observed, marker="o")
+    top = float(max(cal.predicted.max(), cal.observed.max()))
+    axes[1].plot([0, top], [0, top], ls="--", c="grey")
+    for kind, g in cal.groupby("kind", sort=False):
+        axes[1].plot(g.predicted, g.observed, marker="o", label=t(lang, {"raw": "原始", "calibrated": "校准后"}[kind], kind))
     axes[1].set(xlabel=t(lang, "预测概率", "predicted probability"), ylabel=t(lang, "实际比例", "observed rate"),
-                title=t(lang, "校准曲线（十分位）", "Calibration (deciles)"))
+                title=t(lang, "校准曲线（按预测分位分箱）", "Calibration (bins by predicted quantile)"))
+    axes[1].legend()
     for name, g in cv["capacity"].groupby("model"):
         axes[2].plot(g.capacity * 100, g.precision, marker="o", label=f"{name} {t(lang, '精确率', 'precision')}")
     axes[2].set(xlabel=t(lang, "复核能力（每季度人员占比 %）", "review capacity (% of people per quarter)"),

@@ -113,6 +113,55 @@ def _bootstrap(values: np.ndarray, stat, n: int = 1000, seed: int = 0) -> tuple[
     return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
 
 
+#: upper quantiles of the predicted probability that bound the reliability bins: positives are rare (1–2 % of
+#: employee-quarters), so equal-count deciles would put nearly all of them in the top bin
+RELIABILITY_QUANTILES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0)
+
+
+def reliability(prob: np.ndarray, y: np.ndarray, quantiles=RELIABILITY_QUANTILES) -> pd.DataFrame:
+    """Predicted probability against the observed rate, in bins bounded by quantiles of the prediction.
+
+    Returns one row per non-empty bin: ``predicted`` (mean), ``observed`` (rate), ``n``.
+
+    Examples
+    --------
+    >>> r = reliability(np.array([0.1, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 1]), quantiles=(0, 0.5, 1))
+    >>> r[["predicted", "observed", "n"]].values.tolist()
+    [[0.1, 0.0, 2.0], [0.9, 1.0, 2.0]]
+    """
+    prob = np.asarray(prob, float)
+    order = pd.Series(prob).rank(method="first", pct=True).to_numpy()
+    bins = np.clip(np.searchsorted(np.asarray(quantiles[1:-1]), order, side="left"), 0, len(quantiles) - 2)
+    df = pd.DataFrame({"prob": prob, "y": np.asarray(y, float), "bin": bins})
+    return df.groupby("bin").agg(predicted=("prob", "mean"), observed=("y", "mean"), n=("y", "size")).reset_index()
+
+
+def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int = 0) -> dict:
+    """Brier score of the chosen model's raw probability (the sigmoid of its margin) and of the calibrated one.
+
+    ``test`` is the test part of ``scores.parquet``; without a ``probability`` column (a run made before
+    calibration existed) only the raw figures are given.  Bootstrap 95 % intervals over test rows.
+    """
+    from riskmodel.scoring.calibration import brier
+
+    raw = 1 / (1 + np.exp(-np.clip(test[f"score_{model}"].to_numpy(float), -30, 30)))
+    out = {"base_rate": float(np.mean(y)), "brier_constant_base_rate": brier(np.full(len(y), np.mean(y)), y),
+           "brier_raw": brier(raw, y), "mean_predicted_raw": float(raw.mean())}
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(500)] if len(y) else []
+    out["brier_raw_ci95"] = _percentiles([brier(raw[d], y[d]) for d in draws])
+    if "probability" in test and test.probability.notna().any():
+        cal = test.probability.to_numpy(float)
+        out.update({"brier_calibrated": brier(cal, y), "mean_predicted_calibrated": float(cal.mean()),
+                    "brier_calibrated_ci95": _percentiles([brier(cal[d], y[d]) for d in draws]),
+                    "brier_difference_ci95": _percentiles([brier(cal[d], y[d]) - brier(raw[d], y[d]) for d in draws])})
+    return out
+
+
+def _percentiles(draws: list[float]) -> tuple[float, float]:
+    return (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (float("nan"), float("nan"))
+
+
 def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float | None = None, seed: int = 0) -> dict:
     """Precision at review capacity and scheme recall on the test quarters, for the model and every baseline.
 
@@ -172,14 +221,16 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "scheme_recall_by_type": by_type,
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
-            "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(), "data_source": str(dataset_dir), "run": str(run_dir)}
+            "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
+            "calibration": calibration_report(test, y, best, seed), "data_source": str(dataset_dir), "run": str(run_dir)}
 
 
 def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Curves for the model evaluation report, on the test quarters against the ground truth.
 
     Returns ``pr`` (precision–recall points per model), ``calibration`` (the chosen model's predicted
-    probability vs observed rate in deciles), ``capacity`` (precision and recall of positives as the review
+    probability vs observed rate in bins of :data:`RELIABILITY_QUANTILES`, ``kind`` raw — the sigmoid of the
+    margin — and calibrated), ``capacity`` (precision and recall of positives as the review
     capacity grows, per model) and ``stability`` (the chosen model's precision at the configured capacity
     per department and per quarter).
     """
@@ -201,8 +252,10 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
         pr.append(pd.DataFrame({"model": c.removeprefix("score_"), "precision": p, "recall": r}))
     best = f"score_{card['model']}"
     prob = 1 / (1 + np.exp(-np.clip(test[best].to_numpy(), -30, 30)))
-    bins = pd.qcut(pd.Series(prob).rank(method="first"), 10, labels=False)
-    cal = pd.DataFrame({"prob": prob, "y": y, "bin": bins}).groupby("bin").agg(predicted=("prob", "mean"), observed=("y", "mean"), n=("y", "size"))
+    cal = [reliability(prob, y).assign(kind="raw")]
+    if "probability" in test and test.probability.notna().any():
+        cal.append(reliability(test.probability.to_numpy(float), y).assign(kind="calibrated"))
+    cal = pd.concat(cal, ignore_index=True)
     cap_rows = []
     for share in (0.0025, 0.005, 0.01, 0.02, 0.03, 0.05):
         for c in cols:
@@ -215,5 +268,5 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
         t[t.queued].groupby("department_id").y.agg(["mean", "size"]).assign(by="department"),
         t[t.queued].groupby(t.period.astype(str)).y.agg(["mean", "size"]).assign(by="quarter"),
     ]).rename(columns={"mean": "precision", "size": "queued"})
-    return {"pr": pd.concat(pr, ignore_index=True), "calibration": cal.reset_index(), "capacity": pd.DataFrame(cap_rows),
+    return {"pr": pd.concat(pr, ignore_index=True), "calibration": cal, "capacity": pd.DataFrame(cap_rows),
             "stability": stab.reset_index(names="group")}

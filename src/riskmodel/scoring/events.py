@@ -1,10 +1,15 @@
-"""Event-level scoring: tenders, purchase orders, claims, leaf purchases (and suppliers), queued per quarter.
+"""Event-level scoring: tenders, purchase orders, claims, leaf purchases, suppliers and growers, queued per quarter.
 
 Each event's features are the values of the indicators that score it (and the
-count and severity of those that fired); its label is its responsible
-employee's label in that quarter (positive–unlabelled, as for people).  Where
-no positive label reaches an event type — bid rings name no employee — the
-event queue falls back to the rules score (sum of severities), and says so.
+count and severity of those that fired).  Two scorers can rank them: ``rules``
+(the sum of the severities of the indicators that fired, then their count) and
+the supervised models, whose label is the responsible employee's label in that
+quarter (positive–unlabelled, as for people).  The default is ``rules``: an
+event inherits its label from a person, which says little about the event —
+bid rings name no employee at all — and on the development companies the
+supervised event models found no more schemes than the severity order.  Where
+a supervised model is asked for but no positive label reaches an event type,
+the queue falls back to ``rules`` and says so.
 """
 
 from __future__ import annotations
@@ -19,12 +24,17 @@ from riskmodel.scoring.models import make_model
 EVENT_TYPES = ("tender", "purchase_order", "claim", "leaf_purchase", "supplier", "grower")
 
 
+def _quarter(period) -> pd.Series:
+    return pd.to_datetime(period).dt.to_period("Q").dt.start_time
+
+
 def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
-    """One row per event of ``entity_type`` that any indicator scored: indicator values, fired counts, severity."""
+    """One row per event of ``entity_type`` and quarter that any indicator scored: indicator values (the largest),
+    fired counts, severity."""
     f = flags[flags.entity_type == entity_type]
     if f.empty:
         return pd.DataFrame()
-    f = f.assign(period=pd.to_datetime(f.period).dt.to_period("Q").dt.start_time)
+    f = f.assign(period=_quarter(f.period))
     key = ["entity_id", "period"]
     vals = f.pivot_table(index=key, columns="indicator_id", values="value", aggfunc="max").fillna(0.0)
     vals.columns = [f"{c}_value" for c in vals.columns]
@@ -36,8 +46,12 @@ def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
 
 
 def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: list, capacity: int, seed: int = 0,
-                model: str = "xgboost") -> tuple[pd.DataFrame, dict]:
-    """Queue the top ``capacity`` events of each type per test quarter; returns the queue and what was used per type."""
+                model: str = "rules", under_review: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """Queue the top ``capacity`` events of each type per test quarter; returns the queue and what was used per type.
+
+    ``under_review`` (``entity_id``, ``period``: the people queue) names employee-quarters already queued: their
+    own events of that quarter are read in their file, so they take no event slot and the slot goes to the next.
+    """
     frames, used = [], {}
     lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
     for etype in EVENT_TYPES:
@@ -46,17 +60,20 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
             continue
         cols = [c for c in E.columns if c not in ("entity_id", "period", "employee_id", "department_id")]
         y = lab.reindex(pd.MultiIndex.from_arrays([E.employee_id.astype(object), E.period])).fillna(-1).astype(int).to_numpy()
-        train = ~E.period.isin(test_periods).to_numpy()
+        train = (E.period < min(test_periods)).to_numpy()
         name = model
-        try:
-            m = make_model(model, random_state=seed).fit(E.loc[train, cols], y[train])
+        try:  # rules: the severity of the fired indicators, then their count
+            m = make_model(model, random_state=seed, **({"tiebreak": "n_fired"} if model == "rules" else {})).fit(E.loc[train, cols], y[train])
         except RiskModelError:
             name = "rules"
-            m = make_model("rules").fit(E.loc[train, cols].assign(severity_sum_4q=0), y[train])
-            cols = [*cols, "severity_sum_4q"]
-            E["severity_sum_4q"] = 0
+            m = make_model("rules", tiebreak="n_fired").fit(E.loc[train, cols], y[train])
         used[etype] = name
-        test = E[~train & (E.n_fired > 0).to_numpy()].reset_index(drop=True)  # only events some indicator fired on
+        E = E[E.period.isin(test_periods).to_numpy()]
+        test = E[(E.n_fired > 0).to_numpy()]  # only events some indicator fired on
+        if under_review is not None and len(under_review):
+            busy = pd.MultiIndex.from_arrays([under_review.entity_id.astype(object), pd.to_datetime(under_review.period)])
+            test = test[~pd.MultiIndex.from_arrays([test.employee_id.astype(object), test.period]).isin(busy)]
+        test = test.reset_index(drop=True)
         if test.empty:
             continue
         s = m.decision_function(test[cols])
@@ -73,9 +90,8 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
     q = pd.concat(frames, ignore_index=True)
     q["rank"] = q.groupby(["entity_type", "period"]).score.rank(method="first", ascending=False).astype(int)
     # reasons: the event's own fired flags, most severe first, with their texts and evidence
-    f = flags[flags.fired.astype(bool) & flags.entity_type.isin(EVENT_TYPES)].copy()
-    f["period"] = pd.to_datetime(f.period).dt.to_period("Q").dt.start_time
-    f = f.sort_values(["severity", "value"], ascending=False)
+    f = flags[flags.fired.astype(bool) & flags.entity_type.isin(EVENT_TYPES)]
+    f = f.assign(period=_quarter(f.period)).sort_values(["severity", "value"], ascending=False)
     grouped = {k: g for k, g in f.groupby(["entity_type", "entity_id", "period"])}
     reasons, evidence = [], []
     for r in q.itertuples():  # the queue only

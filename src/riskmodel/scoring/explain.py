@@ -6,6 +6,10 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.indicators.registry import all_indicators
+from riskmodel.scoring.features import split_window
+
+_ZH_NUM = {2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 8: "八"}
+_EN_NUM = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 8: "eight"}
 
 _GENERIC = {
     "n_flags": ("本季度触发红旗{v:.0f}项次", "{v:.0f} red flags fired this quarter"),
@@ -16,18 +20,27 @@ _GENERIC = {
 }
 
 
+_FAMILY = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tender"), "RMB": ("报销", "reimbursement"),
+           "LEAF": ("烟叶收购", "leaf-purchasing"), "HR": ("人事", "HR"), "REL": ("关系", "relationship")}
+
+
 def feature_text(feature: str, value: float) -> tuple[str, str]:
     """Chinese and English text for one feature's value (indicator counts use the catalogue titles)."""
+    if feature.startswith("since_") and feature[6:] in _FAMILY:
+        zh, en = _FAMILY[feature[6:]]
+        if value == 0:
+            return f"本季度有{zh}类红旗", f"{en} red flags this quarter"
+        return f"最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag {value:.0f} quarters ago"
     cat = all_indicators()
-    base, trailing = (feature[:-3], True) if feature.endswith("_4q") else (feature, False)
+    base, window = split_window(feature)
+    when_zh, when_en = (f"近{_ZH_NUM.get(window, window)}个季度", f"in the last {_EN_NUM.get(window, window)} quarters") if window else ("本季度", "this quarter")
     if base in cat:
         c = cat[base]
-        when_zh, when_en = ("近四个季度", "in the last four quarters") if trailing else ("本季度", "this quarter")
         return f"{c.title_zh}（{base}）{when_zh}触发{value:.0f}次", f"{c.title_en} ({base}) fired {value:.0f} times {when_en}"
     if base in _GENERIC:
         zh, en = _GENERIC[base]
         zh, en = zh.format(v=value), en.format(v=value)
-        return (zh, en) if not trailing else (f"近四个季度{zh.replace('本季度', '')}", f"{en.replace('this quarter', '')} over the last four quarters")
+        return (zh, en) if not window else (f"{when_zh}{zh.replace('本季度', '')}", f"{en.replace(' this quarter', '')} {when_en}")
     return f"关系网络特征 {feature} = {value:.3g}", f"relationship feature {feature} = {value:.3g}"
 
 
@@ -45,7 +58,7 @@ def reason_codes(contrib: pd.DataFrame, X: pd.DataFrame, keys: pd.DataFrame, fla
         ``entity_id`` and ``period`` (quarter start) of each row.
     flags : DataFrame
         The indicator flags; the fired ones of the entity in the quarter (or the trailing year for
-        ``*_4q`` features) supply the concrete evidence text and transaction ids.
+        ``*_4q``, ``*_8q`` … features) supply the concrete evidence text and transaction ids.
 
     Returns
     -------
@@ -71,8 +84,8 @@ def reason_codes(contrib: pd.DataFrame, X: pd.DataFrame, keys: pd.DataFrame, fla
             f = cols[j]
             v = float(X[f].iloc[i])
             zh, en = feature_text(f, v)
-            base = f.removesuffix("_4q")
-            span = fl[(fl.indicator_id == base) & (fl.quarter <= q) & (fl.quarter > q - pd.DateOffset(months=12 if f.endswith("_4q") else 3))]
+            base, window = split_window(f)
+            span = fl[(fl.indicator_id == base) & (fl.quarter <= q) & (fl.quarter > q - pd.DateOffset(months=3 * (window or 1)))]
             if len(span):
                 top = span.sort_values("value", ascending=False).iloc[0]
                 zh, en = f"{zh}：{top.text_zh}", f"{en}: {top.text_en}"

@@ -6,6 +6,8 @@ graph features when given); nothing here reads the ground truth.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,10 @@ from riskmodel.data.dataset import Dataset
 from riskmodel.indicators.runner import feature_matrix
 
 KEY = ["entity_id", "period"]
+#: indicator families (id prefixes) and the quarters-since-last-flag cap (two years: two leaf seasons)
+FAMILIES = ("PRC", "BID", "RMB", "LEAF", "HR", "REL")
+RECENCY_CAP = 8
+_WINDOW = re.compile(r"(.+)_(\d+)q")
 
 
 def quarters(data: Dataset) -> pd.DatetimeIndex:
@@ -37,13 +43,19 @@ def employee_quarters(data: Dataset) -> pd.DataFrame:
     return df.sort_values(KEY, ignore_index=True)
 
 
-def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | None = None) -> pd.DataFrame:
+def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | None = None,
+                    windows: tuple[int, ...] = (4, 8), recency: bool = True) -> pd.DataFrame:
     """The employee-quarter feature matrix.
 
     Columns: ``entity_id``, ``period``, ``position_id``, ``department_id`` (identifiers, not features), then
     features: one fired-count column per indicator (``PRC-002`` …), ``n_flags``, ``severity_sum``,
-    ``severity_sum_peer_z``, the same counts over the previous four quarters (``*_4q``), post
-    ``sensitivity``, and any graph features (``graph`` must have ``entity_id``, ``period`` and feature columns).
+    ``severity_sum_peer_z``, the same counts over the trailing ``windows`` quarters (``*_4q``: the last four,
+    this one included; ``*_8q``: the last eight — two leaf seasons, so a grader flagged last season still shows
+    between seasons and in the next one), with ``recency`` the quarters since the person's last fired flag of each
+    indicator family (``since_PRC``, ``since_RMB`` … 0: this quarter; capped at :data:`RECENCY_CAP`, also when
+    none ever fired) — a scheme that stopped fades while one that goes on stays lit — post ``sensitivity``, and
+    any graph features (``graph`` must have ``entity_id``, ``period`` and feature columns).  Only flags dated in
+    or before a row's quarter enter it.
     """
     base = employee_quarters(data)
     fm = feature_matrix(flags, "employee", "Q").drop(columns=["position_id"], errors="ignore")
@@ -53,11 +65,14 @@ def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | No
     # peer normalisation for quarters with no flags at all: recompute over the full population
     g = out.groupby(["position_id", "period"]).severity_sum
     out["severity_sum_peer_z"] = ((out.severity_sum - g.transform("mean")) / g.transform("std").replace(0, np.nan)).fillna(0.0)
-    # memory: the same counts over the trailing year (schemes last longer than a quarter)
+    # memory: the same counts over trailing windows (schemes last longer than a quarter, leaf seasons are a year apart)
     out = out.sort_values(KEY, ignore_index=True)
     roll_cols = [c for c in ind_cols if c != "severity_sum_peer_z"]
-    rolled = (out.groupby("entity_id")[roll_cols].rolling(4, min_periods=1).sum().reset_index(level=0, drop=True))
-    out[[f"{c}_4q" for c in roll_cols]] = rolled.sort_index().to_numpy()
+    for w in windows:
+        rolled = out.groupby("entity_id")[roll_cols].rolling(w, min_periods=1).sum().reset_index(level=0, drop=True)
+        out[[f"{c}_{w}q" for c in roll_cols]] = rolled.sort_index().to_numpy()
+    if recency:
+        out = out.join(_recency(out, ind_cols))
     if graph is not None and len(graph):
         gcols = [c for c in graph.columns if c not in KEY]
         out = out.merge(graph, on=KEY, how="left")
@@ -65,15 +80,43 @@ def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | No
     return out
 
 
+def _recency(X: pd.DataFrame, ind_cols: list[str]) -> pd.DataFrame:
+    """Quarters since the last quarter with a fired flag of each family, per row of ``X`` (sorted by entity, period)."""
+    qi = pd.Series(X.period.dt.year.to_numpy() * 4 + X.period.dt.quarter.to_numpy(), index=X.index, dtype=float)
+    out = {}
+    for fam in FAMILIES:
+        cols = [c for c in ind_cols if c.startswith(fam + "-")]
+        lit = X[cols].sum(axis=1) > 0 if cols else pd.Series(False, index=X.index)
+        last = qi.where(lit).groupby(X.entity_id).ffill()
+        out[f"since_{fam}"] = (qi - last).fillna(RECENCY_CAP).clip(upper=RECENCY_CAP)
+    return pd.DataFrame(out, index=X.index)
+
+
 def feature_columns(X: pd.DataFrame) -> list[str]:
     """The model inputs of a feature matrix (everything but identifiers)."""
     return [c for c in X.columns if c not in (*KEY, "position_id", "department_id", "entity_type")]
 
 
+def split_window(feature: str) -> tuple[str, int | None]:
+    """``('PRC-002', 4)`` for ``'PRC-002_4q'``; ``(feature, None)`` for a feature of the quarter itself.
+
+    Examples
+    --------
+    >>> split_window("severity_sum_8q"), split_window("PRC-002")
+    (('severity_sum', 8), ('PRC-002', None))
+    """
+    m = _WINDOW.fullmatch(feature)
+    return (m.group(1), int(m.group(2))) if m else (feature, None)
+
+
 def monotone_signs(columns: list[str]) -> dict[str, int]:
-    """+1 for features where more is never less risky (indicator counts and severities); 0 otherwise."""
+    """+1 for features where more is never less risky (indicator counts and severities), -1 where more is never
+    more risky (quarters since the last flag); 0 otherwise."""
     out = {}
     for c in columns:
-        base = c.removesuffix("_4q")
+        base, _ = split_window(c)
+        if base.startswith("since_"):
+            out[c] = -1
+            continue
         out[c] = 1 if (base in ("n_flags", "severity_sum", "severity_sum_peer_z") or "-" in base) and not base.startswith("graph_") else 0
     return out

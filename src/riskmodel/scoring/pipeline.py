@@ -23,16 +23,24 @@ from riskmodel.data.store import atomic_dir, write_table
 from riskmodel.errors import RiskModelError
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
+from riskmodel.scoring.calibration import ScoreCalibrator
 from riskmodel.scoring.events import event_queue
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
+from riskmodel.scoring import labels as _labels
 from riskmodel.scoring.labels import assemble_labels, case_labels, review_labels
 from riskmodel.scoring.models import MODELS, RiskScorer, make_model
 from riskmodel.settings import Settings, load_settings
 
-ALERT_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "score", "rank", "policy", "model", "cutoff",
+ALERT_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "score", "probability", "rank", "policy", "model", "cutoff",
                  "department_id", "position_id", "reasons", "evidence"]
 MODEL_FILE = "model.joblib"
+LOCALISE_LABELS = True
+#: defaults while the settings schema has no ``scoring.calibration`` / ``scoring.calibration_quarters``
+CALIBRATION = "isotonic"
+CALIBRATION_QUARTERS = 4
+#: how events are ranked while the settings schema has no ``scoring.event_model`` (see riskmodel.scoring.events)
+EVENT_MODEL = "rules"
 
 
 def graph_features_for(data: Dataset) -> pd.DataFrame | None:
@@ -67,6 +75,59 @@ def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
     return ps[:-test_quarters], ps[-test_quarters:]
 
 
+def _setting(s, name: str, default):
+    """A ``scoring`` setting, or its default where the settings schema does not know it yet."""
+    return getattr(s, name, default)
+
+
+def calibration_split(periods: pd.Series, train: np.ndarray, quarters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split the training rows in time for calibration: the last ``quarters`` training quarters are the
+    calibration slice, the quarters before them train the scorer that scores it (:func:`calibrate`); the test
+    quarters are in neither.
+
+    Returns boolean masks ``(early_rows, calibration_rows)``; with ``quarters`` 0, or too few training quarters
+    to spare them (fewer than twice as many), the slice is empty.
+
+    Examples
+    --------
+    >>> p = pd.Series(pd.to_datetime(["2024-01-01", "2024-04-01", "2024-07-01", "2024-10-01", "2025-01-01"]))
+    >>> fit, cal = calibration_split(p, np.array([True, True, True, True, False]), 2)
+    >>> fit.tolist(), cal.tolist()
+    ([True, True, False, False, False], [False, False, True, True, False])
+    """
+    train = np.asarray(train, bool)
+    per = pd.to_datetime(pd.Series(periods)).to_numpy()
+    qs = sorted(pd.unique(per[train]))
+    if quarters <= 0 or len(qs) < 2 * quarters:
+        return train.copy(), np.zeros(len(train), bool)
+    held = np.isin(per, qs[-quarters:]) & train
+    return train & ~held, held
+
+
+def calibrate(model: str, X: pd.DataFrame, y: np.ndarray, early_rows: np.ndarray, cal_rows: np.ndarray, method: str,
+              seed: int = 0) -> tuple[ScoreCalibrator | None, str]:
+    """Fit the probability calibrator out of time; ``(None, reason)`` when it cannot be fitted.
+
+    A scorer of the same kind and parameters is fitted on ``early_rows`` (the training quarters before the
+    calibration slice) and scores ``cal_rows`` (the slice), which it never saw; the calibrator is fitted on those
+    margins and the labels as known (positives 1, everything else 0).  The scorer used for the queue is fitted on
+    all training quarters and its margins go through the same calibrator — scikit-learn's
+    ``CalibratedClassifierCV(ensemble=False)`` scheme, with a time split instead of folds so that the calibration
+    quarters come after the quarters the scorer learnt from, as the test quarters do.  The test quarters are
+    never used.
+    """
+    if method == "none":
+        return None, "calibration switched off (scoring.calibration: none)"
+    if not cal_rows.any():
+        return None, "too few training quarters to hold a calibration slice out"
+    try:
+        early = make_model(model, random_state=seed).fit(X.loc[early_rows], y[early_rows])
+        margin = early.decision_function(X.loc[cal_rows])
+        return ScoreCalibrator(method).fit(margin, (np.asarray(y)[cal_rows] == 1).astype(int)), ""
+    except RiskModelError as exc:
+        return None, str(exc)
+
+
 def apply_policy(scores: np.ndarray, frame: pd.DataFrame, settings: Settings, policy: str,
                  val_scores=None, val_labels=None, probabilities=None) -> th.Cutoff:
     s = settings.scoring
@@ -87,10 +148,15 @@ def _alert_id(entity_type: str, entity_id: str, period, model: str) -> str:
 
 
 def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.ndarray, cut: th.Cutoff,
-                flags: pd.DataFrame, top_k: int) -> pd.DataFrame:
-    """The review queue: the rows the policy selected, ranked, with reason codes and evidence."""
+                flags: pd.DataFrame, top_k: int, probabilities: np.ndarray | None = None) -> pd.DataFrame:
+    """The review queue: the rows the policy selected, ranked, with reason codes and evidence.
+
+    ``score`` is the margin the reason-code contributions add up to; ``probability`` the calibrated probability
+    (a non-decreasing function of the margin, so the ranks are the same; NaN when none is given).
+    """
     q = X.loc[cut.labels, [*KEY, "department_id", "position_id"]].copy()
     q["score"] = scores[cut.labels]
+    q["probability"] = np.asarray(probabilities, float)[cut.labels] if probabilities is not None else np.nan
     q["rank"] = q.groupby("period").score.rank(method="first", ascending=False).astype(int)
     q = q.sort_values(["period", "rank"]).reset_index(drop=True)
     cols = feature_columns(X)
@@ -158,7 +224,8 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
     # past reviewers' decisions (from the data) and this run's reviewers' decisions (the feedback loop)
     history = review_labels(data, asof=split_at)
     decisions = pd.concat([history, decisions], ignore_index=True) if decisions is not None and len(decisions) else history
-    y = assemble_labels(X, case_labels(data, asof=split_at, lookback_months=s.label_lookback_months), decisions)
+    case_lab = case_labels(data, asof=split_at, lookback_months=s.label_lookback_months, X=X if LOCALISE_LABELS else None)
+    y = assemble_labels(X, case_lab, decisions)
     cols = feature_columns(X)
     # reviewed rows are labelled now, whatever their quarter: they join the training data
     reviewed = assemble_labels(X, pd.DataFrame(columns=["entity_id", "period", "label"]), decisions).to_numpy() != -1
@@ -166,33 +233,48 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
     fitted = fit_models(X.loc[train, cols], y[train], model, s.seed)
     scores = engine.decision_scores(fitted, X[cols])
     chosen = fitted[model]
+    # probabilities: a calibrator fitted out of time — on the last training quarters, scored by the same scorer
+    # fitted on the quarters before them — maps the chosen scorer's margin to a probability
+    cal_method, cal_quarters = _setting(s, "calibration", CALIBRATION), _setting(s, "calibration_quarters", CALIBRATION_QUARTERS)
+    early_rows, cal_rows = calibration_split(X.period, X.period.isin(train_p).to_numpy(), cal_quarters if cal_method != "none" else 0)
+    calibrator, cal_note = calibrate(model, X[cols], y.to_numpy(), early_rows, cal_rows, cal_method, s.seed)
+    prob_all = calibrator.predict(scores[model]) if calibrator is not None else chosen.predict_proba(X[cols])[:, 1]
     test = ~train
     Xt = X[test].reset_index(drop=True)
     st = scores[model][test]
     # validation quarters for the precision policy: the last training year, labelled as known
     val = X.period.isin(train_p[-4:]).to_numpy() & (y.to_numpy() != 0)
-    probs = chosen.predict_proba(Xt[cols])[:, 1]
+    probs = prob_all[test]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", th.ImplausibleRateWarning)
         cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
-    queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons)
-    case_lab = case_labels(data, asof=split_at, lookback_months=s.label_lookback_months)
-    events, event_models = event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, model) if s.event_capacity else (pd.DataFrame(), {})
+    queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons, probs)
+    events, event_models = (event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, _setting(s, "event_model", EVENT_MODEL),
+                                        under_review=queue[KEY])
+                            if s.event_capacity else (pd.DataFrame(), {}))
     if len(events):
         events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
         events["position_id"] = None
+        events["probability"] = np.nan  # event scorers are not calibrated: their score orders the queue only
         queue = pd.concat([queue, events[ALERT_COLUMNS]], ignore_index=True)
 
     score_table = X[[*KEY, "department_id", "position_id"]].copy()
     score_table["split"] = np.where(train, "train", "test")
+    score_table["calibration"] = cal_rows
     score_table["label_known"] = y.to_numpy()
     for name, v in scores.items():
         score_table[f"score_{name}"] = v
+    score_table["probability"] = prob_all
     card = {
         "model": model, "estimator": repr(chosen), "policy": cut.to_dict(), "features": cols,
         "train_periods": [str(pd.Timestamp(p).date()) for p in train_p], "test_periods": [str(pd.Timestamp(p).date()) for p in test_p],
         "labels": {"positives": int((y[train] == 1).sum()), "reliable_negatives": int((y[train] == 0).sum()),
                    "unlabelled": int((y[train] == -1).sum()), "as_of": str(split_at.date()),
+                   "localised": bool(LOCALISE_LABELS),
+                   "window": f"a case marks its subject's quarters from {s.label_lookback_months} months before it opened to "
+                             "its opening" + (", narrowed to the span of the subject's red flags of the case type's "
+                                              f"families; the window's other quarters are {_labels.OUTSIDE_SPAN} (leaf-purchasing "
+                                              "cases: unlabelled, the off-season is no stop)" if LOCALISE_LABELS else ""),
                    "source": "case archive (subjects of misconduct cases opened before the test period) and reviewers' "
                              "decisions made before it (alert_reviews) and in this run (decisions.csv)",
                    "pu_method": "Elkan & Noto (2008) weighting; label frequency c = %.3f" % getattr(chosen, "label_frequency_", float("nan"))},
@@ -200,7 +282,9 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
         "code_version": code_version(), "package_version": __version__, "settings": settings.model_dump(mode="json"),
         "warnings": [str(w.message) for w in caught], "seconds": round(time.perf_counter() - t0, 1),
         "baselines": sorted(set(fitted) - {model}),
+        "calibration": calibration_card(calibrator, cal_method, cal_quarters, X.period[cal_rows], cal_note),
         "event_models": event_models, "event_capacity": s.event_capacity,
+        "review_workload": review_workload(queue, s),
     }
     with atomic_dir(out) as tmp:
         write_table(flags, tmp / "flags.parquet")
@@ -209,13 +293,45 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
         write_table(score_table, tmp / "scores.parquet")
         write_table(queue, tmp / "alerts.parquet")
         _write_graph(data, tmp)
-        joblib.dump({"model": chosen, "name": model, "features": cols, "card": card, "all_models": fitted}, tmp / MODEL_FILE)
+        joblib.dump({"model": chosen, "name": model, "features": cols, "card": card, "all_models": fitted,
+                     "calibrator": calibrator}, tmp / MODEL_FILE)
         (tmp / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         from riskmodel.data.store import write_manifest
 
         manifest = write_manifest(tmp, {"step": "run", "model": model, "policy": policy, "alerts": len(queue),
                                         "data_fingerprint": data.fingerprint, "code_version": code_version(), "seed": s.seed})
     return manifest
+
+
+def review_workload(queue: pd.DataFrame, s) -> dict:
+    """What the queue asks of reviewers per test quarter (stated in the model card next to the capacity settings)."""
+    per_q = queue.groupby(["period", "entity_type"]).size().unstack(fill_value=0)
+    return {"capacity": s.capacity, "event_capacity_per_type": s.event_capacity,
+            "people_per_quarter": float(per_q.get("employee", pd.Series(0.0)).mean()) if len(per_q) else 0.0,
+            "events_per_quarter": float(per_q.drop(columns="employee", errors="ignore").sum(axis=1).mean()) if len(per_q) else 0.0,
+            "note": "people: the top scoring.capacity of employees in each quarter (a share, rounded up); events: up to "
+                    "scoring.event_capacity of each type per quarter, none for a person already in the people queue "
+                    "that quarter (their events are read in their file)"}
+
+
+def calibration_card(calibrator: ScoreCalibrator | None, method: str, quarters: int, periods: pd.Series, note: str) -> dict:
+    """What the model card says about the probabilities."""
+    held = sorted(str(pd.Timestamp(p).date()) for p in pd.unique(periods))
+    base = {"method": method, "quarters": quarters, "periods": held,
+            "fitted_on": "the last training quarters (never the test quarters), scored out of time by the same kind of "
+                         "scorer fitted on the training quarters before them; labels as known at the as-of date: known "
+                         "positives 1, everything else 0; then divided by the label frequency c (Elkan & Noto's e1 on "
+                         "those quarters). The queue's scorer is fitted on all training quarters and its margin goes "
+                         "through this calibrator (CalibratedClassifierCV(ensemble=False) with a time split)",
+            "ranking": "the queue is ordered by the margin; the calibrated probability is a non-decreasing (sigmoid: "
+                       "strictly increasing) function of it, so the order is the same; reason-code contributions "
+                       "(exact TreeSHAP) add up to the margin, not to the probability"}
+    if calibrator is None:
+        return {**base, "fitted": False, "note": note or "not calibrated",
+                "probability": "the scorer's own sigmoid of the margin (uncalibrated)"}
+    return {**base, "fitted": True, **calibrator.to_dict(),
+            "probability": "P(misconduct) = min(1, sigmoid(slope × margin + intercept) / c)" if method == "sigmoid"
+            else "P(misconduct) = min(1, isotonic(margin) / c)"}
 
 
 def load_model(path: str | Path) -> dict:
@@ -244,9 +360,12 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     m = bundle["all_models"][model]
     st = m.decision_function(Xt[bundle["features"]])
     val = (sc.split == "train").to_numpy() & sc.period.isin(sorted(sc.period[sc.split == "train"].unique())[-4:]).to_numpy() & (sc.label_known != 0).to_numpy()
+    # the chosen model's calibrated probabilities; a baseline's own (uncalibrated) ones
+    calibrator = bundle.get("calibrator") if model == bundle["name"] else None
+    probs = calibrator.predict(st) if calibrator is not None else m.predict_proba(Xt[bundle["features"]])[:, 1]
     cut = apply_policy(st, Xt, settings, policy, sc.loc[val, f"score_{model}"].to_numpy(), (sc.label_known[val] == 1).astype(int).to_numpy(),
-                       m.predict_proba(Xt[bundle["features"]])[:, 1])
-    queue = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons)
+                       probs)
+    queue = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)
     import io
 
     buf = io.BytesIO()
@@ -273,7 +392,8 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
     rows = []
     for q in periods[-quarters:]:
         q = pd.Timestamp(q)
-        y = assemble_labels(X, case_labels(data, asof=q, lookback_months=s.label_lookback_months), review_labels(data, asof=q))
+        known = case_labels(data, asof=q, lookback_months=s.label_lookback_months, X=X if LOCALISE_LABELS else None)
+        y = assemble_labels(X, known, review_labels(data, asof=q))
         train = (X.period < q).to_numpy()
         try:
             m = make_model(model, random_state=s.seed).fit(X.loc[train, cols], y[train])
@@ -284,7 +404,7 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
         Xq = X[cur].reset_index(drop=True)
         cut = apply_policy(m.decision_function(Xq[cols]), Xq, settings, "capacity")
         queued = Xq[cut.labels]
-        known_then = set(y[train & (y == 1).to_numpy()].index)
+        known_then = set(y[train & (y == 1).to_numpy()].index)  # row positions of the positives known then
         hit = queued.merge(later, on=["entity_id", "period"], how="inner")
         rows.append({"period": q, "queued": len(queued), "caught_by_later_cases": len(hit),
                      "share_caught": len(hit) / max(len(queued), 1), "positives_known_at_training": len(known_then), "note": ""})

@@ -1,0 +1,67 @@
+"""The model evaluation report's contents: calibration of raw against calibrated probabilities, the model card rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.reports import evaluation as EV
+from riskmodel.reports.rundata import RunData
+from riskmodel.scoring.evaluate import curves, evaluate_run, reliability
+
+
+@pytest.fixture(scope="module")
+def evaluated(small_run, small_company, tmp_path_factory):
+    run = tmp_path_factory.mktemp("evaluated") / "run"
+    shutil.copytree(small_run, run)
+    (run / "evaluation.json").write_text(json.dumps(evaluate_run(run, small_company), default=str))
+    return run
+
+
+def test_evaluation_compares_raw_and_calibrated_brier_scores(evaluated):
+    ev = json.loads((evaluated / "evaluation.json").read_text())
+    cal = ev["calibration"]
+    card = json.loads((evaluated / "model_card.json").read_text())
+    for key in ("base_rate", "brier_raw", "brier_constant_base_rate", "brier_calibrated"):
+        assert 0 <= cal[key] <= 1, key
+    lo, hi = cal["brier_raw_ci95"]
+    assert lo <= cal["brier_raw"] <= hi
+    sc = pd.read_parquet(evaluated / "scores.parquet")
+    if not card["calibration"]["fitted"]:
+        # without a calibrator the probability is the scorer's own: the two Brier scores coincide
+        test = sc[sc.split == "test"]
+        assert np.allclose(test.probability, 1 / (1 + np.exp(-test.score_xgboost)))
+        assert cal["brier_calibrated"] == pytest.approx(cal["brier_raw"])
+
+
+def test_report_tables_and_figure(evaluated):
+    run = RunData(evaluated)
+    table = EV.calibration_table(run, "en")
+    assert "raw (sigmoid of the margin)" in table.index and "constant (the test base rate)" in table.index
+    assert "calibrated" in table.index
+    assert (table.Brier.between(0, 1)).all()
+    rows = dict(EV.data_and_labels(run, "en").values)
+    assert "probability calibration" in rows and "label window" in rows
+    fig, cv = EV.curves_figure(run, "zh")
+    assert set(cv["calibration"].kind) == {"raw", "calibrated"}
+    assert fig.axes[1].get_legend() is not None
+    assert any("TreeSHAP" in x for x in EV.limitations("en").iloc[:, 0])
+
+
+def test_curves_bins_follow_the_rare_positives(evaluated, small_company):
+    cv = curves(evaluated, small_company)
+    cal = cv["calibration"]
+    for _, g in cal.groupby("kind"):
+        assert g.n.sum() == len(pd.read_parquet(evaluated / "scores.parquet").query("split == 'test'"))
+        assert (np.diff(g.predicted.to_numpy()) >= -1e-12).all(), "bins go up the predicted probability"
+
+
+def test_reliability_bins_by_quantile_of_the_prediction():
+    p = np.linspace(0, 1, 1000)
+    r = reliability(p, (p > 0.95).astype(int))
+    assert r.n.sum() == 1000 and len(r) == 8
+    assert r.observed.iloc[-1] == 1 and r.observed.iloc[0] == 0

@@ -1,0 +1,75 @@
+"""Employee-quarter memory and recency features look only backwards; case windows narrow to the flagged span."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.errors import RiskModelError
+from riskmodel.scoring.explain import feature_text
+from riskmodel.scoring.features import RECENCY_CAP, _recency, monotone_signs, split_window
+from riskmodel.scoring.labels import localise
+
+
+def _quarters(n, start="2023-01-01"):
+    return pd.date_range(start, periods=n, freq="QS")
+
+
+def test_recency_counts_quarters_since_the_last_flag_of_each_family():
+    q = _quarters(6)
+    X = pd.DataFrame({"entity_id": ["E1"] * 6 + ["E2"] * 6, "period": list(q) * 2,
+                      "PRC-002": [0, 1, 0, 0, 2, 0] + [0] * 6, "RMB-003": [0] * 6 + [0, 0, 0, 0, 0, 1]})
+    r = _recency(X, ["PRC-002", "RMB-003"])
+    assert r.since_PRC[:6].tolist() == [RECENCY_CAP, 0, 1, 2, 0, 1]
+    assert r.since_PRC[6:].tolist() == [RECENCY_CAP] * 6, "E1's flags never reach E2"
+    assert r.since_RMB[6:].tolist() == [RECENCY_CAP] * 5 + [0], "a later flag never reaches back"
+    assert (r.since_LEAF == RECENCY_CAP).all()
+
+
+def test_window_names_monotone_signs_and_texts():
+    assert split_window("PRC-002_8q") == ("PRC-002", 8) and split_window("since_PRC") == ("since_PRC", None)
+    signs = monotone_signs(["PRC-002", "PRC-002_4q", "severity_sum_8q", "since_RMB", "tenure_years", "graph_pagerank"])
+    assert signs == {"PRC-002": 1, "PRC-002_4q": 1, "severity_sum_8q": 1, "since_RMB": -1, "tenure_years": 0, "graph_pagerank": 0}
+    zh, en = feature_text("PRC-002_8q", 3)
+    assert "近八个季度" in zh and "in the last eight quarters" in en
+    assert feature_text("since_LEAF", 0)[1] == "leaf-purchasing red flags this quarter"
+    assert "2 quarters ago" in feature_text("since_RMB", 2)[1]
+
+
+def test_case_window_narrows_to_the_span_of_the_subjects_relevant_flags():
+    q = _quarters(9)
+    windows = pd.concat([
+        pd.DataFrame({"case_id": "C1", "case_type": "虚假报销", "entity_id": "E1", "period": q}),
+        pd.DataFrame({"case_id": "C2", "case_type": "烟叶收购违规", "entity_id": "E2", "period": q}),
+        pd.DataFrame({"case_id": "C3", "case_type": "烟叶收购违规", "entity_id": "E3", "period": q}),
+    ], ignore_index=True)
+    X = pd.DataFrame({"entity_id": ["E1"] * 9 + ["E2"] * 9 + ["E3"] * 9, "period": list(q) * 3,
+                      # E1: reimbursement flags in quarters 2 and 5, a procurement flag in quarter 7 (not this case's family)
+                      "RMB-001": [0, 0, 1, 0, 0, 1, 0, 0, 0] + [0] * 18,
+                      "PRC-008": [0, 0, 0, 0, 0, 0, 0, 1, 0] + [0] * 18,
+                      "RMB-001_4q": [0, 0, 1, 1, 1, 2, 1, 1, 1] + [0] * 18,
+                      "LEAF-002": [0] * 18 + [0, 0, 0, 1, 0, 0, 0, 1, 0]})
+    for outside in ("negative", "unlabelled"):
+        out = localise(windows, X, outside=outside)
+        assert list(out.columns) == [*windows.columns, "label"]
+        e1 = out[out.entity_id == "E1"].set_index("period").label
+        assert e1[e1 == 1].index.tolist() == list(q[2:6]), "from the first to the last reimbursement flag"
+        assert e1[e1 == 0].index.tolist() == ([*q[:2], *q[6:]] if outside == "negative" else []), \
+            "the rest of the window: reliable negatives, or unlabelled"
+        e2 = out[out.entity_id == "E2"]
+        assert e2.period.tolist() == list(q) and (e2.label == 1).all(), "no leaf flag at all: the archive's window"
+        e3 = out[out.entity_id == "E3"]
+        assert e3.period.tolist() == list(q[3:8]) and (e3.label == 1).all(), \
+            "a leaf case's quiet quarters are the off-season: positive within the span, unlabelled outside it"
+
+
+def test_localised_labels_never_add_quarters_and_bad_mode_is_an_error():
+    rng = np.random.default_rng(0)
+    q = _quarters(9)
+    windows = pd.DataFrame({"case_id": "C1", "case_type": "受贿", "entity_id": "E1", "period": q})
+    X = pd.DataFrame({"entity_id": "E1", "period": q, "PRC-008": rng.integers(0, 2, 9), "REL-002": rng.integers(0, 2, 9)})
+    out = localise(windows, X)
+    assert set(out.period) <= set(q) and (out.label == 1).sum() >= 1
+    with pytest.raises(RiskModelError, match="outside must be"):
+        localise(windows, X, outside="maybe")
