@@ -73,3 +73,25 @@ def test_localised_labels_never_add_quarters_and_bad_mode_is_an_error():
     assert set(out.period) <= set(q) and (out.label == 1).sum() >= 1
     with pytest.raises(RiskModelError, match="outside must be"):
         localise(windows, X, outside="maybe")
+
+
+def _event_flags():
+    rows = [("PO1", "E1", 3), ("PO2", "E1", 3), ("PO3", "E1", 3), ("PO4", "E2", 2), ("PO5", "E3", 1), ("PO9", None, 1)]
+    return pd.DataFrame({"entity_type": "purchase_order", "entity_id": [r[0] for r in rows], "indicator_id": "PRC-002",
+                         "period": pd.Timestamp("2025-02-01"), "value": 1.0, "fired": True, "severity": [r[2] for r in rows],
+                         "employee_id": [r[1] for r in rows], "department_id": "D004", "text_zh": "拆分", "text_en": "split",
+                         "evidence": [[r[0]] for r in rows]})
+
+
+def test_one_event_per_person_and_none_for_people_already_queued():
+    from riskmodel.scoring.events import event_queue
+
+    flags = _event_flags()
+    q, used = event_queue(flags, pd.DataFrame(columns=["entity_id", "period", "label"]), [pd.Timestamp("2025-01-01")], 3)
+    assert used == {"purchase_order": "rules"}
+    assert q.employee_id.tolist() == ["E1", "E2", "E3"], "E1's three orders take one slot"
+    assert q["rank"].tolist() == [1, 2, 3] and (q.score.diff().dropna() <= 0).all()
+    busy = pd.DataFrame({"entity_id": ["E1"], "period": [pd.Timestamp("2025-01-01")]})
+    q, _ = event_queue(flags, pd.DataFrame(columns=["entity_id", "period", "label"]), [pd.Timestamp("2025-01-01")], 3, under_review=busy)
+    assert "E1" not in set(q.employee_id) and len(q) == 3, "E1 is reviewed as a person; the slot goes to the next"
+    assert q.reasons.map(len).min() >= 1 and all(r[0]["text_en"] == "split" for r in q.reasons)

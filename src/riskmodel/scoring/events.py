@@ -22,6 +22,8 @@ from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.models import make_model
 
 EVENT_TYPES = ("tender", "purchase_order", "claim", "leaf_purchase", "supplier", "grower")
+#: queue at most one event of a type per responsible person and quarter (see :func:`event_queue`)
+ONE_PER_PERSON = True
 
 
 def _quarter(period) -> pd.Series:
@@ -51,6 +53,9 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
 
     ``under_review`` (``entity_id``, ``period``: the people queue) names employee-quarters already queued: their
     own events of that quarter are read in their file, so they take no event slot and the slot goes to the next.
+    With :data:`ONE_PER_PERSON`, a responsible person's best event of a type stands for the others that quarter
+    (the reviewer reads them together), so five slots reach up to five people instead of one person's five orders.
+    Events without a responsible person (a bid ring names none) are never grouped.
     """
     frames, used = [], {}
     lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
@@ -77,6 +82,14 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         if test.empty:
             continue
         s = m.decision_function(test[cols])
+        if ONE_PER_PERSON:
+            # one event per responsible person and quarter: the reviewer reads that person's other events with it
+            order = pd.DataFrame({"s": s, "p": test.period.to_numpy(), "e": test.employee_id.to_numpy()})
+            order["e"] = order.e.where(order.e.notna(), "_none_" + order.index.astype(str))
+            first = order.sort_values("s", ascending=False, kind="stable").drop_duplicates(["p", "e"]).index
+            keep = np.zeros(len(test), bool)
+            keep[first] = True
+            test, s = test[keep].reset_index(drop=True), s[keep]
         cut = th.by_capacity(s, test.period.to_numpy(), capacity, max_share=1.0)
         q = test[cut.labels].copy()
         q["score"] = s[cut.labels]
