@@ -24,14 +24,17 @@ _FAMILY = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tender"), "RM
            "LEAF": ("烟叶收购", "leaf-purchasing"), "HR": ("人事", "HR"), "REL": ("关系", "relationship")}
 
 
-def feature_text(feature: str, value: float) -> tuple[str, str]:
-    """Chinese and English text for one feature's value (indicator counts use the catalogue titles)."""
+def feature_text(feature: str, value: float, catalogue: dict | None = None) -> tuple[str, str]:
+    """Chinese and English text for one feature's value (indicator counts use the catalogue titles).
+
+    ``catalogue`` is :func:`~riskmodel.indicators.registry.all_indicators` (looked up when not given).
+    """
     if feature.startswith("since_") and feature[6:] in _FAMILY:
         zh, en = _FAMILY[feature[6:]]
         if value == 0:
             return f"本季度有{zh}类红旗", f"{en} red flags this quarter"
         return f"最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag {value:.0f} quarters ago"
-    cat = all_indicators()
+    cat = catalogue if catalogue is not None else all_indicators()
     base, window = split_window(feature)
     when_zh, when_en = (f"近{_ZH_NUM.get(window, window)}个季度", f"in the last {_EN_NUM.get(window, window)} quarters") if window else ("本季度", "this quarter")
     if base in cat:
@@ -67,29 +70,37 @@ def reason_codes(contrib: pd.DataFrame, X: pd.DataFrame, keys: pd.DataFrame, fla
     evidence : list of list of str
         Transaction and entity ids behind the reasons.
     """
-    fired = flags[flags.fired.astype(bool) & flags.employee_id.notna()].copy()
-    fired["quarter"] = pd.to_datetime(fired.period).dt.to_period("Q").dt.start_time
-    by_emp = {k: g for k, g in fired.groupby("employee_id")}
+    fired = flags[flags.fired.astype(bool) & flags.employee_id.isin(keys.entity_id.unique())]
+    fired = fired.assign(quarter=pd.to_datetime(fired.period).dt.to_period("Q").dt.start_time)
+    fired = fired.sort_values("value", ascending=False, kind="stable")
+    # one small block per (person, indicator): the queue's reasons look up these, never the whole table
+    blocks = {k: (g.quarter.to_numpy(), g.text_zh.to_numpy(), g.text_en.to_numpy(), g.entity_id.astype(str).to_numpy(),
+                  g.evidence.to_numpy())
+              for k, g in fired.groupby(["employee_id", "indicator_id"], sort=False)}
+    cat = all_indicators()
     cols = [c for c in contrib.columns if c != "bias"]
     C = contrib[cols].to_numpy()
+    V = X[cols].to_numpy(dtype=float)
+    emps = keys.entity_id.to_numpy()
+    quarters = pd.to_datetime(keys.period).to_numpy()
     reasons, evidence = [], []
     for i in range(len(C)):  # the queue only: tens to hundreds of rows
         order = np.argsort(-C[i])
-        emp, q = keys.entity_id.iloc[i], pd.Timestamp(keys.period.iloc[i])
-        fl = by_emp.get(emp, fired.iloc[:0])
         rs, ev = [], []
         for j in order[:top_k]:
             if C[i, j] <= 0:
                 break
-            f = cols[j]
-            v = float(X[f].iloc[i])
-            zh, en = feature_text(f, v)
+            f, v = cols[j], float(V[i, j])
+            zh, en = feature_text(f, v, cat)
             base, window = split_window(f)
-            span = fl[(fl.indicator_id == base) & (fl.quarter <= q) & (fl.quarter > q - pd.DateOffset(months=3 * (window or 1)))]
-            if len(span):
-                top = span.sort_values("value", ascending=False).iloc[0]
-                zh, en = f"{zh}：{top.text_zh}", f"{en}: {top.text_en}"
-                ev += list(span.entity_id.astype(str)) + [str(x) for e in span.evidence for x in (e if e is not None else [])]
+            block = blocks.get((emps[i], base))
+            if block is not None:
+                q = quarters[i]
+                start = (pd.Timestamp(q) - pd.DateOffset(months=3 * (window or 1))).to_datetime64()
+                hit = np.flatnonzero((block[0] <= q) & (block[0] > start))
+                if len(hit):  # blocks are sorted by value: the first hit is the strongest
+                    zh, en = f"{zh}：{block[1][hit[0]]}", f"{en}: {block[2][hit[0]]}"
+                    ev += list(block[3][hit]) + [str(x) for e in block[4][hit] for x in (e if e is not None else [])]
             rs.append({"feature": f, "indicator_id": base if "-" in base else None, "value": v,
                        "contribution": float(C[i, j]), "text_zh": zh, "text_en": en})
         reasons.append(rs)
