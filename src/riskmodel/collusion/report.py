@@ -153,7 +153,7 @@ def evaluation_table(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
     for d in ev.datasets:
         o, r = d.metrics[OURS], d.metrics[REFERENCE]
         row = {"dataset": d.dataset, "tenders": d.n_tenders, "used": d.n_used,
-               "too_few_bids": f"{d.n_too_few_bids} ({d.n_collusive_too_few_bids} collusive)",
+               "too_few_bids": f"{d.n_too_few_bids} ({d.n_collusive_too_few_bids} {_t(lang, '围标', 'collusive')})",
                "collusive_share": d.n_collusive_used / d.n_used,
                "auc_ours": o["roc_auc"], "auc_reference": r["roc_auc"], "auc_ratio": d.auc_ratio,
                "balacc_ours": o["balanced_accuracy"], "balacc_reference": r["balanced_accuracy"],
