@@ -34,7 +34,8 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
             (t(lang, "训练期", "training quarters"), f"{c['train_periods'][0]} … {c['train_periods'][-1]}"),
             (t(lang, "测试期", "test quarters"), f"{c['test_periods'][0]} … {c['test_periods'][-1]}"),
             (t(lang, "标签截止日", "labels as of"), lab["as_of"]), (t(lang, "正例", "positives"), lab["positives"]),
-            (t(lang, "可靠负例（复核排除）", "reliable negatives (dismissed)"), lab["reliable_negatives"]),
+            (t(lang, "可靠负例（复核排除；案件违纪期间以外）", "reliable negatives (dismissed; outside a case's flagged span)")
+             if lab.get("localised") else t(lang, "可靠负例（复核排除）", "reliable negatives (dismissed)"), lab["reliable_negatives"]),
             (t(lang, "未标注", "unlabelled"), lab["unlabelled"]), (t(lang, "正例—未标注处理", "PU handling"), lab["pu_method"]),
             (t(lang, "复核能力", "review capacity"), c["capacity"]), (t(lang, "特征数", "features"), len(c["features"]))]
     if "window" in lab:
