@@ -84,13 +84,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from functools import wraps
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from riskmodel.indicators.screens import Screen, TenderBids
+from riskmodel.indicators.screens import Screen, TenderBids, _screen as _catalogue_screen
 
 __all__ = ["ABA_TRIM", "EXTRA_SCREENS", "EXTRA_SCREEN_NAMES", "PROFILE_SCREENS", "aba_threshold", "compute_extra_screens"]
 
@@ -112,21 +111,8 @@ _MOORS = "Bowley (1920); Moors (1988), JRSS D 37(1):25–32; robust shape"
 
 
 def _screen(name: str, min_bids: int, family: str, title_en: str, title_zh: str, source: str):
-    """Register a screen of this module; same wrapper and small-tender rule as the shared catalogue."""
-
-    def decorate(fn: Callable[[TenderBids], np.ndarray]) -> Callable[..., pd.Series]:
-        @wraps(fn)
-        def wrapper(bids: pd.DataFrame | TenderBids, tender_col: str = "tender_id", bid_col: str = "bid") -> pd.Series:
-            tb = bids if isinstance(bids, TenderBids) else TenderBids(bids, tender_col, bid_col)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values = np.asarray(fn(tb), dtype=float)
-            values = np.where(np.isfinite(values) & (tb.n >= min_bids), values, np.nan)
-            return tb.series(values, name)
-
-        EXTRA_SCREENS[name] = Screen(name, wrapper, min_bids, family, False, title_en, title_zh, source)
-        return wrapper
-
-    return decorate
+    """Register a screen of this module: the shared catalogue's wrapper and small-tender rule, in EXTRA_SCREENS."""
+    return _catalogue_screen(name, min_bids, family, title_en, title_zh, source, registry=EXTRA_SCREENS)
 
 
 def _iqr(tb: TenderBids) -> np.ndarray:

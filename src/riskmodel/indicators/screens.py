@@ -248,8 +248,9 @@ SCREENS: dict[str, Screen] = {}
 
 
 def _screen(name: str, min_bids: int, family: str, title_en: str, title_zh: str, source: str,
-            classic: bool = False):
-    """Register a screen; the wrapper accepts a DataFrame or TenderBids and applies the small-tender rule."""
+            classic: bool = False, registry: dict[str, Screen] | None = None):
+    """Register a screen (in ``registry``, default :data:`SCREENS`); the wrapper accepts a DataFrame or
+    TenderBids and applies the small-tender rule."""
 
     def decorate(fn: Callable[[TenderBids], np.ndarray]) -> Callable[..., pd.Series]:
         @wraps(fn)
@@ -261,7 +262,8 @@ def _screen(name: str, min_bids: int, family: str, title_en: str, title_zh: str,
             values = np.where(np.isfinite(values) & (tb.n >= min_bids), values, np.nan)
             return tb.series(values, name)
 
-        SCREENS[name] = Screen(name, wrapper, min_bids, family, classic, title_en, title_zh, source)
+        (SCREENS if registry is None else registry)[name] = Screen(name, wrapper, min_bids, family, classic, title_en,
+                                                                   title_zh, source)
         return wrapper
 
     return decorate
