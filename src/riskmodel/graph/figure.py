@@ -11,7 +11,10 @@ KIND_ZH = {"employee": "员工", "supplier": "供应商", "grower": "烟农", "t
            "bank_account": "银行账户", "id_number": "身份证号"}
 EDGE_STYLES = {"attribute": ("dashed", "#555555"), "deals": ("solid", "#1f77b4"), "grades": ("dotted", "#2ca02c"),
                "bids": ("solid", "#9467bd")}
-_ATTRIBUTE_KINDS = ("phone", "address", "bank_account", "id_number")
+#: node kinds that are shared attributes (drawn as small squares), not entities
+ATTRIBUTE_KINDS = ("phone", "address", "bank_account", "id_number")
+
+
 def ego_subgraph(G: nx.Graph, node, radius: int = 2, max_nodes: int = 60) -> nx.Graph:
     """The nodes within ``radius`` hops of ``node``.  Past ``max_nodes`` the relationship part is kept first (the
     attribute nodes and the entities holding them), then the nearest and best-connected others, so that a grader's
@@ -20,7 +23,7 @@ def ego_subgraph(G: nx.Graph, node, radius: int = 2, max_nodes: int = 60) -> nx.
         raise KeyError(f"{node!r} is not a node of the graph; nodes are named 'kind:id', e.g. 'employee:E00012'")
     dist = nx.single_source_shortest_path_length(G, node, cutoff=radius)
     if len(dist) > max_nodes:
-        attrs = {n for n in dist if G.nodes[n].get("kind") in _ATTRIBUTE_KINDS}
+        attrs = {n for n in dist if G.nodes[n].get("kind") in ATTRIBUTE_KINDS}
         holders = {m for a in attrs for m in G.neighbors(a) if m in dist}
         tier = {n: 0 if n == node else 1 if n in attrs else 2 if n in holders else 3 for n in dist}
         order = sorted(dist, key=lambda n: (tier[n], dist[n], -G.degree(n), str(n)))
@@ -61,7 +64,7 @@ def ego_figure(G: nx.Graph, node, radius: int = 2, max_nodes: int = 60, seed: in
     >>> sorted(t.get_text() for t in fig.axes[0].texts)[:2]
     ['138****5678', '哈尔滨甲公司']
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     from riskmodel.plotting import use_cjk_font  # matplotlib is imported only when a figure is drawn
@@ -69,7 +72,9 @@ def ego_figure(G: nx.Graph, node, radius: int = 2, max_nodes: int = 60, seed: in
     use_cjk_font()
     H = ego_subgraph(G, node, radius, max_nodes)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 8))
+        # a bare Figure, not pyplot: a notebook shows the returned figure once, not once more on its own
+        fig = Figure(figsize=(10, 8))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     pos = nx.spring_layout(H, seed=seed, k=1.2 / max(len(H), 1) ** 0.5)
@@ -82,14 +87,14 @@ def ego_figure(G: nx.Graph, node, radius: int = 2, max_nodes: int = 60, seed: in
         ns = [n for n in H if kinds[n] == kind]
         if not ns:
             continue
-        is_attr = kind in ("phone", "address", "bank_account", "id_number")
+        is_attr = kind in ATTRIBUTE_KINDS
         nx.draw_networkx_nodes(H, pos, nodelist=ns, node_color=colour, node_shape="s" if is_attr else "o",
                                node_size=[160 if is_attr else (700 if n == node else 380) for n in ns],
                                edgecolors=["black" if n == node else "white" for n in ns], linewidths=2, ax=ax)
     labels = {n: str(H.nodes[n].get("label", n)) for n in H}
     nx.draw_networkx_labels(H, pos, labels=labels, font_size=8, ax=ax)
     present = sorted({k for k in kinds.values() if k in KIND_COLOURS}, key=list(KIND_COLOURS).index)
-    handles = [Line2D([], [], marker="s" if k in ("phone", "address", "bank_account", "id_number") else "o", linestyle="",
+    handles = [Line2D([], [], marker="s" if k in ATTRIBUTE_KINDS else "o", linestyle="",
                       color=KIND_COLOURS[k], label=f"{KIND_ZH[k]} {k}") for k in present]
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)

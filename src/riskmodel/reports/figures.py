@@ -286,7 +286,7 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
     """
     import networkx as nx
 
-    from riskmodel.graph.figure import _ATTRIBUTE_KINDS, EDGE_STYLES, KIND_COLOURS, KIND_ZH, ego_subgraph
+    from riskmodel.graph.figure import ATTRIBUTE_KINDS, EDGE_STYLES, KIND_COLOURS, KIND_ZH, ego_subgraph
 
     H = ego_subgraph(G, node, radius, max_nodes)
     pos = nx.spring_layout(H, seed=seed, k=1.2 / max(len(H), 1) ** 0.5)
@@ -311,7 +311,7 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
         for n in (m for m in H if kinds[m] == kind):
             x, y = at(n)
             edge = ' stroke="black" stroke-width="2.5"' if n == node else ' stroke="white" stroke-width="2"'
-            if kind in _ATTRIBUTE_KINDS:
+            if kind in ATTRIBUTE_KINDS:
                 body.append(f'<rect class="node {kind}" x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" '
                             f'fill="{colour}"{edge}/>')
             else:
@@ -324,7 +324,7 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
     present = sorted({k for k in kinds.values() if k in KIND_COLOURS}, key=list(KIND_COLOURS).index)
     for i, k in enumerate(present):
         y = Ht - 16 - 18 * (len(present) - 1 - i)
-        mark = (f'<rect x="14" y="{y - 6}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>' if k in _ATTRIBUTE_KINDS
+        mark = (f'<rect x="14" y="{y - 6}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>' if k in ATTRIBUTE_KINDS
                 else f'<circle cx="20" cy="{y}" r="6" fill="{KIND_COLOURS[k]}"/>')
         body.append(mark + f'<text class="legend" x="32" y="{y + 4}" font-size="11">{_esc(KIND_ZH[k])} {_esc(k)}</text>')
     centre = G.nodes[node]
