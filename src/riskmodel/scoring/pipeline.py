@@ -36,11 +36,6 @@ ALERT_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "score", "pro
                  "department_id", "position_id", "reasons", "evidence"]
 MODEL_FILE = "model.joblib"
 LOCALISE_LABELS = True
-#: defaults while the settings schema has no ``scoring.calibration`` / ``scoring.calibration_quarters``
-CALIBRATION = "isotonic"
-CALIBRATION_QUARTERS = 4
-#: how events are ranked while the settings schema has no ``scoring.event_model`` (see riskmodel.scoring.events)
-EVENT_MODEL = "rules"
 
 
 def graph_features_for(data: Dataset) -> pd.DataFrame | None:
@@ -73,11 +68,6 @@ def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
         raise RiskModelError(f"the data has {len(ps)} quarters; a temporal split needs more than test_quarters={test_quarters} "
                              f"(set scoring.test_quarters lower)")
     return ps[:-test_quarters], ps[-test_quarters:]
-
-
-def _setting(s, name: str, default):
-    """A ``scoring`` setting, or its default where the settings schema does not know it yet."""
-    return getattr(s, name, default)
 
 
 def calibration_split(periods: pd.Series, train: np.ndarray, quarters: int) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +225,7 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
     chosen = fitted[model]
     # probabilities: a calibrator fitted out of time — on the last training quarters, scored by the same scorer
     # fitted on the quarters before them — maps the chosen scorer's margin to a probability
-    cal_method, cal_quarters = _setting(s, "calibration", CALIBRATION), _setting(s, "calibration_quarters", CALIBRATION_QUARTERS)
+    cal_method, cal_quarters = s.calibration, s.calibration_quarters
     early_rows, cal_rows = calibration_split(X.period, X.period.isin(train_p).to_numpy(), cal_quarters if cal_method != "none" else 0)
     calibrator, cal_note = calibrate(model, X[cols], y.to_numpy(), early_rows, cal_rows, cal_method, s.seed)
     prob_all = calibrator.predict(scores[model]) if calibrator is not None else chosen.predict_proba(X[cols])[:, 1]
@@ -249,7 +239,7 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
         warnings.simplefilter("always", th.ImplausibleRateWarning)
         cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
     queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons, probs)
-    events, event_models = (event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, _setting(s, "event_model", EVENT_MODEL),
+    events, event_models = (event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, s.event_model,
                                         under_review=queue[KEY])
                             if s.event_capacity else (pd.DataFrame(), {}))
     if len(events):
