@@ -198,23 +198,25 @@ def _parquet_dir(data: Dataset) -> str:
 
 
 def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, with_graph: bool = True):
-    """The indicator catalogue's flags (and thresholds) and the employee-quarter graph features.
+    """The indicator catalogue's flags (a :class:`~riskmodel.indicators.runner.FlagStore`: every scored row on disk
+    in the spill folder, the fired rows in memory), the thresholds table and the employee-quarter graph features.
 
     Locally: one indicator after the other over DuckDB.  On Dask: the graph features and every
-    indicator are tasks on the cluster (the graph first, as it is the longest); the flags are
-    assembled in catalogue order, so they equal the local run's.
+    indicator are tasks on the cluster (the graph first, as it is the longest); each indicator's rows are
+    stored as its task finishes, in catalogue order, so the flags equal the local run's.
     """
     from riskmodel.indicators.registry import configured
-    from riskmodel.indicators.runner import attach_posts, compute_flags, stack_flags
+    from riskmodel.indicators.runner import FlagStore, compute_flag_store
     from riskmodel.scoring.pipeline import graph_features_for
 
+    folder = spill_directory(settings)
     client = active_client()
     if client is None:
         with resource_errors("the indicator catalogue", settings):
-            flags, thresholds = compute_flags(data, settings, progress=progress)
+            store, thresholds = compute_flag_store(data, settings, progress=progress, folder=folder)
         with resource_errors("graph features", settings), step("graph features", progress):
             graph = graph_features_for(data) if with_graph else None
-        return flags, thresholds, graph
+        return store, thresholds, graph
 
     from distributed import as_completed
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -224,18 +226,19 @@ def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, wi
     graph_f = client.submit(_graph_task, path, duck, settings, pure=False) if with_graph else None
     futures = {client.submit(_indicator_task, path, duck, settings, i, pure=False, key=f"indicator-{i}-{time.time_ns()}"): i
                for i in ids}
-    results = {}
+    store, stats = FlagStore(data, folder), {}
     with Progress(TextColumn("[bold]indicators on dask[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), disable=not progress) as bar:
         task = bar.add_task(f"({n_workers(client)} workers)", total=len(ids))
         for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            bar.update(task, advance=1, description=futures[fut])
-    frames, stats = zip(*(results[i] for i in ids)) if ids else ((), ())
-    flags = attach_posts(stack_flags(frames), data)
+            i = futures[fut]
+            frame, stats[i] = fut.result()
+            store.add(ids.index(i), frame)
+            fut.release()
+            bar.update(task, advance=1, description=i)
     with step("graph features (waiting for the cluster)", progress and graph_f is not None and not graph_f.done()):
         graph = graph_f.result() if graph_f is not None else None
-    return flags, pd.DataFrame(list(stats)), graph
+    return store, pd.DataFrame([stats[i] for i in ids]), graph
 
 
 def _score_chunk(model, X: pd.DataFrame) -> np.ndarray:

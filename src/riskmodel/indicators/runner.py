@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from riskmodel import __version__
 from riskmodel.data.dataset import Dataset
 from riskmodel.data.store import atomic_dir, write_table
-from riskmodel.indicators.base import FLAG_COLUMNS
+from riskmodel.indicators.base import FLAG_COLUMNS, LINK_COLUMNS
 from riskmodel.indicators.registry import configured
 from riskmodel.provenance import code_version
 
@@ -31,19 +34,146 @@ def compute_flags(data: Dataset, settings=None, only: list[str] | None = None, p
         The tidy flag table (:data:`~riskmodel.indicators.base.FLAG_COLUMNS` plus ``position_id``).
     thresholds : DataFrame
         Per indicator: the threshold used and how it was set, rows scored, rows fired, seconds.
+
+    See Also
+    --------
+    compute_flag_store : the same flags kept on disk, for data larger than memory.
     """
-    indicators = configured(settings, only)
     frames, stats = [], []
+    for _, f, stat in _each_indicator(data, settings, only, progress):
+        frames.append(f)
+        stats.append(stat)
+    return attach_posts(stack_flags(frames), data), pd.DataFrame(stats)
+
+
+def compute_flag_store(data: Dataset, settings=None, only: list[str] | None = None, progress: bool = False,
+                       folder: str | Path | None = None) -> tuple[FlagStore, pd.DataFrame]:
+    """Run every configured indicator into a :class:`FlagStore`: each indicator's rows go to disk as it finishes and
+    only the fired rows stay in memory.  Returns the store and the thresholds table (as :func:`compute_flags`)."""
+    store, stats = FlagStore(data, folder), []
+    for position, f, stat in _each_indicator(data, settings, only, progress):
+        store.add(position, f)
+        stats.append(stat)
+    return store, pd.DataFrame(stats)
+
+
+def _each_indicator(data: Dataset, settings, only, progress: bool):
+    """``(catalogue position, flag rows, thresholds line)`` per configured indicator, with a progress bar."""
+    indicators = configured(settings, only)
     with Progress(TextColumn("[bold]indicators[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), disable=not progress) as bar:
         task = bar.add_task("", total=len(indicators))
-        for ind in indicators:
+        for position, ind in enumerate(indicators):
             bar.update(task, description=ind.id)
             f, stat = run_indicator(ind, data)
-            frames.append(f)
-            stats.append(stat)
+            yield position, f, stat
             bar.advance(task)
-    return attach_posts(stack_flags(frames), data), pd.DataFrame(stats)
+
+
+#: the flag table's columns and types on disk (:class:`FlagStore`), whatever types an indicator's query produced
+FLAG_SCHEMA = pa.schema([("indicator_id", pa.string()), ("entity_type", pa.string()), ("entity_id", pa.string()),
+                         ("period", pa.timestamp("us")), ("value", pa.float64()), ("threshold", pa.float64()),
+                         ("threshold_method", pa.string()), ("fired", pa.bool_()), ("severity", pa.int64()),
+                         ("evidence", pa.list_(pa.string())), *[(c, pa.string()) for c in LINK_COLUMNS],
+                         ("text_zh", pa.string()), ("text_en", pa.string()), ("position_id", pa.string())])
+
+
+class FlagStore:
+    """A run's flag table kept on disk as it is produced, so that its size is bounded by the disk, not by memory.
+
+    Each indicator's rows — every row it scored, fired or not — are written to one Parquet file as soon as the
+    indicator finishes (:meth:`add`), and only the fired rows stay in memory (:attr:`fired`): the people
+    features, the reason codes and the rules-ranked event queue read only those.  The rows an indicator scored
+    without firing (at national scale tens of millions: every grower scored every season) are read back from
+    disk where they are needed (:meth:`scored`, one event type at a time) and streamed into the run's
+    ``flags.parquet`` (:meth:`write`), in catalogue order, as :func:`compute_flags` would have stacked them.
+
+    Parameters
+    ----------
+    data : Dataset
+        The data the flags come from (the employees' posts are attached from its ``post_history``).
+    folder : str or Path, optional
+        Where the parts go (a new temporary folder inside it; default: the system's temporary folder); the parts
+        are deleted by :meth:`close`, on leaving a ``with`` block, or when the store is garbage-collected.
+
+    Examples
+    --------
+    >>> from riskmodel.indicators.runner import compute_flag_store
+    >>> store, thresholds = compute_flag_store(data)  # doctest: +SKIP
+    >>> with store:  # doctest: +SKIP
+    ...     store.fired.indicator_id.value_counts()
+    ...     store.write("run/flags.parquet")
+    """
+
+    def __init__(self, data: Dataset, folder: str | Path | None = None):
+        self._data = data
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.TemporaryDirectory(prefix="riskmodel-flags-", dir=folder)
+        self.folder = Path(self._tmp.name)
+        self._parts: dict[int, Path] = {}
+        self._fired: dict[int, pd.DataFrame] = {}
+        self._stacked: pd.DataFrame | None = None
+        self.rows = 0
+
+    def add(self, position: int, frame: pd.DataFrame) -> None:
+        """Store one indicator's flag rows (``position``: its place in the catalogue, which orders the table)."""
+        if not len(frame):
+            return
+        frame = attach_posts(frame, self._data)
+        table = pa.Table.from_pandas(frame[FLAG_SCHEMA.names], schema=FLAG_SCHEMA, preserve_index=False)
+        path = self.folder / f"{position:04d}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        self._parts[position] = path
+        self._fired[position] = frame[frame.fired.to_numpy(bool)].reset_index(drop=True)
+        self._stacked = None
+        self.rows += len(frame)
+
+    @property
+    def fired(self) -> pd.DataFrame:
+        """The fired rows of every indicator, in catalogue order (the columns of :func:`compute_flags`)."""
+        if self._stacked is None:
+            self._stacked = stack_flags([self._fired[k] for k in sorted(self._fired)])
+            if "position_id" not in self._stacked:
+                self._stacked["position_id"] = pd.Series(dtype="str")
+        return self._stacked
+
+    def _files(self) -> list[str]:
+        return [str(self._parts[k]) for k in sorted(self._parts)]
+
+    def scored(self, entity_type: str | None = None, columns: list[str] | None = None, entity_ids=None) -> pd.DataFrame:
+        """The stored rows (fired or not) read back from disk, in table order: optionally only those of one
+        ``entity_type``, only the given ``columns``, only the rows of the given ``entity_ids``."""
+        if not self._parts:
+            return pd.DataFrame(columns=columns or FLAG_SCHEMA.names)
+        import pyarrow.dataset as ds
+
+        parts = ds.dataset(self._files(), schema=FLAG_SCHEMA, format="parquet")
+        where = [ds.field("entity_type") == entity_type] if entity_type is not None else []
+        if entity_ids is not None:
+            where.append(ds.field("entity_id").isin(pa.array(list(entity_ids), pa.string())))
+        flt = where[0] if len(where) == 1 else (where[0] & where[1]) if where else None
+        return parts.to_table(columns=columns, filter=flt).to_pandas()
+
+    def write(self, path: str | Path) -> None:
+        """Stream every stored row into one Parquet file at ``path``, in catalogue order, one row group at a time."""
+        with pq.ParquetWriter(path, FLAG_SCHEMA, compression="zstd") as out:
+            for f in self._files():
+                for batch in pq.ParquetFile(f).iter_batches():
+                    out.write_batch(batch)
+
+    def close(self) -> None:
+        """Delete the parts on disk (the fired rows in memory stay readable)."""
+        self._tmp.cleanup()
+
+    def __enter__(self) -> FlagStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.rows
 
 
 def run_indicator(ind, data: Dataset) -> tuple[pd.DataFrame, dict]:

@@ -14,6 +14,8 @@ the queue falls back to ``rules`` and says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,8 @@ from riskmodel.errors import RiskModelError
 from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.models import make_model
 
+#: the flag columns :func:`event_features` reads
+EVENT_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "fired", "severity", "employee_id", "department_id"]
 EVENT_TYPES = ("tender", "purchase_order", "claim", "leaf_purchase", "supplier", "grower")
 #: queue at most one event of a type per responsible person and quarter (see :func:`event_queue`)
 ONE_PER_PERSON = True
@@ -48,8 +52,15 @@ def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
 
 
 def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: list, capacity: int, seed: int = 0,
-                model: str = "rules", under_review: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                model: str = "rules", under_review: pd.DataFrame | None = None,
+                scored: Callable[..., pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict]:
     """Queue the top ``capacity`` events of each type per test quarter; returns the queue and what was used per type.
+
+    ``flags`` is every scored flag row, or — where ``scored`` is given
+    (:meth:`riskmodel.indicators.runner.FlagStore.scored`) — the fired rows only, and ``scored`` reads the rest
+    back one event type at a time, so that the unfired rows of all types never sit in memory together: all of
+    them for a supervised ``model`` (it learns from every scored event), and for ``rules`` only those of the
+    events that fired (another indicator's row may name the responsible person).
 
     ``under_review`` (``entity_id``, ``period``: the people queue) names employee-quarters already queued: their
     own events of that quarter are read in their file, so they take no event slot and the slot goes to the next.
@@ -60,7 +71,14 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
     frames, used = [], {}
     lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
     for etype in EVENT_TYPES:
-        E = event_features(flags, etype)
+        if scored is None:
+            rows = flags
+        elif model == "rules":
+            rows = scored(etype, columns=EVENT_COLUMNS,
+                          entity_ids=flags.entity_id[(flags.entity_type == etype).to_numpy() & flags.fired.to_numpy(bool)].unique())
+        else:
+            rows = scored(etype, columns=EVENT_COLUMNS)
+        E = event_features(rows, etype)
         if E.empty:
             continue
         cols = [c for c in E.columns if c not in ("entity_id", "period", "employee_id", "department_id")]

@@ -164,11 +164,19 @@ def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.
 
 
 def prepare(data_dir: str | Path, settings: Settings, progress: bool = True):
-    """Open the data, compute the indicator flags, graph features and the employee-quarter matrix."""
+    """Open the data, compute the indicator flags, graph features and the employee-quarter matrix.
+
+    Returns ``(data, flags, indicator_thresholds, X)``; ``flags`` is a :class:`~riskmodel.indicators.runner.FlagStore`
+    (every scored row on disk, the fired ones in memory): close it when done.
+    """
     data = engine.open_dataset(data_dir, settings)
-    flags, ind_thresholds, graph = engine.flags_and_graph(data, settings, progress)
-    X = people_features(data, flags, graph)
-    return data, flags, ind_thresholds, X
+    store, ind_thresholds, graph = engine.flags_and_graph(data, settings, progress)
+    try:
+        X = people_features(data, store.fired, graph)
+    except BaseException:
+        store.close()
+        raise
+    return data, store, ind_thresholds, X
 
 
 def fit_models(X: pd.DataFrame, y, model: str, seed: int) -> dict[str, RiskScorer]:
@@ -207,7 +215,15 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
     if model not in MODELS:
         raise RiskModelError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     t0 = time.perf_counter()
-    data, flags, ind_thresholds, X = prepare(data_dir, settings, progress)
+    data, store, ind_thresholds, X = prepare(data_dir, settings, progress)
+    with store:
+        return _train_score_write(data, data_dir, store, ind_thresholds, X, out, model, policy, settings, decisions, t0)
+
+
+def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFrame, X: pd.DataFrame, out, model: str, policy: str,
+                       settings: Settings, decisions, t0: float) -> dict:
+    s = settings.scoring
+    flags = store.fired
     train_p, test_p = split_periods(X.period, s.test_quarters)
     split_at = pd.Timestamp(test_p[0])
     # labels as known when the test period starts: no case opened later is used
@@ -240,7 +256,7 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
         cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
     queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons, probs)
     events, event_models = (event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, s.event_model,
-                                        under_review=queue[KEY])
+                                        under_review=queue[KEY], scored=store.scored)
                             if s.event_capacity else (pd.DataFrame(), {}))
     if len(events):
         events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
@@ -277,7 +293,7 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
         "review_workload": review_workload(queue, s),
     }
     with atomic_dir(out) as tmp:
-        write_table(flags, tmp / "flags.parquet")
+        store.write(tmp / "flags.parquet")
         write_table(ind_thresholds, tmp / "indicator_thresholds.parquet")
         write_table(X, tmp / "features_people.parquet")
         write_table(score_table, tmp / "scores.parquet")
@@ -343,7 +359,7 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     if model not in bundle["all_models"]:
         raise RiskModelError(f"the run in {run_dir} has no fitted {model!r} model (it has {', '.join(bundle['all_models'])})")
     X = pd.read_parquet(run_dir / "features_people.parquet")
-    flags = pd.read_parquet(run_dir / "flags.parquet")
+    flags = pd.read_parquet(run_dir / "flags.parquet", filters=[("fired", "==", True)])  # reason codes read the fired rows
     sc = pd.read_parquet(run_dir / "scores.parquet")
     test = (sc.split == "test").to_numpy()
     Xt = X[test].reset_index(drop=True)
@@ -373,7 +389,8 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
     settings = settings or load_settings()
     s = settings.scoring
     model = model or s.model
-    data, flags, _, X = prepare(data_dir, settings, progress)
+    data, store, _, X = prepare(data_dir, settings, progress)
+    store.close()  # the replay reads the feature matrix only
     cols = feature_columns(X)
     periods = sorted(X.period.unique())
     if len(periods) <= quarters:
