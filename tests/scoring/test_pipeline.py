@@ -141,3 +141,18 @@ def test_event_alerts_are_ranked_by_severity_unless_told_otherwise(small_run):
     assert ev.probability.isna().all(), "event scores are not probabilities"
     for r in ev.itertuples():
         assert len(r.reasons) > 0 and r.score >= sum(x["contribution"] for x in r.reasons) - 1e-9 >= 0
+
+
+def test_backtest_replays_each_quarter_with_what_was_known_then(small_company, tmp_path):
+    from riskmodel.scoring.pipeline import backtest
+
+    blind = tmp_path / "company"
+    shutil.copytree(small_company, blind, ignore=shutil.ignore_patterns("truth"))  # judged by later cases, never by truth
+    bt = backtest(blind, quarters=2, model="rules", progress=False)
+    assert len(bt) == 2 and bt.period.is_monotonic_increasing and (bt.note == "").all()
+    assert (bt.queued > 0).all() and (bt.caught_by_later_cases <= bt.queued).all()
+    assert np.allclose(bt.share_caught, bt.caught_by_later_cases / bt.queued)
+    # labels grow with time: a later quarter trains on at least the positives known before the earlier one
+    assert bt.positives_known_at_training.is_monotonic_increasing
+    with pytest.raises(RiskModelError, match="cannot replay"):
+        backtest(blind, quarters=99, model="rules", progress=False)

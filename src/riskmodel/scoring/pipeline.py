@@ -384,9 +384,15 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
              progress: bool = True) -> pd.DataFrame:
     """Replay the last ``quarters`` quarters: for each, train on the quarters before it with the labels known
     when it began, queue it, and report what the queue would have caught — judged by the cases opened later
-    (the archive as it stands now), never by the ground truth.
+    (the archive as it stands now), never by the ground truth.  Runs where ``engine.backend`` says, as
+    :func:`run_pipeline` does.
     """
     settings = settings or load_settings()
+    with engine.session(settings):
+        return _backtest(data_dir, quarters, model, settings, progress)
+
+
+def _backtest(data_dir, quarters: int, model: str | None, settings: Settings, progress: bool) -> pd.DataFrame:
     s = settings.scoring
     model = model or s.model
     data, store, _, X = prepare(data_dir, settings, progress)
