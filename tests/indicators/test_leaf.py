@@ -5,25 +5,31 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from riskmodel.data.dataset import Dataset
 from riskmodel.indicators import leaf
-from tests.indicators.golden import Case, check_case, run_case
+from riskmodel.indicators.registry import all_indicators
+from riskmodel.indicators.runner import compute_flags
+from riskmodel.settings import load_settings
+from tests.indicators.golden import Case, check_case, frame, run_case
 
 SEASON = "2024-10-{:02d} {}"
+LEAF_IDS = [f"LEAF-00{k}" for k in range(1, 10)]
 # a grower's leaf over twelve lots: mostly level 3, some 2 and 4 (the same pattern for every ordinary grower)
 PATTERN = (3, 2, 3, 4, 3, 2, 3, 3, 4, 2, 3, 3)
 
 
-def _lot(i: int, station: str, grader: str, grower: str, level: int, **kw) -> dict:
-    return {"purchase_id": f"{station}-{i:05d}", "station_id": station, "grader_id": grader, "grower_id": grower,
-            "purchased_at": SEASON.format(1 + i % 28, "10:00"), "grade": f"C{min(max(level, 1), 4)}F",
-            "weight_kg": 100.0, **kw}
+def _lot(i: int, station: str, grader: str, grower: str, level: int, year: int = 2024, **kw) -> dict:
+    return {"purchase_id": f"{station}-{year}-{i:05d}", "station_id": station, "grader_id": grader, "grower_id": grower,
+            "purchased_at": SEASON.replace("2024", str(year)).format(1 + i % 28, "10:00"),
+            "grade": f"C{min(max(level, 1), 4)}F", "weight_kg": 100.0, **kw}
 
 
 def grading_station(station: str, favoured: dict[str, int], lookalike: dict[str, int], n_ordinary: int = 60,
-                    n_regulars: int = 0) -> list[dict]:
-    """Lots of one station and season with graders A, B, C.
+                    n_regulars: int = 0, year: int = 2024) -> list[dict]:
+    """Lots of one station and season (``year``) with graders A, B, C.
 
     Ordinary growers' twelve lots go round the three graders in turn.  ``favoured`` growers bring nine lots to A,
     who shifts their level by the given amount (−1: one level better), and three to B and C, who grade them as
@@ -35,15 +41,16 @@ def grading_station(station: str, favoured: dict[str, int], lookalike: dict[str,
     rows, i = [], itertools.count()
     for g in range(n_ordinary):
         for k, lvl in enumerate(PATTERN):
-            rows.append(_lot(next(i), station, graders[k % 3], f"{station}-O{g:02d}", lvl))
+            rows.append(_lot(next(i), station, graders[k % 3], f"{station}-O{g:02d}", lvl, year))
     for grower, shift in favoured.items():
         for k, lvl in enumerate(PATTERN):
             by_a = k < 9
-            rows.append(_lot(next(i), station, graders[0] if by_a else graders[1 + k % 2], grower, lvl + (shift if by_a else 0)))
+            rows.append(_lot(next(i), station, graders[0] if by_a else graders[1 + k % 2], grower, lvl + (shift if by_a else 0),
+                             year))
     lookalike = {**lookalike, **{f"{station}-R{k:02d}": 0 for k in range(n_regulars)}}
     for grower, shift in lookalike.items():
         for k, lvl in enumerate(PATTERN):
-            rows.append(_lot(next(i), station, graders[0] if k < 9 else graders[1 + k % 2], grower, lvl + shift))
+            rows.append(_lot(next(i), station, graders[0] if k < 9 else graders[1 + k % 2], grower, lvl + shift, year))
     return rows
 
 
@@ -172,3 +179,179 @@ def test_bh_adjust_matches_scipy():
     p = np.array([0.001, 0.2, 0.03, np.nan, 0.04])
     q = leaf.bh_adjust(p)
     assert np.isnan(q[3]) and q[0] == pytest.approx(0.004) and q[2] == pytest.approx(0.05333, rel=1e-3)
+
+
+# -- when a flag is dated: never before its evidence is complete -------------------------------------------------------
+#: the unit whose last purchase of the season a row's value is computed from (LEAF-001: the grader and his peers at
+#: the station; LEAF-005, LEAF-006: the evidence says it)
+UNIT = {"LEAF-001": ["station_id"], "LEAF-002": ["station_id", "grader_id", "grower_id"],
+        "LEAF-003": ["station_id", "grader_id", "grower_id"], "LEAF-004": ["grower_id"], "LEAF-007": ["station_id"],
+        "LEAF-008": ["station_id"], "LEAF-009": ["grower_id"]}
+
+
+def assert_dated_after_evidence(flags: pd.DataFrame, lots: pd.DataFrame) -> int:
+    """Every row is dated at or after its evidence lots and the last lot of its unit that season; returns the rows
+    checked (vectorised: one merge per kind of unit)."""
+    f = flags.reset_index(drop=True).assign(yr=lambda d: d.period.dt.year, grader_id=lambda d: d.employee_id)
+    lots = lots.assign(yr=lots.purchased_at.dt.year)
+    ev = f.evidence.explode().dropna()
+    last = pd.Series(pd.Timestamp.min, index=f.index)
+    if len(ev):
+        last = last.combine(ev.map(lots.set_index("purchase_id").purchased_at).groupby(level=0).max(), max,
+                            fill_value=pd.Timestamp.min)
+    for iid, keys in UNIT.items():
+        rows = f[f.indicator_id == iid]
+        if rows.empty:
+            continue
+        unit = lots.groupby([*keys, "yr"]).purchased_at.max().rename("unit_last").reset_index()
+        m = rows[[*keys, "yr"]].astype({k: str for k in keys}).reset_index().merge(
+            unit.astype({k: str for k in keys}), on=[*keys, "yr"], how="left").set_index("index").unit_last
+        assert m.notna().all(), f"{iid}: rows without lots of their unit in the season"
+        last[m.index] = np.maximum(last[m.index].to_numpy(), m.to_numpy())
+    early = f.period < last
+    assert not early.any(), ("dated before their evidence (look-ahead):\n"
+                             + f.loc[early, ["indicator_id", "entity_id", "period"]].assign(last=last[early]).head().to_string())
+    return len(f)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "leaf_purchases" in c.tables], ids=lambda c: c.indicator_id)
+def test_no_flag_is_dated_before_its_last_evidence_lot(case):
+    flags = run_case(case)
+    lots = frame("leaf_purchases", case.tables["leaf_purchases"])
+    assert assert_dated_after_evidence(flags, lots) == len(flags) > 0
+
+
+def test_small_company_leaf_flags_are_dated_after_their_evidence(small_company):
+    data = Dataset.from_dir(small_company)
+    flags, _ = compute_flags(data, only=LEAF_IDS)
+    lots = data.table("leaf_purchases")
+    lots["purchased_at"] = pd.to_datetime(lots.purchased_at)
+    assert len(set(flags.loc[flags.fired, "indicator_id"])) >= 4 and set(flags.indicator_id) >= set(LEAF_IDS) - {"LEAF-001"}
+    assert assert_dated_after_evidence(flags, lots) == len(flags)
+    # a season's flags land in the quarter of its last purchase, never in the quarters before it
+    season_end = lots.groupby(lots.purchased_at.dt.year).purchased_at.max()
+    q = pd.to_datetime(flags.period).dt.to_period("Q")
+    first_q = pd.to_datetime(flags.period.dt.year.map(lots.groupby(lots.purchased_at.dt.year).purchased_at.min())).dt.to_period("Q")
+    assert (q >= first_q).all()
+    seasonal = flags[flags.indicator_id.isin(["LEAF-001", "LEAF-002", "LEAF-003"])]
+    assert (seasonal.period == seasonal.period.dt.year.map(season_end)).all()
+
+
+# -- a season's results are final when the season ends: later seasons never change them ------------------------------
+_SEASONAL = {"leaf_purchases": "purchased_at", "grower_contracts": "year", "station_plans": "year"}
+
+
+def _with_next_season(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The tables plus a different next season: a year later, every third lot left out, weights up 30 %."""
+    out = {}
+    for name, rows in tables.items():
+        nxt = []
+        if name in _SEASONAL:
+            for k, r in enumerate(rows):
+                if name == "leaf_purchases" and k % 3 == 1:
+                    continue
+                r = dict(r)
+                if name == "leaf_purchases":
+                    r["purchased_at"] = pd.Timestamp(r["purchased_at"]) + pd.DateOffset(years=1)
+                    r["purchase_id"] = f"{r['purchase_id']}-next"
+                    if "weight_kg" in r:
+                        r["weight_kg"] = r["weight_kg"] * 1.3
+                else:
+                    r["year"] = r["year"] + 1
+                if r.get("contract_id"):
+                    r["contract_id"] = f"{r['contract_id']}-next"
+                nxt.append(r)
+        out[name] = list(rows) + nxt
+    return out
+
+
+def _comparable(flags: pd.DataFrame) -> pd.DataFrame:
+    f = flags.assign(evidence=flags.evidence.map(tuple))
+    return f.sort_values(["entity_id", "period", "employee_id", "station_id"], kind="stable").reset_index(drop=True)
+
+
+# LEAF-008's fence is Tukey's over all station-years (the base class derives data-driven thresholds from every row),
+# so a later season can move it: left out here until fences are derived per period.
+@pytest.mark.parametrize("case", [c for c in CASES if "leaf_purchases" in c.tables and c.indicator_id != "LEAF-008"],
+                         ids=lambda c: c.indicator_id)
+def test_a_later_season_never_changes_an_earlier_seasons_result(case):
+    cls = all_indicators()[case.indicator_id]
+    settings = load_settings(overrides={"policy": case.policy} if case.policy else None)
+    alone = Dataset.from_frames({n: frame(n, r) for n, r in case.tables.items()})
+    both = Dataset.from_frames({n: frame(n, r) for n, r in _with_next_season(case.tables).items()})
+    ind = cls(policy=settings.policy, **case.params)
+    a, b = ind.compute(alone), ind.compute(both)
+    later = pd.to_datetime(b.period).dt.year > pd.to_datetime(a.period).dt.year.max()
+    assert later.any(), "the next season is scored too"
+    for c in ("evidence",):
+        for f in (a, b):
+            if c in f:
+                f[c] = f[c].map(tuple)
+    keys = [k for k in ("entity_id", "period", "employee_id", "station_id") if k in a]
+    pd.testing.assert_frame_equal(a.sort_values(keys).reset_index(drop=True),
+                                  b[~later][a.columns].sort_values(keys).reset_index(drop=True), check_dtype=False)
+
+
+def test_small_company_seasons_are_final_when_they_end(small_tables):
+    lots = small_tables["leaf_purchases"]
+    years = sorted(pd.to_datetime(lots.purchased_at).dt.year.unique())
+    assert len(years) >= 2
+    first = years[0]
+    tables = {n: small_tables[n] for n in ("leaf_purchases", "grower_contracts", "growers", "station_plans", "stations",
+                                           "positions", "post_history")}
+    cut = dict(tables, leaf_purchases=lots[pd.to_datetime(lots.purchased_at).dt.year <= first],
+               grower_contracts=tables["grower_contracts"][tables["grower_contracts"].year <= first],
+               station_plans=tables["station_plans"][tables["station_plans"].year <= first])
+    ids = [i for i in LEAF_IDS if i != "LEAF-008"]          # see test_a_later_season_never_changes_an_earlier_seasons_result
+    early, _ = compute_flags(Dataset.from_frames(cut), only=ids)
+    full, _ = compute_flags(Dataset.from_frames(tables), only=ids)
+    full = full[full.period.dt.year <= first]
+    assert early.fired.sum() > 0
+    pd.testing.assert_frame_equal(_comparable(early), _comparable(full))
+
+
+# -- LEAF-002 / LEAF-003 season by season ------------------------------------------------------------------------------
+def test_a_pair_fires_in_each_season_it_happens_in():
+    fav = {f"FAV{k}": -1 for k in range(6)}
+    late = {f"LATE{k}": -1 for k in range(6)}        # fair regulars of A in 2024, favoured from 2025
+    rows = (grading_station("ST1", fav, {"GOODLEAF": -1, **{g: 0 for g in late}}, year=2024)
+            + grading_station("ST1", {**fav, **late}, {"GOODLEAF": -1}, year=2025))
+    flags = run_case(Case("LEAF-002", "two seasons", {"leaf_purchases": rows}, set(), set()))
+    fired = flags[flags.fired]
+    seasons = fired.groupby("entity_id").period.agg(lambda p: sorted(p.dt.year))
+    for g in fav:
+        assert seasons.get(g) == [2024, 2025], f"{g} is favoured in both seasons: {seasons.get(g)}"
+    for g in late:
+        assert seasons.get(g) == [2025], f"{g} is favoured from 2025 only: {seasons.get(g)}"
+        assert not flags[(flags.entity_id == g) & (flags.period.dt.year == 2024)].fired.any()
+    assert "GOODLEAF" not in seasons
+    at = frame("leaf_purchases", rows).set_index("purchase_id").purchased_at
+    for row in fired.itertuples():
+        assert (at[list(row.evidence)].dt.year == row.period.year).all(), "evidence: the season's lots only"
+        assert row.text_zh.startswith(f"该定级员{row.period.year}年") and f"in {row.period.year} " in row.text_en
+    assert (fired.employee_id == "ST1A").all()
+
+
+def test_downgrading_fires_per_season_too():
+    rows = (grading_station("ST1", {f"PRS{k}": +1 for k in range(6)}, {}, year=2024)
+            + grading_station("ST1", {f"PRS{k}": +1 for k in range(3)}, {f"PRS{k}": 0 for k in range(3, 6)}, year=2025))
+    flags = run_case(Case("LEAF-003", "two seasons", {"leaf_purchases": rows}, set(), set()))
+    fired = flags[flags.fired]
+    assert set(fired[fired.period.dt.year == 2024].entity_id) == {f"PRS{k}" for k in range(6)}
+    assert set(fired[fired.period.dt.year == 2025].entity_id) <= {f"PRS{k}" for k in range(3)}
+    assert fired[fired.period.dt.year == 2025].entity_id.nunique() >= 2
+
+
+def test_station_manager_is_the_one_in_post_when_the_season_is_complete():
+    lots = (_deliveries("G1", "ST1", [600, 600], "C1")                     # 1 and 2 October
+            + [{**r, "purchase_id": "late", "purchased_at": "2024-11-20 10:00"} for r in _deliveries("G1", "ST1", [50], "C1")])
+    tables = {"leaf_purchases": lots, "station_plans": [{"station_id": "ST1", "year": 2024, "plan_kg": 1000}],
+              "stations": [{"station_id": "ST1", "department_id": "D1"}],
+              "positions": [{"position_id": "P04", "post_code": "station_manager", "sensitivity": 3}],
+              "post_history": [{"assignment_id": "A1", "employee_id": "M1", "department_id": "D1", "position_id": "P04",
+                                "start_date": "2020-03-01", "end_date": "2024-10-31"},
+                               {"assignment_id": "A2", "employee_id": "M2", "department_id": "D1", "position_id": "P04",
+                                "start_date": "2024-11-01", "end_date": None}]}
+    flags = run_case(Case("LEAF-007", "rotated", tables, set(), set()))
+    row = flags[flags.fired].iloc[0]
+    assert row.period == pd.Timestamp("2024-11-20 10:00") and row.employee_id == "M2"

@@ -21,6 +21,15 @@ from ``post_history``, where that table, ``positions`` and ``stations`` are pres
 what the station buys and when.  Grower-level quantity flags (LEAF-004, LEAF-005, LEAF-009) link the grower and the
 station only — a single grower's overrun says little about the manager, the station's share of them (LEAF-008) does.
 Grading flags link the grader.  Crop year = calendar year of the purchase (the season runs September–December).
+
+When a flag is dated (``period``): when its evidence is complete, never before.  A season-level row (a grower's,
+station's or grader's season, a grader × grower pair's season) is dated at the last purchase its value, threshold or
+test reads: the unit's last purchase of the season where only the unit's lots count (LEAF-004, LEAF-005, LEAF-007,
+LEAF-008), the last purchase of its peer group where peers set the threshold (LEAF-009), and the company's last
+purchase of the season where the p-values are adjusted across every grader of the season (LEAF-001, LEAF-002,
+LEAF-003).  A night session (LEAF-006) is dated at its last lot.  So a quarter's features hold only what could be
+known by its end: a season's flags light the quarter of its last purchase (October–December here), not the quarters
+before it, and the station manager linked is the one in post on that date.
 """
 
 from __future__ import annotations
@@ -89,6 +98,11 @@ def _lots_sql() -> str:
         WHERE TRY_CAST(substr(grade, 2, 1) AS INTEGER) BETWEEN 1 AND 4"""
 
 
+def _season_end_sql() -> str:
+    """The company's last purchase of each crop year: ``yr, season_end``."""
+    return "SELECT year(purchased_at) AS yr, max(purchased_at) AS season_end FROM leaf_purchases GROUP BY ALL"
+
+
 def bh_adjust(p: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN.
 
@@ -144,14 +158,18 @@ class GraderGradeStructure(Indicator):
     methodology = ("For each grader × station × season (crop year) with at least `min_lots` lots, the counts of levels 1–4 "
                    "are compared with the pooled counts of all other graders at that station in that season (who must have "
                    "at least `min_lots` lots between them) by Pearson's chi-square test of homogeneity (2 × 4 table).  "
-                   "P-values are adjusted for the number of grader-seasons tested (Benjamini–Hochberg).  The effect is "
+                   "P-values are adjusted for the number of grader-stations tested in the season, company-wide "
+                   "(Benjamini–Hochberg per season: a later season never changes an earlier one's result).  The effect is "
                    "the shift in mean level, peers' mean minus the grader's (positive: the grader grades better); the "
                    "Jensen–Shannon divergence of the two level distributions is reported beside it.  The value is the "
-                   "absolute shift where the adjusted p-value is below `alpha`, else 0; it fires at `threshold` levels.")
+                   "absolute shift where the adjusted p-value is below `alpha`, else 0; it fires at `threshold` levels.  The "
+                   "row is dated at the season's last purchase in the company (the adjustment reads every station's "
+                   "season), so it enters the features of the quarter in which its evidence is complete.")
     example = ("Station ST01, 2024: grader E1 gives level 1–2 to 70 % of 600 lots, the four other graders together to "
                "45 % of 2,400 lots; mean levels 2.05 vs 2.60, q < 0.001: value 0.55, fires.")
     output = ("value: |peers' mean level − grader's mean level| when significant (0 otherwise); shift: the signed shift; "
-              "jsd: Jensen–Shannon divergence (bits); q: the adjusted p-value; period: 1 January of the season.")
+              "jsd: Jensen–Shannon divergence (bits); q: the adjusted p-value; period: the season's last purchase in the "
+              "company (when the evidence is complete); employee_id: the grader.")
     exclusions = ("A station whose leaf really is better is compared with itself (peers are the same station's graders), "
                   "so it does not fire.  Grader-seasons with fewer than `min_lots` lots, or whose station has no other "
                   "grader with enough lots, are not scored.  Only the level is compared (stalk position and colour are "
@@ -173,6 +191,7 @@ class GraderGradeStructure(Indicator):
         c = data.sql(f"""
             WITH lots AS ({_lots_sql()})
             SELECT station_id, yr, grader_id, lvl, count(*) AS n FROM lots GROUP BY ALL""")
+        season_end = data.sql(_season_end_sql()).set_index("yr").season_end
         if c.empty:
             return pd.DataFrame()
         w = c.pivot_table(index=["station_id", "yr", "grader_id"], columns="lvl", values="n", fill_value=0, aggfunc="sum")
@@ -187,7 +206,11 @@ class GraderGradeStructure(Indicator):
         idx = w.index[keep].to_frame(index=False)
         own, peer, n_own, n_peer = own[keep], peer[keep], n_own[keep], n_peer[keep]
         _, pv = _chi_square_rows(own, peer)
-        q = bh_adjust(pv)
+        # one family per season: a season's result is final when the season is (later seasons do not move it)
+        q = np.full(len(pv), np.nan)
+        for yr in np.unique(idx.yr):
+            m = (idx.yr == yr).to_numpy()
+            q[m] = bh_adjust(pv[m])
         levels = np.arange(1, 5)
         shift = (peer @ levels) / n_peer - (own @ levels) / n_own
         pa, pb = own / n_own[:, None], peer / n_peer[:, None]
@@ -198,7 +221,7 @@ class GraderGradeStructure(Indicator):
         sig = q < p.alpha
         out = pd.DataFrame({
             "entity_id": idx.grader_id, "employee_id": idx.grader_id, "station_id": idx.station_id,
-            "year": idx.yr.astype(int), "period": pd.to_datetime(idx.yr.astype(int).astype(str) + "-01-01"),
+            "year": idx.yr.astype(int), "period": pd.to_datetime(idx.yr.map(season_end)),
             "value": np.where(sig, np.abs(shift), 0.0), "shift": shift, "jsd": jsd, "q": q, "n_lots": n_own.astype(int),
             "direction_zh": np.where(shift >= 0, "高", "低"), "direction_en": np.where(shift >= 0, "better", "worse")})
         return out
@@ -206,21 +229,28 @@ class GraderGradeStructure(Indicator):
 
 # -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
 def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
-    """Grade each grader gives each grower, against the grade the grower gets from the station's other graders.
+    """Grade each grader gives each grower in a season, against the grade the grower gets from the station's other
+    graders in that season and the earlier ones.
 
     Levels are first made comparable: from each lot's level the average level of its station × season × stalk
     position is subtracted (station and year quality, position mix), then the grader's own average residual at that
-    station and season over the growers who are not his regulars (a generally lenient or strict grader is LEAF-001's
-    subject, not favour to a person; his regulars are left out of that average so that favour does not hide in it).  For
-    each grader × grower × station (all seasons pooled) the mean residual of the grader's lots is compared with the
-    mean residual of the grower's lots graded by anyone else there: ``diff`` = others' mean − this grader's mean
-    (positive: the grader grades this grower better) and ``z`` = diff / its standard error, with the within-grower
-    variance of the station and a design effect for lots of one delivery being alike (from the intra-delivery
-    correlation of the residuals).
+    station and season over the growers who are not his regulars that season (a generally lenient or strict grader is
+    LEAF-001's subject, not favour to a person; his regulars are left out of that average so that favour does not hide
+    in it).  For each grader × grower × station × season the mean residual of the grader's lots is compared with the
+    mean residual of the grower's lots graded by anyone else at the station in that season or an earlier one (the
+    baseline: a favoured grower brings most of a season's lots to his grader, so one season's other lots are often too
+    few; residuals are season-adjusted, so seasons pool; later seasons are never read): ``diff`` = others' mean − this
+    grader's mean (positive: the grader grades this grower better) and ``z`` = diff / ``se``, its standard error, from
+    the within-grower variance of the station over the same seasons, a design effect for lots of one delivery being
+    alike (from the intra-delivery correlation of the residuals) and ``var_g``, the variance of the grader's leniency
+    estimate (cluster-robust over his occasional growers), an error all his pairs of the season share.
 
-    Returns the eligible pairs only — the grader graded at least ``min_lots`` of the grower's lots, making up at least
-    ``min_share`` of them, and others graded at least ``min_other_lots`` — with ``grader_id, grower_id, station_id,
-    n1, n0, share, diff, z, first_at, first_year, last_year, evidence``.  Cached per dataset and parameters.
+    Returns the eligible pair-seasons only — in that season the grader graded at least ``min_lots`` of the grower's
+    lots, making up at least ``min_share`` of them, and others graded at least ``min_other_lots`` of the grower's lots
+    in the baseline seasons — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g,
+    base_from, last_at, season_end, evidence`` (``base_from``: the baseline's first season; ``last_at``: the grader's last lot
+    of the grower that season; ``season_end``: the company's last purchase of the season).  Cached per dataset and
+    parameters.
     """
     key = (int(min_lots), int(min_other_lots), float(min_share))
     cached = _PAIRS.setdefault(data, {})
@@ -237,61 +267,84 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
         -- aggregated from these
         dlv0 AS (
             SELECT l.station_id, l.grower_id, l.grader_id, l.yr, CAST(l.purchased_at AS DATE) AS dy, count(*) AS m,
-                   sum(l.lvl - pm.m) AS s0, sum((l.lvl - pm.m) * (l.lvl - pm.m)) AS ss0, min(l.purchased_at) AS first_at
+                   sum(l.lvl - pm.m) AS s0, sum((l.lvl - pm.m) * (l.lvl - pm.m)) AS ss0, max(l.purchased_at) AS last_at
             FROM lots l JOIN pm USING (station_id, yr, pos) GROUP BY ALL),
         share AS (
-            SELECT station_id, grower_id, grader_id,
-                   sum(m) / sum(sum(m)) OVER (PARTITION BY station_id, grower_id) AS share
-            FROM dlv0 GROUP BY station_id, grower_id, grader_id),
-        -- a grader's general leniency, from the growers he sees only now and then (not his regulars, whose lots would
-        -- carry any favour into it)
-        gm AS (
-            SELECT d.station_id, d.yr, d.grader_id, sum(d.s0) / sum(d.m) AS g
-            FROM dlv0 d JOIN share USING (station_id, grower_id, grader_id)
+            SELECT station_id, grower_id, grader_id, yr,
+                   sum(m) / sum(sum(m)) OVER (PARTITION BY station_id, grower_id, yr) AS share
+            FROM dlv0 GROUP BY station_id, grower_id, grader_id, yr),
+        -- a grader's general leniency in the season, from the growers he sees only now and then (not his regulars,
+        -- whose lots would carry any favour into it), and its variance (cluster-robust, growers as clusters): its
+        -- error is shared by all his pairs of the season
+        gm0 AS (
+            SELECT d.station_id, d.yr, d.grader_id, d.grower_id, sum(d.s0) AS s, sum(d.m) AS m
+            FROM dlv0 d JOIN share USING (station_id, grower_id, grader_id, yr)
             WHERE share.share < {float(min_share)} GROUP BY ALL),
+        gm1 AS (SELECT station_id, yr, grader_id, sum(s) / sum(m) AS g FROM gm0 GROUP BY ALL),
+        gm AS (
+            SELECT station_id, yr, grader_id, gm1.g,
+                   sum((gm0.s - gm0.m * gm1.g) * (gm0.s - gm0.m * gm1.g)) / (sum(gm0.m) * sum(gm0.m)) AS var_g
+            FROM gm0 JOIN gm1 USING (station_id, yr, grader_id) GROUP BY ALL),
         dlv AS (
-            SELECT d.station_id, d.grower_id, d.grader_id, d.yr, d.dy, d.m, d.first_at,
+            SELECT d.station_id, d.grower_id, d.grader_id, d.yr, d.dy, d.m, d.last_at,
                    d.s0 - d.m * coalesce(gm.g, 0) AS s,
                    d.ss0 - 2 * coalesce(gm.g, 0) * d.s0 + d.m * coalesce(gm.g, 0) * coalesce(gm.g, 0) AS ss
             FROM dlv0 d LEFT JOIN gm USING (station_id, yr, grader_id)),
-        pair AS (
-            SELECT station_id, grower_id, grader_id, sum(m) AS n1, sum(s) AS s1, min(first_at) AS first_at,
-                   min(yr) AS first_year, max(yr) AS last_year
+        -- grader × grower × station × season
+        ps AS (
+            SELECT station_id, grower_id, grader_id, yr, sum(m) AS n1, sum(s) AS s1, max(last_at) AS last_at
             FROM dlv GROUP BY ALL),
-        grower AS (
-            SELECT station_id, grower_id, sum(n1) AS n, sum(s1) AS s FROM pair GROUP BY ALL),
-        -- variance within a grower (between his lots) and within one delivery, per station: their ratio gives the
-        -- intra-delivery correlation, hence the design effect of counting lots rather than deliveries
-        gr AS (
-            SELECT station_id, grower_id, sum(m) AS n, sum(s) AS s, sum(ss) AS ss FROM dlv GROUP BY ALL),
+        cand AS (
+            SELECT p.*, p.n1 / sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) AS share FROM ps p),
+        cand1 AS (SELECT * FROM cand WHERE n1 >= {int(min_lots)} AND share >= {float(min_share)}),
+        -- the baseline: the grower's lots by the station's other graders, this season and the earlier ones
+        base AS (
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, sum(o.n1) AS n0, sum(o.s1) AS s0, min(o.yr) AS base_from
+            FROM cand1 c JOIN ps o ON o.station_id = c.station_id AND o.grower_id = c.grower_id AND o.yr <= c.yr
+                                  AND o.grader_id <> c.grader_id
+            GROUP BY ALL),
+        seasons AS (SELECT DISTINCT station_id, yr FROM lots),
+        -- variance within a grower (between his lots, over the same seasons as the baseline) and within one
+        -- delivery, per station: their ratio gives the intra-delivery correlation, hence the design effect of
+        -- counting lots rather than deliveries
+        gr AS (SELECT station_id, grower_id, yr, sum(m) AS n, sum(s) AS s, sum(ss) AS ss FROM dlv GROUP BY ALL),
+        grc AS (
+            SELECT y.station_id, y.yr, g.grower_id, sum(g.n) AS n, sum(g.s) AS s, sum(g.ss) AS ss
+            FROM seasons y JOIN gr g ON g.station_id = y.station_id AND g.yr <= y.yr GROUP BY ALL),
         v AS (
-            SELECT station_id, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower
-            FROM gr GROUP BY ALL),
+            SELECT station_id, yr, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower
+            FROM grc GROUP BY ALL),
+        w0 AS (
+            SELECT station_id, yr, sum(ss - s * s / m) AS r, sum(m) AS n, count(*) AS k FROM dlv GROUP BY ALL),
         w AS (
-            SELECT station_id, sum(ss - s * s / m) / nullif(sum(m) - count(*), 0) AS v_within_delivery,
-                   sum(m) / count(*) AS m_bar
-            FROM dlv GROUP BY ALL),
+            SELECT y.station_id, y.yr, sum(w0.r) / nullif(sum(w0.n) - sum(w0.k), 0) AS v_within_delivery,
+                   sum(w0.n) / sum(w0.k) AS m_bar
+            FROM seasons y JOIN w0 ON w0.station_id = y.station_id AND w0.yr <= y.yr GROUP BY ALL),
+        se AS ({_season_end_sql()}),
         elig AS (
-            SELECT p.station_id, p.grower_id, p.grader_id, p.n1, g.n - p.n1 AS n0, p.n1 / g.n AS share,
-                   (g.s - p.s1) / nullif(g.n - p.n1, 0) - p.s1 / p.n1 AS diff,
-                   v.v_within_grower, w.v_within_delivery, w.m_bar, p.first_at, p.first_year, p.last_year
-            FROM pair p
-            JOIN grower g USING (station_id, grower_id)
-            JOIN v USING (station_id)
-            JOIN w USING (station_id)
-            WHERE p.n1 >= {int(min_lots)} AND g.n - p.n1 >= {int(min_other_lots)} AND p.n1 / g.n >= {float(min_share)}),
-        ev AS (  -- the evidence: the grader's lots of the grower, for eligible pairs only
-            SELECT station_id, grower_id, grader_id, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
-            FROM lots SEMI JOIN elig USING (station_id, grower_id, grader_id) GROUP BY ALL)
-        SELECT * FROM elig JOIN ev USING (station_id, grower_id, grader_id)
-        ORDER BY station_id, grader_id, grower_id""")
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.n1, b.n0, c.share,
+                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.base_from, c.last_at, se.season_end,
+                   v.v_within_grower, w.v_within_delivery, w.m_bar, coalesce(gm.var_g, 0) AS var_g
+            FROM cand1 c
+            JOIN base b USING (station_id, grower_id, grader_id, yr)
+            LEFT JOIN gm USING (station_id, grader_id, yr)
+            JOIN v USING (station_id, yr)
+            JOIN w USING (station_id, yr)
+            JOIN se USING (yr)
+            WHERE b.n0 >= {int(min_other_lots)}),
+        ev AS (  -- the evidence: the grader's lots of the grower in the season, for eligible pairs only
+            SELECT station_id, grower_id, grader_id, yr, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
+            FROM lots SEMI JOIN elig USING (station_id, grower_id, grader_id, yr) GROUP BY ALL)
+        SELECT * FROM elig JOIN ev USING (station_id, grower_id, grader_id, yr)
+        ORDER BY station_id, yr, grader_id, grower_id""")
     if df.empty:
         return df
     vw = df.v_within_grower.astype(float)
     icc = ((vw - df.v_within_delivery.astype(float)) / vw).clip(lower=0, upper=1).fillna(0)
     deff = 1 + (df.m_bar.astype(float) - 1).clip(lower=0) * icc
-    se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0))
-    df["z"] = df["diff"] / se.where(se > 0)
+    se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0) + df.var_g.astype(float))
+    df["se"] = se.where(se > 0)
+    df["z"] = df["diff"] / df.se
     return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
 
 
@@ -300,11 +353,13 @@ class _GraderFavour(Indicator):
 
     sign: int = 1
     entity = "grower"
-    grain = "all"
+    grain = "year"
     tables = ("leaf_purchases",)
     severity = 3
     source = ("烟叶收购“严禁” rules of county tobacco bureaus (严禁抬级抬价、人情烟、关系烟；严禁压级压价); 国家烟草专卖局"
-              "《烟叶收购质量管理办法》; Stouffer et al. (1949) (combining z-scores); Benjamini & Hochberg (1995).")
+              "《烟叶收购质量管理办法》; Stouffer et al. (1949) and Lipták (1958) (combining z-scores, weighted); Strube (1985) "
+              "(combining correlated tests); Cameron & Miller (2015) (cluster-robust variance); Benjamini & Hochberg "
+              "(1995).")
 
     class Params(Params):
         min_lots: int = 6
@@ -321,24 +376,34 @@ class _GraderFavour(Indicator):
             return pd.DataFrame()
         z = self.sign * df.z.astype(float).fillna(0.0)
         gain = self.sign * df["diff"].astype(float)
-        # stage 1: is this grader's set of regular growers, taken together, graded in this direction?  (Stouffer)
-        key = [df.grader_id, df.station_id]
-        k = z.groupby(key).transform("size")
-        grader_z = z.groupby(key).transform("sum") / np.sqrt(k)
-        grader_p = stats.norm.sf(grader_z)
-        first = ~df.duplicated(["grader_id", "station_id"])
+        # stage 1: is this grader's set of regular growers in the season, taken together, graded in this direction?
+        # (Stouffer per grader × station × season; Benjamini–Hochberg across the season's graders, one family per
+        # season so that a later season never moves an earlier one's result)
+        # Weighted Stouffer with weights 1/se (the inverse-variance test of a common shift: regulars graded on
+        # more lots weigh more).  The pairs share the error of the grader's leniency estimate (var_g), so their
+        # z-scores are correlated, corr(z_i, z_j) = var_g / (se_i se_j): the weighted sum's variance is
+        # Σ w² + var_g ((Σ w²)² − Σ w⁴) with w = 1/se.
+        key = [df.grader_id, df.station_id, df.yr]
+        w = (1 / df.se.astype(float)).where(z != 0, 0.0)  # pairs without a z-score (no variance) add nothing
+        w2 = (w * w).groupby(key).transform("sum")
+        var = w2 + df.var_g.astype(float) * (w2 ** 2 - (w ** 4).groupby(key).transform("sum")).clip(lower=0)
+        grader_z = ((w * z).groupby(key).transform("sum") / np.sqrt(var)).where(var > 0, 0.0)
+        grader_p = pd.Series(stats.norm.sf(grader_z), index=df.index)
+        first = ~df.duplicated(["grader_id", "station_id", "yr"])
         q = pd.Series(np.nan, index=df.index)
-        q[first] = bh_adjust(grader_p[first.to_numpy()])
+        for _, g in grader_p[first].groupby(df.yr[first]):
+            q[g.index] = bh_adjust(g.to_numpy())
         q = q.groupby(key).transform("first")
         # stage 2: the growers of a significant grader who are themselves graded that way
         fired = (q < p.alpha) & (z >= p.pair_z)
+        yr = df.yr.astype(int)
+        base_from = df.base_from.astype(int)
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
-            "period": pd.to_datetime(df.first_at).dt.normalize(), "value": np.where(fired, gain.clip(lower=0), 0.0),
+            "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
             "gain": gain, "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
-            "share": df.share.astype(float), "first_year": df.first_year.astype(int), "last_year": df.last_year.astype(int),
-            "seasons": np.where(df.first_year == df.last_year, df.first_year.astype(int).astype(str),
-                                df.first_year.astype(int).astype(str) + "–" + df.last_year.astype(int).astype(str)),
+            "share": df.share.astype(float), "year": yr, "seasons": yr.astype(str),
+            "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
             "evidence": df.evidence})
 
 
@@ -354,31 +419,42 @@ class GraderUpgradesGrower(_GraderFavour):
            "a higher price out of the company's money; it is one of the commonest leaf-purchasing violations and "
            "shows as growers who get better levels from one grader than from every other grader at the station, and "
            "who keep coming to that grader.")
-    methodology = ("Pairs of grader × grower at a station (all seasons pooled) where the grader graded at least `min_lots` "
-                   "of the grower's lots and at least `min_share` of them, and the station's other graders graded at least "
-                   "`min_other_lots`.  Levels are compared after removing the station × season × stalk-position average and "
-                   "each grader's own average leniency; `gain` = the level others give the grower minus the level this "
-                   "grader gives (positive: better), `z` its standard score (within-grower variance, design effect for lots "
-                   "of one delivery).  Stage 1: for each grader, Stouffer's combined z over his eligible growers tests "
-                   "whether he grades his regular growers better as a group; the one-sided p-values are adjusted across "
-                   "graders (Benjamini–Hochberg).  Stage 2: in a grader significant at `alpha`, a grower fires when his own "
-                   "z ≥ `pair_z` and the gain reaches `threshold` levels.  One grower pair alone rarely has the lots to be "
-                   "significant; a grader's favoured circle together does.")
-    example = ("Grader E7 graded 24 of grower G12's 32 lots at ST03 in 2024–2025 (75 %); G12's lots average 0.7 levels "
-               "better with E7 than with the other graders (z = 2.6), and E7's 30 regular growers together give "
-               "Stouffer z = 4.8 (q < 0.001): G12 fires with value 0.7 and employee E7.")
-    output = ("One row per eligible grader × grower × station: value = gain in levels when both stages pass (else 0); "
-              "employee_id = the grader; evidence = the grader's lots of that grower; period = the first of them.")
-    exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others) cannot be compared "
-                  "and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
+    methodology = ("Pairs of grader × grower at a station, season by season: in the season the grader graded at least "
+                   "`min_lots` of the grower's lots and at least `min_share` of them, and the station's other graders "
+                   "graded at least `min_other_lots` of the grower's lots in that season and the earlier ones (the "
+                   "baseline; a favoured grower brings most of a season's lots to his grader, and later seasons are never "
+                   "read).  Levels are compared after removing the station × season × stalk-position average and each "
+                   "grader's own average leniency in the season; `gain` = the level others give the grower minus the level "
+                   "this grader gives (positive: better), `z` its standard score (within-grower variance over the "
+                   "baseline's seasons, design effect for lots of one delivery, the error of the grader's leniency "
+                   "estimate).  Stage 1: for each grader and season, Stouffer's combined z over his eligible growers "
+                   "(weighted by 1/standard error, with the correlation the shared leniency estimate puts between his "
+                   "pairs in its variance) tests whether he grades his regular growers better as a group; the one-sided "
+                   "p-values are adjusted across the season's graders (Benjamini–Hochberg).  Stage "
+                   "2: in a grader significant at `alpha`, a grower fires when his own z ≥ `pair_z` and the gain reaches "
+                   "`threshold` levels.  One grower pair alone rarely has the lots to be significant; a grader's favoured "
+                   "circle together does.  A pair that goes on for several seasons fires in each of them; the row is "
+                   "dated at the season's last purchase in the company (stage 1 reads every grader's season).")
+    example = ("Grader E7 graded 12 of grower G12's 15 lots at ST03 in 2025 (80 %); they average 0.7 levels better than "
+               "G12's 9 lots with the other graders in 2024–2025 (z = 2.6), and E7's 30 regular growers of 2025 together "
+               "give Stouffer z = 4.8 (q < 0.001): G12 fires for 2025 with value 0.7 and employee E7, dated at the 2025 "
+               "season's last purchase.")
+    output = ("One row per eligible grader × grower × station × season: value = gain in levels when both stages pass "
+              "(else 0); employee_id = the grader; evidence = the grader's lots of that grower in the season; seasons: "
+              "the season; baseline_seasons: the seasons of the other graders' lots compared; period = the season's last "
+              "purchase in the company (when the evidence is complete).")
+    exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others in the season and "
+                  "the earlier ones) cannot be compared and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
                   "a grader only now and then (below `min_lots` or `min_share`) are not scored either.  A grader who is "
                   "lenient with everyone is LEAF-001's subject and is removed here.  Better leaf at a station or in a "
                   "season is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其交售的{share:.0%}），平均等级比同站其他"
-                 "定级员给该烟农的高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），疑似人情烟")
-    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%}), "
-                 "{value:.2f} levels better on average than the station's other graders graded the same grower, and his "
-                 "regular growers as a group get better levels (adjusted p={grader_q:.1g}): possible favour leaf")
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其当季交售的{share:.0%}），平均等级比同站其他"
+                 "定级员（{baseline_seasons}年）给该烟农的高{value:.2f}级，且其当季常来烟农整体偏高（校正后p={grader_q:.1g}），"
+                 "疑似人情烟")
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of the season's), "
+                 "{value:.2f} levels better on average than the station's other graders graded the same grower "
+                 "({baseline_seasons}), and his regular growers of the season as a group get better levels "
+                 "(adjusted p={grader_q:.1g}): possible favour leaf")
 
 
 @register
@@ -393,22 +469,28 @@ class GraderDowngradesGrower(_GraderFavour):
            "punish, or to create a margin sold on elsewhere; it harms growers and the company's standing, and the rules "
            "forbid it.  It shows as growers who get worse levels from one grader than from every other grader at the "
            "station.")
-    methodology = ("As LEAF-002 with the sign reversed: `gain` = the level this grader gives minus the level the others give "
-                   "(positive: worse with this grader); stage 1 tests, per grader, whether his regular growers as a group "
-                   "are graded worse (Stouffer, Benjamini–Hochberg across graders); stage 2 fires the growers with "
-                   "z ≥ `pair_z` and a gain of at least `threshold` levels.")
-    example = ("Grader E9 graded 20 of grower G40's 26 lots; they average 0.6 levels worse than G40's lots with the other "
-               "graders (z = 2.2) and E9's regular growers as a group give Stouffer z = 5.1 (q < 0.001): G40 fires.")
-    output = ("One row per eligible grader × grower × station: value = levels lost when both stages pass (else 0); "
-              "employee_id = the grader; evidence = the grader's lots of that grower.")
+    methodology = ("As LEAF-002 with the sign reversed, season by season: `gain` = the level this grader gives minus the "
+                   "level the others give the grower in that season and the earlier ones (positive: worse with this "
+                   "grader); stage 1 tests, per grader and season, whether his regular growers as a group are graded "
+                   "worse (Stouffer, Benjamini–Hochberg across the season's graders); stage 2 fires the growers with "
+                   "z ≥ `pair_z` and a gain of at least `threshold` levels.  A pair fires in each season it happens in; "
+                   "the row is dated at the season's last purchase in the company.")
+    example = ("Grader E9 graded 10 of grower G40's 13 lots in 2024; they average 0.6 levels worse than G40's lots with the "
+               "other graders in 2023–2024 (z = 2.2) and E9's regular growers of 2024 as a group give Stouffer z = 5.1 "
+               "(q < 0.001): G40 fires for 2024.")
+    output = ("One row per eligible grader × grower × station × season: value = levels lost when both stages pass (else "
+              "0); employee_id = the grader; evidence = the grader's lots of that grower in the season; seasons, "
+              "baseline_seasons and period as LEAF-002 (period: the season's last purchase in the company).")
     exclusions = ("As LEAF-002: growers not comparable (too few lots by others, or not a regular of this grader) are not "
                   "scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
                   "is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其交售的{share:.0%}），平均等级比同站其他"
-                 "定级员给该烟农的低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），疑似压级压价")
-    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%}), "
-                 "{value:.2f} levels worse on average than the station's other graders graded the same grower, and his "
-                 "regular growers as a group get worse levels (adjusted p={grader_q:.1g}): possible down-grading")
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其当季交售的{share:.0%}），平均等级比同站其他"
+                 "定级员（{baseline_seasons}年）给该烟农的低{value:.2f}级，且其当季常来烟农整体偏低（校正后p={grader_q:.1g}），"
+                 "疑似压级压价")
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of the season's), "
+                 "{value:.2f} levels worse on average than the station's other graders graded the same grower "
+                 "({baseline_seasons}), and his regular growers of the season as a group get worse levels "
+                 "(adjusted p={grader_q:.1g}): possible down-grading")
 
 
 # -- LEAF-004 ---------------------------------------------------------------------------------------------------------
@@ -431,10 +513,12 @@ class BeyondContract(Indicator):
     methodology = ("Per grower and crop year: kilograms bought from the grower (all stations) divided by the contracted "
                    "kilograms of the grower's contracts that year.  Fires at `threshold` (1.2 = 20 % over: a tolerance "
                    "for weighing, moisture and in-season contract adjustments the data do not show).  The evidence is the "
-                   "lots bought after the contracted quantity was reached, in time order.")
+                   "lots bought after the contracted quantity was reached, in time order.  The row is dated at the "
+                   "grower's last delivery of the season, when the season's total is known.")
     example = "Contract 3,000 kg; 6,300 kg bought in the season: value 2.1, fires; the last lots past 3,000 kg are evidence."
     output = ("value: delivered / contracted kg; delivered_kg, contracted_kg; station_id: the station that bought most; "
-              "evidence: the lots past the contracted quantity.  No employee is linked: the station's share of such "
+              "evidence: the lots past the contracted quantity; period: the grower's last delivery of the season.  No "
+              "employee is linked: the station's share of such "
               "purchases, judged against other stations, is LEAF-008's and is linked to the station manager.")
     exclusions = ("Cooperatives and large farms deliver large volumes against large contracts: the ratio, not the volume, is "
                   "judged, so they fire only when they too exceed their contract.  Growers with no contract that year are "
@@ -454,8 +538,10 @@ class BeyondContract(Indicator):
                 SELECT purchase_id, grower_id, station_id, purchased_at, weight_kg, year(purchased_at) AS yr
                 FROM leaf_purchases),
             gy AS (
-                SELECT grower_id, yr, sum(kg) AS delivered_kg, arg_max(station_id, (kg, station_id)) AS station_id FROM (
-                    SELECT grower_id, yr, station_id, sum(weight_kg) AS kg FROM lots GROUP BY ALL) GROUP BY ALL),
+                SELECT grower_id, yr, sum(kg) AS delivered_kg, arg_max(station_id, (kg, station_id)) AS station_id,
+                       max(last_at) AS last_at FROM (
+                    SELECT grower_id, yr, station_id, sum(weight_kg) AS kg, max(purchased_at) AS last_at
+                    FROM lots GROUP BY ALL) GROUP BY ALL),
             over AS (
                 SELECT * FROM gy JOIN con USING (grower_id, yr) WHERE delivered_kg > contracted_kg),
             -- the lots past the contracted quantity, in time order (only for growers over their contract)
@@ -466,7 +552,7 @@ class BeyondContract(Indicator):
                                                   ROWS UNBOUNDED PRECEDING) AS cum
                     FROM lots l JOIN over o USING (grower_id, yr))
                 WHERE cum > contracted_kg GROUP BY ALL)
-            SELECT gy.grower_id AS entity_id, gy.grower_id, gy.yr AS year, make_date(gy.yr, 1, 1) AS period, gy.station_id,
+            SELECT gy.grower_id AS entity_id, gy.grower_id, gy.yr AS year, gy.last_at AS period, gy.station_id,
                    gy.delivered_kg, c.contracted_kg, gy.delivered_kg / c.contracted_kg AS value,
                    coalesce(ev.evidence, []) AS evidence
             FROM gy JOIN con c USING (grower_id, yr) LEFT JOIN ev USING (grower_id, yr)
@@ -494,11 +580,13 @@ class NoContractOrCrossArea(Indicator):
     methodology = ("A lot has no valid contract when its contract_id is empty or names no contract of the same grower with "
                    "the same station for the same crop year; it is cross-area when the grower's home station (growers."
                    "station_id, where the table is present) is not the buying station.  Per grower × buying station × "
-                   "crop year, the value is the kilograms of such lots; it fires at `threshold` kg (any real purchase).")
+                   "crop year, the value is the kilograms of such lots; it fires at `threshold` kg (any real purchase).  "
+                   "The row is dated at the last of those lots in the season.")
     example = ("Grower G9 of station ST02 sells 3,400 kg at ST05 in 2024 with no contract: value 3,400 (3,400 kg without "
                "a contract, 3,400 kg cross-area), fires.")
     output = ("value: kg bought without a valid contract or cross-area; no_contract_kg, cross_area_kg; evidence: those "
-              "lots; station_id: the buying station.  No employee is linked (LEAF-008 judges the station).")
+              "lots; station_id: the buying station; period: the last of those lots.  No employee is linked (LEAF-008 "
+              "judges the station).")
     exclusions = ("A missing contract_id on a grower who does have a contract with the station that year is counted as "
                   "valid (a data-entry gap, not a purchase outside the contract); cross-area needs the growers table.")
     reason_zh = ("{year}年{station_id}收购烟农{grower_id}的烟叶{value:,.0f}公斤不合规：无有效合同{no_contract_kg:,.0f}公斤，"
@@ -523,7 +611,7 @@ class NoContractOrCrossArea(Indicator):
                 LEFT JOIN con c ON c.grower_id = l.grower_id AND c.station_id = l.station_id
                                AND c.yr = year(l.purchased_at)
                 {home[0]})
-            SELECT grower_id AS entity_id, grower_id, station_id, yr AS year, make_date(yr, 1, 1) AS period,
+            SELECT grower_id AS entity_id, grower_id, station_id, yr AS year, max(purchased_at) AS period,
                    sum(weight_kg) AS value,
                    coalesce(sum(weight_kg) FILTER (WHERE no_contract), 0) AS no_contract_kg,
                    coalesce(sum(weight_kg) FILTER (WHERE cross_area), 0) AS cross_area_kg,
@@ -565,7 +653,8 @@ class NightPurchase(Indicator):
     example = ("ST04 buys 14 lots between 21:40 and 01:15 on the night of 12 October: 21:40 is 220 minutes past 18:00, "
                "01:15 is 345 minutes before 07:00; value 345, fires.")
     output = ("One row per station × night with any lot outside hours: value = largest minutes outside; n_lots, kg; "
-              "last_time; evidence: the lots outside hours; employee_id: the station manager on that day.")
+              "last_time; evidence: the lots outside hours; period: the last of them; employee_id: the station manager "
+              "at that time.")
     exclusions = ("Busy stations that keep buying for an hour or so after closing in the peak weeks (the queue is served "
                   "to the end) stay under the tolerance.  Lots stamped with a wrong clock would fire too: check the "
                   "scales' clock before concluding.")
@@ -589,7 +678,7 @@ class NightPurchase(Indicator):
                                ELSE 0 END AS outside,
                        CAST(purchased_at - INTERVAL {o} MINUTE AS DATE) AS day
                 FROM m)
-            SELECT station_id AS entity_id, station_id, day, CAST(day AS TIMESTAMP) AS period,
+            SELECT station_id AS entity_id, station_id, day, max(purchased_at) AS period,
                    max(outside) AS value, count(*) AS n_lots, sum(weight_kg) AS kg,
                    strftime(arg_max(purchased_at, (outside, purchased_at)), '%H:%M') AS last_time,
                    list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
@@ -617,9 +706,11 @@ class BeyondPlan(Indicator):
            "rules name 超计划收购 among the prohibited practices.")
     source = ("《烟草专卖法》第十七条 (收购计划); county tobacco bureaus' 烟叶收购“严禁” rules (严禁超计划收购).")
     methodology = ("Per station and crop year: kilograms bought divided by the station's plan (station_plans.plan_kg).  "
-                   "Fires at `threshold` (1.0: any excess over the plan).")
+                   "Fires at `threshold` (1.0: any excess over the plan).  The row is dated at the station's last "
+                   "purchase of the season, when the season's total is known.")
     example = "Plan 2,000,000 kg, bought 2,090,000 kg: value 1.045, fires."
-    output = "value: bought / planned kg; kg, plan_kg; employee_id: the station manager at the season's last purchase."
+    output = ("value: bought / planned kg; kg, plan_kg; period: the station's last purchase of the season; employee_id: "
+              "the station manager at that time.")
     exclusions = "Stations without a plan for the year are not scored (check the plan table rather than the station)."
     reason_zh = "{year}年{station_id}收购{kg:,.0f}公斤，为计划{plan_kg:,.0f}公斤的{value:.1%}，超计划收购"
     reason_en = "in {year} {station_id} bought {kg:,.0f} kg, {value:.1%} of its plan of {plan_kg:,.0f} kg"
@@ -629,13 +720,13 @@ class BeyondPlan(Indicator):
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         df = data.sql("""
-            SELECT l.station_id AS entity_id, l.station_id, l.yr AS year, make_date(l.yr, 1, 1) AS period,
-                   l.last_at, l.kg, p.plan_kg, l.kg / p.plan_kg AS value
+            SELECT l.station_id AS entity_id, l.station_id, l.yr AS year, l.last_at AS period,
+                   l.kg, p.plan_kg, l.kg / p.plan_kg AS value
             FROM (SELECT station_id, year(purchased_at) AS yr, sum(weight_kg) AS kg, max(purchased_at) AS last_at
                   FROM leaf_purchases GROUP BY ALL) l
             JOIN station_plans p ON p.station_id = l.station_id AND p.year = l.yr
             WHERE p.plan_kg > 0""")
-        return attach_manager(data, df, at="last_at").drop(columns="last_at")
+        return attach_manager(data, df, at="period")
 
 
 # -- LEAF-008 ---------------------------------------------------------------------------------------------------------
@@ -661,11 +752,11 @@ class StationOffContractShare(Indicator):
                    "grower's contracted quantity with that station that year (all of them where there is no such "
                    "contract).  Per station and year the value is their sum divided by all kilograms the station bought.  "
                    "It fires above Q3 + `fence_k` × IQR of all station-years (Tukey's outer fence at the default 3), and "
-                   "never below `min_threshold`.")
+                   "never below `min_threshold`.  The row is dated at the station's last purchase of the season.")
     example = ("Stations' off-contract shares run 0.5–1.5 %; ST21 bought 46,000 of 876,000 kg (5.3 %) beyond or without "
                "contracts: fires.")
     output = ("value: off-contract kg / kg bought; off_contract_kg, kg, n_growers_over (growers over their contract); "
-              "employee_id: the station manager at the season's last purchase.")
+              "period: the station's last purchase of the season; employee_id: the station manager at that time.")
     exclusions = ("Small overruns (weighing, moisture) are summed too, but they are common to all stations and move the "
                   "fence, not the station.  A station with large cooperatives is judged on the share, not the volume.")
     reason_zh = ("{year}年{station_id}合同外收购{off_contract_kg:,.0f}公斤，占该站收购量的{value:.1%}，明显高于其他收购站"
@@ -687,12 +778,12 @@ class StationOffContractShare(Indicator):
             x AS (
                 SELECT g.*, greatest(g.kg - coalesce(c.ckg, 0), 0) AS off_kg
                 FROM g LEFT JOIN con c USING (grower_id, station_id, yr))
-            SELECT station_id AS entity_id, station_id, yr AS year, make_date(yr, 1, 1) AS period, max(last_at) AS last_at,
+            SELECT station_id AS entity_id, station_id, yr AS year, max(last_at) AS period,
                    sum(off_kg) AS off_contract_kg, sum(kg) AS kg, sum(off_kg) / sum(kg) AS value,
                    count(*) FILTER (WHERE off_kg > 0.05 * kg) AS n_growers_over
             FROM x GROUP BY station_id, yr
             HAVING sum(kg) > 0""")
-        return attach_manager(data, df, at="last_at").drop(columns="last_at")
+        return attach_manager(data, df, at="period")
 
 
 # -- LEAF-009 ---------------------------------------------------------------------------------------------------------
@@ -717,10 +808,13 @@ class ImplausibleYield(Indicator):
     methodology = ("Per grower and crop year: kilograms bought from the grower (all stations) divided by the planted area of "
                    "his contracts that year (area_mu).  The threshold is Tukey's outer fence Q3 + `fence_k` × IQR of the "
                    "same ratio among growers contracted with the same station that year (at least `min_peers` of them; "
-                   "otherwise all growers that year).")
+                   "otherwise all growers that year).  The row is dated at the last delivery of the season among the "
+                   "growers the fence is taken from (the grower among them): then both the value and the fence are "
+                   "final.")
     example = ("Neighbours at ST07 deliver 120–160 kg/mu (fence 215); grower G33 delivers 9,600 kg from 30 mu, 320 kg/mu: "
                "fires.")
-    output = ("value: kg per mu; threshold: the peer fence; kg, area_mu, peer_median; station_id: the contract station.")
+    output = ("value: kg per mu; threshold: the peer fence; kg, area_mu, peer_median; station_id: the contract station; "
+              "period: the peer group's last delivery of the season.")
     exclusions = ("Cooperatives and large farms have large areas and large deliveries alike: the ratio is judged, not the "
                   "volume.  Growers without a contracted area are not scored.  Irrigated or exceptional plots can be "
                   "legitimately high; the peers are the same station's growers in the same season, so weather is shared.")
@@ -740,19 +834,21 @@ class ImplausibleYield(Indicator):
                 SELECT grower_id, year AS yr, sum(area_mu) AS area_mu, arg_max(station_id, (area_mu, station_id)) AS station_id
                 FROM grower_contracts GROUP BY ALL),
             d AS (
-                SELECT grower_id, year(purchased_at) AS yr, sum(weight_kg) AS kg FROM leaf_purchases GROUP BY ALL),
+                SELECT grower_id, year(purchased_at) AS yr, sum(weight_kg) AS kg, max(purchased_at) AS last_at
+                FROM leaf_purchases GROUP BY ALL),
             x AS (
-                SELECT c.grower_id, c.station_id, c.yr, d.kg, c.area_mu, d.kg / c.area_mu AS value
+                SELECT c.grower_id, c.station_id, c.yr, d.kg, d.last_at, c.area_mu, d.kg / c.area_mu AS value
                 FROM con c JOIN d USING (grower_id, yr) WHERE c.area_mu > 0),
             fence AS (
-                SELECT station_id, yr, count(*) AS n, median(value) AS med,
+                SELECT station_id, yr, count(*) AS n, median(value) AS med, max(last_at) AS last_at,
                        quantile_cont(value, 0.75) + {float(p.fence_k)} * (quantile_cont(value, 0.75) - quantile_cont(value, 0.25)) AS f
                 FROM x GROUP BY ALL),
             yfence AS (
-                SELECT yr, median(value) AS med,
+                SELECT yr, median(value) AS med, max(last_at) AS last_at,
                        quantile_cont(value, 0.75) + {float(p.fence_k)} * (quantile_cont(value, 0.75) - quantile_cont(value, 0.25)) AS f
                 FROM x GROUP BY ALL)
-            SELECT x.grower_id AS entity_id, x.grower_id, x.station_id, x.yr AS year, make_date(x.yr, 1, 1) AS period,
+            SELECT x.grower_id AS entity_id, x.grower_id, x.station_id, x.yr AS year,
+                   CASE WHEN fence.n >= {int(p.min_peers)} THEN fence.last_at ELSE yfence.last_at END AS period,
                    x.kg, x.area_mu, x.value,
                    CASE WHEN fence.n >= {int(p.min_peers)} THEN fence.f ELSE yfence.f END AS threshold,
                    CASE WHEN fence.n >= {int(p.min_peers)} THEN fence.med ELSE yfence.med END AS peer_median
