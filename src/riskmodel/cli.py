@@ -221,7 +221,7 @@ def evaluate(run_dir, data_dir, fmt):
     import json
 
     from riskmodel.data.store import atomic_write_bytes
-    from riskmodel.scoring.evaluate import evaluate_run
+    from riskmodel.scoring.evaluate import calibration_lines, evaluate_run
 
     card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
     r = evaluate_run(run_dir, data_dir or card["data_source"])
@@ -234,6 +234,12 @@ def evaluate(run_dir, data_dir, fmt):
         click.echo(f"  {name:9s} precision@capacity {m['precision_at_capacity']:.2f} "
                    f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
                    f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}")
+    click.echo(f"{r['model']} vs baselines (precision ratio): "
+               + ", ".join(f"{b} {v:.3f}x" for b, v in r["precision_ratio_vs_baselines"].items()))
+    click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "
+               f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]")
+    for line in calibration_lines(r["model"], r["calibration"]):
+        click.echo(line)
 
 
 @main.command()

@@ -158,6 +158,34 @@ def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int 
     return out
 
 
+def calibration_lines(model: str, cal: dict) -> list[str]:
+    """The Brier scores of :func:`calibration_report` as text lines for the ``evaluate`` command.
+
+    Examples
+    --------
+    >>> cal = {"base_rate": 0.0158, "brier_constant_base_rate": 0.0156, "brier_raw": 0.0073,
+    ...        "brier_raw_ci95": (0.0061, 0.0086), "brier_calibrated": 0.0071, "brier_calibrated_ci95": (0.006, 0.0083),
+    ...        "brier_difference_ci95": (-0.0006, 0.0002)}
+    >>> print("\\n".join(calibration_lines("xgboost", cal)))
+    Brier score of xgboost on the test quarters (lower is better; 95 % bootstrap intervals):
+      raw (sigmoid of the margin)  0.0073 [0.0061, 0.0086]
+      calibrated                   0.0071 [0.0060, 0.0083]  calibrated - raw [-0.0006, +0.0002]
+      constant base rate 0.0158    0.0156
+    """
+    lo, hi = cal["brier_raw_ci95"]
+    out = [f"Brier score of {model} on the test quarters (lower is better; 95 % bootstrap intervals):",
+           f"  raw (sigmoid of the margin)  {cal['brier_raw']:.4f} [{lo:.4f}, {hi:.4f}]"]
+    if "brier_calibrated" in cal:
+        lo, hi = cal["brier_calibrated_ci95"]
+        dlo, dhi = cal["brier_difference_ci95"]
+        out.append(f"  calibrated                   {cal['brier_calibrated']:.4f} [{lo:.4f}, {hi:.4f}]  "
+                   f"calibrated - raw [{dlo:+.4f}, {dhi:+.4f}]")
+    else:
+        out.append("  calibrated                   none (the run has no calibrated probability)")
+    out.append(f"  constant base rate {cal['base_rate']:.4f}    {cal['brier_constant_base_rate']:.4f}")
+    return out
+
+
 def _percentiles(draws: list[float]) -> tuple[float, float]:
     return (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (float("nan"), float("nan"))
 
