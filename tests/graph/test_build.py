@@ -63,3 +63,24 @@ def test_empty_dataset_gives_an_empty_graph():
 
     G = build_graph(Dataset.from_frames({"positions": pd.DataFrame({"position_id": ["P1"]})}))
     assert G.number_of_nodes() == 0
+
+
+def test_cached_results_are_shared_between_callers_that_ask_the_same(tiny):
+    """REL indicators and graph features ask for the same links: defaults given or left out are one computation."""
+    from riskmodel.graph.build import cached
+    from riskmodel.graph.links import KIND_WEIGHTS, conflict_links
+
+    calls = []
+
+    def links(frames, max_hops: int = 2, kind_weights: dict | None = None):
+        calls.append((max_hops, kind_weights))
+        return conflict_links(frames, max_hops=max_hops, kind_weights=kind_weights)
+
+    a = cached(tiny, links)
+    b = cached(tiny, links, max_hops=2)
+    w = cached(tiny, links, kind_weights=dict(reversed(KIND_WEIGHTS.items())))
+    w2 = cached(tiny, links, kind_weights=dict(KIND_WEIGHTS))
+    c = cached(tiny, links, max_hops=1)
+    assert a is b and w is w2 and c is not a
+    assert len(calls) == 3  # defaults, the explicit weights (in any order), one hop
+    assert a.equals(conflict_links(graph_frames(tiny)))

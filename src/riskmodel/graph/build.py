@@ -294,6 +294,30 @@ def graph_frames(data: Dataset, min_share: int = 1, include: tuple[str, ...] = E
     return cache[key]
 
 
+_RESULTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def cached(data: Dataset, fn, **params):
+    """``fn(graph_frames(data), **params)``, computed once per dataset and arguments.
+
+    The relationship indicators (``REL-…``) and the graph features ask for the same links, bid rings and related
+    bidders; this computes each once.  Arguments left out and the same values given explicitly are one entry
+    (the key is the function's bound arguments with its defaults).  The result is shared: do not modify it.
+    """
+    import inspect
+    from collections.abc import Mapping
+
+    bound = inspect.signature(fn).bind(None, **params)
+    bound.apply_defaults()
+    args = list(bound.arguments.items())[1:]
+    key = (fn.__module__, fn.__qualname__,
+           repr([(k, sorted(v.items()) if isinstance(v, Mapping) else v) for k, v in args]))
+    store = _RESULTS.setdefault(data, {})
+    if key not in store:
+        store[key] = fn(graph_frames(data), **params)
+    return store[key]
+
+
 def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...]) -> GraphFrames:
     nodes, edges = [], []
     for table, (etype, id_col, name_col, _) in ATTRIBUTE_FIELDS.items():

@@ -17,8 +17,8 @@ import pandas as pd
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.algorithms import betweenness, pagerank
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import grower_dealings, supplier_dealings
-from riskmodel.graph.links import conflict_links, related_bidders
+from riskmodel.graph.build import cached, grower_dealings, supplier_dealings
+from riskmodel.graph.links import KIND_WEIGHTS, conflict_links, related_bidders
 
 FEATURE_COLUMNS = {
     "employee": ["n_suppliers", "deal_amount", "top_supplier_share", "betweenness", "pagerank", "n_growers_graded",
@@ -135,11 +135,13 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
         the whole data and repeat in every period; dealings, centrality and concentration are per period.
         Entities appear in every period of the data when they have any feature.
     """
-    link_params, ring_params = link_params or {}, ring_params or {}
+    link_params, ring_params = dict(link_params or {}), ring_params or {}
+    # the weights in full, as the REL indicators give them: the same links are computed once (graph.build.cached)
+    link_params["kind_weights"] = {**KIND_WEIGHTS, **(link_params.get("kind_weights") or {})}
     periods = _data_periods(data, freq)
     parts = []
     # links (static): per employee, and per counterparty
-    links = _memo(data, ("links", repr(sorted(link_params.items()))), lambda: conflict_links(data, **link_params))
+    links = cached(data, conflict_links, **link_params)
     if len(links):
         e = links.groupby("employee_id").agg(n_links=("counterparty_id", "size"), link_strength_max=("strength", "max"),
                                               conflict_score_max=("score", "max")).reset_index()
@@ -147,12 +149,12 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
         c = links.groupby(["counterparty_type", "counterparty_id"]).agg(n_links=("employee_id", "size"), link_strength_max=("strength", "max"),
                                                                         conflict_score_max=("score", "max")).reset_index()
         parts.append(c.rename(columns={"counterparty_type": "entity_type", "counterparty_id": "entity_id"}))
-    comm, mem = _memo(data, ("rings", repr(sorted(ring_params.items()))), lambda: bid_rings(data, **ring_params))
+    comm, mem = cached(data, bid_rings, **ring_params)
     if len(mem):
         m = mem.rename(columns={"supplier_id": "entity_id", "size": "cobid_community_size", "n_joint": "cobid_joint_tenders",
                                 "rotation": "bid_rotation"})
         parts.append(m[["entity_id", "cobid_community_size", "cobid_joint_tenders", "bid_rotation", "cover_gap"]].assign(entity_type="supplier"))
-    rb = related_bidders(data, **{k: v for k, v in link_params.items() if k in ("max_hops", "hop_decay", "kind_weights", "max_share")})
+    rb = cached(data, related_bidders, **{k: v for k, v in link_params.items() if k in ("max_hops", "hop_decay", "kind_weights", "max_share")})
     if len(rb):
         r = pd.concat([rb[["supplier_a", "strength"]].rename(columns={"supplier_a": "entity_id"}),
                        rb[["supplier_b", "strength"]].rename(columns={"supplier_b": "entity_id"})])

@@ -6,28 +6,18 @@ once per dataset and cached) and explains itself with the path that links the pe
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import grading_evidence, graph_frames
+from riskmodel.graph.build import cached, grading_evidence
 from riskmodel.graph.features import dealing_centrality
 from riskmodel.graph.links import KIND_WEIGHTS, MAX_SHARE, conflict_links, related_bidders
 from riskmodel.indicators.base import Indicator, Params
 from riskmodel.indicators.registry import register
 
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _CP_ZH = {"supplier": "供应商", "grower": "烟农"}
-
-
-def _memo(data: Dataset, key: tuple, fn):
-    store = _MEMO.setdefault(data, {})
-    if key not in store:
-        store[key] = fn()
-    return store[key]
 
 
 class LinkParams(Params):
@@ -49,10 +39,8 @@ def _kind_weights(p: LinkParams) -> dict:
 
 
 def _links(data: Dataset, p: LinkParams) -> pd.DataFrame:
-    kw = _kind_weights(p)
-    key = ("links", p.max_hops, p.hop_decay, p.max_share, tuple(sorted(kw.items())))
-    return _memo(data, key, lambda: conflict_links(graph_frames(data), max_hops=p.max_hops, hop_decay=p.hop_decay,
-                                                   kind_weights=kw, max_share=p.max_share))
+    return cached(data, conflict_links, max_hops=p.max_hops, hop_decay=p.hop_decay, kind_weights=_kind_weights(p),
+                  max_share=p.max_share)
 
 
 def _start(data: Dataset):
@@ -159,9 +147,8 @@ class DealingWithLinkedParty(Indicator):
 
 
 def _rings(data: Dataset, p) -> tuple[pd.DataFrame, pd.DataFrame]:
-    key = ("rings", p.alpha, p.min_joint, p.resolution, p.min_size, p.min_members)
-    return _memo(data, key, lambda: bid_rings(graph_frames(data), alpha=p.alpha, min_joint=p.min_joint, resolution=p.resolution,
-                                              min_size=p.min_size, min_members=p.min_members))
+    return cached(data, bid_rings, alpha=p.alpha, min_joint=p.min_joint, resolution=p.resolution, min_size=p.min_size,
+                  min_members=p.min_members)
 
 
 class RingParams(Params):
@@ -302,8 +289,8 @@ class RelatedBidders(Indicator):
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         p = self.params
-        rb = related_bidders(graph_frames(data), max_hops=p.max_hops, hop_decay=p.hop_decay, kind_weights=_kind_weights(p),
-                             max_share=p.max_share)
+        rb = cached(data, related_bidders, max_hops=p.max_hops, hop_decay=p.hop_decay, kind_weights=_kind_weights(p),
+                    max_share=p.max_share)
         if rb.empty:
             return rb
         df = rb.drop_duplicates("tender_id").copy()
