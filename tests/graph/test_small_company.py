@@ -42,3 +42,12 @@ def test_graph_and_features_on_small(small):
     assert not f.duplicated(["entity_type", "entity_id", "period"]).any()
     assert set(f.entity_type) == {"employee", "supplier", "grower"}
     assert pd.api.types.is_datetime64_any_dtype(f.period)
+
+
+def test_graph_features_for_some_entity_types_equal_those_rows_of_all(small):
+    full = graph_features(small, freq="quarter")
+    emp = graph_features(small, freq="quarter", entity_types=("employee",))
+    assert len(emp) and (emp.n_growers_graded > 0).any()
+    pd.testing.assert_frame_equal(emp, full[full.entity_type == "employee"].reset_index(drop=True))
+    with pytest.raises(ValueError, match="entity_types"):
+        graph_features(small, entity_types=("tender",))

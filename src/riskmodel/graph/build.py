@@ -169,7 +169,7 @@ def entity_attributes(data: Dataset) -> pd.DataFrame:
     return a[["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"]].reset_index(drop=True)
 
 
-def _period_sql(freq: str | None, col: str) -> str:
+def period_sql(freq: str | None, col: str) -> str:
     if freq is None:
         return ""
     if freq not in ("year", "quarter", "month"):
@@ -220,7 +220,7 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
         WITH r AS ({' UNION ALL '.join(q)}),
         doc AS (SELECT employee_id, supplier_id, ref, list(DISTINCT role) AS roles, max(amount) AS amount, min(d) AS d
                 FROM r WHERE employee_id IS NOT NULL AND supplier_id IS NOT NULL GROUP BY ALL)
-        SELECT employee_id, supplier_id, {_period_sql(freq, "d")}list_sort(list_distinct(flatten(list(roles)))) AS roles, count(*) AS count,
+        SELECT employee_id, supplier_id, {period_sql(freq, "d")}list_sort(list_distinct(flatten(list(roles)))) AS roles, count(*) AS count,
                sum(amount) AS amount, min(d) AS first, max(d) AS last,
                list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence
         FROM doc GROUP BY ALL""")
@@ -237,7 +237,7 @@ def grower_dealings(data: Dataset, max_evidence: int = 0, freq: str | None = Non
         return pd.DataFrame(columns=cols)
     ev = f"list(purchase_id ORDER BY purchased_at, purchase_id)[1:{int(max_evidence)}]" if max_evidence > 0 else "NULL"
     return data.sql(f"""
-        SELECT grader_id AS employee_id, grower_id, {_period_sql(freq, "purchased_at")}['grader'] AS roles, count(*) AS count, sum(weight_kg) AS weight_kg,
+        SELECT grader_id AS employee_id, grower_id, {period_sql(freq, "purchased_at")}['grader'] AS roles, count(*) AS count, sum(weight_kg) AS weight_kg,
                sum(amount) AS amount, min(purchased_at) AS first, max(purchased_at) AS last, {ev} AS evidence
         FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL""")
 

@@ -17,7 +17,7 @@ import pandas as pd
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.algorithms import betweenness, pagerank
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import cached, grower_dealings, supplier_dealings
+from riskmodel.graph.build import period_sql, cached, supplier_dealings
 from riskmodel.graph.links import KIND_WEIGHTS, conflict_links, related_bidders
 
 FEATURE_COLUMNS = {
@@ -115,7 +115,8 @@ def _data_periods(data: Dataset, freq: str) -> pd.DatetimeIndex:
     return pd.date_range(lo.to_period(freq[0].upper()).start_time, hi, freq={"year": "YS", "quarter": "QS", "month": "MS"}[freq])
 
 
-def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None) -> pd.DataFrame:
+def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None,
+                   entity_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Relationship-graph features per entity and period, ready for scoring.
 
     Parameters
@@ -126,6 +127,9 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
         Passed to :func:`~riskmodel.graph.links.conflict_links` (``max_hops``, ``kind_weights``…).
     ring_params : dict, optional
         Passed to :func:`~riskmodel.graph.bidding.bid_rings`.
+    entity_types : tuple of str, optional
+        Only these entity types' rows (default: employee, supplier and grower).  Every entity gets a row in every
+        period, so at scale asking only for the employees the scoring needs saves the growers' millions of rows.
 
     Returns
     -------
@@ -135,6 +139,9 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
         the whole data and repeat in every period; dealings, centrality and concentration are per period.
         Entities appear in every period of the data when they have any feature.
     """
+    types = tuple(entity_types) if entity_types is not None else tuple(FEATURE_COLUMNS)
+    if unknown := set(types) - set(FEATURE_COLUMNS):
+        raise ValueError(f"entity_types must be among {tuple(FEATURE_COLUMNS)}, not {sorted(unknown)}")
     link_params, ring_params = dict(link_params or {}), ring_params or {}
     # the weights in full, as the REL indicators give them: the same links are computed once (graph.build.cached)
     link_params["kind_weights"] = {**KIND_WEIGHTS, **(link_params.get("kind_weights") or {})}
@@ -169,13 +176,17 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
     cen["top_supplier_share"] = cen.top.where(cen.entity_type.eq("employee"))
     cen["top_employee_share"] = cen.top.where(cen.entity_type.eq("supplier"))
     dyn = [cen.drop(columns=["degree", "amount", "top"])]
-    g = grower_dealings(data, freq=freq)
-    if len(g):
-        dyn.append(g.groupby(["grower_id", "period"]).employee_id.nunique().rename("n_graders").reset_index()
-                   .rename(columns={"grower_id": "entity_id"}).assign(entity_type="grower"))
-        dyn.append(g.groupby(["employee_id", "period"]).grower_id.nunique().rename("n_growers_graded").reset_index()
-                   .rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
-    dynamic = pd.concat(dyn, ignore_index=True).groupby(["entity_type", "entity_id", "period"]).first().reset_index()
+    if data.has("leaf_purchases"):  # graders per grower, growers per grader: counted where the data are
+        per = period_sql(freq, "purchased_at")
+        if "grower" in types:
+            dyn.append(data.sql(f"""SELECT 'grower' AS entity_type, grower_id AS entity_id, {per} count(DISTINCT grader_id) AS n_graders
+                                    FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL"""))
+        if "employee" in types:
+            dyn.append(data.sql(f"""SELECT 'employee' AS entity_type, grader_id AS entity_id, {per} count(DISTINCT grower_id) AS n_growers_graded
+                                    FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL"""))
+    dynamic = pd.concat(dyn, ignore_index=True)
+    dynamic = dynamic[dynamic.entity_type.isin(types)].groupby(["entity_type", "entity_id", "period"]).first().reset_index()
+    static = static[static.entity_type.isin(types)]
     ents = pd.concat([static[["entity_type", "entity_id"]], dynamic[["entity_type", "entity_id"]]]).drop_duplicates()
     grid = ents.merge(pd.DataFrame({"period": periods}), how="cross")
     out = grid.merge(dynamic, on=["entity_type", "entity_id", "period"], how="left").merge(static, on=["entity_type", "entity_id"], how="left")

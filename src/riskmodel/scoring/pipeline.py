@@ -44,10 +44,10 @@ def graph_features_for(data: Dataset) -> pd.DataFrame | None:
         from riskmodel.graph import graph_features
     except ImportError:
         return None
-    g = graph_features(data, freq="quarter")
+    g = graph_features(data, freq="quarter", entity_types=("employee",))
     if g is None or g.empty:
         return None
-    g = g[g.entity_type == "employee"].drop(columns="entity_type")
+    g = g.drop(columns="entity_type")
     return g.rename(columns={c: c if c.startswith("graph_") or c in ("entity_id", "period") else f"graph_{c}" for c in g.columns})
 
 
