@@ -298,10 +298,12 @@ _RESULTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def cached(data: Dataset, fn, **params):
-    """``fn(graph_frames(data), **params)``, computed once per dataset and arguments.
+    """``fn(graph_frames(data, min_share=2), **params)``, computed once per dataset and arguments.
 
     The relationship indicators (``REL-…``) and the graph features ask for the same links, bid rings and related
-    bidders; this computes each once.  Arguments left out and the same values given explicitly are one entry
+    bidders; this computes each once.  The graph keeps only the attributes that link someone (``min_share=2``:
+    links, rings and dealings are the same as on the whole graph, and a national company's millions of phones,
+    accounts and addresses held by one person each stay out of memory; the run writes this graph for portraits).  Arguments left out and the same values given explicitly are one entry
     (the key is the function's bound arguments with its defaults).  The result is shared: do not modify it.
     """
     import inspect
@@ -314,7 +316,7 @@ def cached(data: Dataset, fn, **params):
            repr([(k, sorted(v.items()) if isinstance(v, Mapping) else v) for k, v in args]))
     store = _RESULTS.setdefault(data, {})
     if key not in store:
-        store[key] = fn(graph_frames(data), **params)
+        store[key] = fn(graph_frames(data, min_share=2), **params)
     return store[key]
 
 

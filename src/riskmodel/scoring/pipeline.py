@@ -59,7 +59,8 @@ def _write_graph(data: Dataset, out: Path) -> None:
         return
     frames = graph_frames(data, min_share=2)
     write_table(frames.nodes, out / "graph_nodes.parquet")
-    write_table(frames.edges, out / "graph_edges.parquet")
+    # in a fixed order: the query engine returns grouped dealings in any order
+    write_table(frames.edges.sort_values(["kind", "source", "target"], kind="stable"), out / "graph_edges.parquet")
 
 
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
