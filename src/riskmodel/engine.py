@@ -234,6 +234,7 @@ def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, wi
             i = futures[fut]
             frame, stats[i] = fut.result()
             store.add(ids.index(i), frame)
+            del frame
             fut.release()
             bar.update(task, advance=1, description=i)
     with step("graph features (waiting for the cluster)", progress and graph_f is not None and not graph_f.done()):

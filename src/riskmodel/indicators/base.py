@@ -147,8 +147,9 @@ class Indicator(ABC):
         df["threshold_method"] = self.threshold_method
         # evidence is kept for the rows that fired (reasons, portraits and queues read only those): at scale the
         # lists of every scored row would cost more memory than everything else in the flag table
-        df["evidence"] = ([list(e) if f and isinstance(e, (list, tuple, np.ndarray)) else [] for e, f in zip(df["evidence"], df["fired"])]
-                          if "evidence" in df else [[] for _ in range(len(df))])
+        # (an unfired row's "no evidence" is the one empty tuple Python shares, not a new list per row)
+        df["evidence"] = ([list(e) if f and isinstance(e, (list, tuple, np.ndarray)) else () for e, f in zip(df["evidence"], df["fired"])]
+                          if "evidence" in df else [() for _ in range(len(df))])
         for c in LINK_COLUMNS:
             if c not in df:
                 df[c] = None

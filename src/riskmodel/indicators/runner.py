@@ -54,6 +54,7 @@ def compute_flag_store(data: Dataset, settings=None, only: list[str] | None = No
     for position, f, stat in _each_indicator(data, settings, only, progress):
         store.add(position, f)
         stats.append(stat)
+        del f  # on disk now: not held while the next indicator runs
     return store, pd.DataFrame(stats)
 
 
@@ -67,6 +68,7 @@ def _each_indicator(data: Dataset, settings, only, progress: bool):
             bar.update(task, description=ind.id)
             f, stat = run_indicator(ind, data)
             yield position, f, stat
+            del f  # the consumer has it; at scale one indicator's rows at a time is what memory holds
             bar.advance(task)
 
 
@@ -120,10 +122,9 @@ class FlagStore:
         """Store one indicator's flag rows (``position``: its place in the catalogue, which orders the table)."""
         if not len(frame):
             return
-        frame = attach_posts(frame, self._data)
-        table = pa.Table.from_pandas(frame[FLAG_SCHEMA.names], schema=FLAG_SCHEMA, preserve_index=False)
+        frame = attach_posts(frame, self._data, copy=False)  # the indicator's frame is ours: no copy of millions of rows
         path = self.folder / f"{position:04d}.parquet"
-        pq.write_table(table, path, compression="zstd")
+        pq.write_table(pa.Table.from_pandas(frame, schema=FLAG_SCHEMA, preserve_index=False), path, compression="zstd")
         self._parts[position] = path
         self._fired[position] = frame[frame.fired.to_numpy(bool)].reset_index(drop=True)
         self._stacked = None
@@ -191,9 +192,11 @@ def stack_flags(frames) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FLAG_COLUMNS)
 
 
-def attach_posts(flags: pd.DataFrame, data: Dataset) -> pd.DataFrame:
-    """Fill ``department_id`` (where empty) and ``position_id`` from the employee's post at the flag's period."""
-    flags = flags.copy()
+def attach_posts(flags: pd.DataFrame, data: Dataset, copy: bool = True) -> pd.DataFrame:
+    """Fill ``department_id`` (where empty) and ``position_id`` from the employee's post at the flag's period
+    (in ``flags`` itself with ``copy=False``)."""
+    if copy:
+        flags = flags.copy()
     flags["position_id"] = pd.Series(np.nan, index=flags.index, dtype="str")
     if not data.has("post_history") or flags.empty:
         return flags
