@@ -31,6 +31,13 @@ FLAG_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "
                 "severity", "evidence", *LINK_COLUMNS, "text_zh", "text_en"]
 
 
+def _evidence(e) -> list:
+    """A fired row's evidence as a list of ids (from a list, an array or a single id)."""
+    if isinstance(e, (list, tuple, np.ndarray)):
+        return list(e)
+    return [e] if isinstance(e, str) else []
+
+
 class Params(BaseModel):
     """Parameters of an indicator; subclass per indicator.  Unknown keys are errors."""
 
@@ -102,7 +109,7 @@ class Indicator(ABC):
     @abstractmethod
     def compute(self, data: Dataset) -> pd.DataFrame:
         """Return one row per scored entity: ``entity_id``, ``period``, ``value``, optional ``evidence``
-        (list of transaction ids), link columns, extra columns for the reason text, and ``threshold`` when
+        (list of transaction ids, or one id), link columns, extra columns for the reason text, and ``threshold`` when
         ``threshold_method == 'given'``."""
 
     # -- thresholds in one place ------------------------------------------------------------------
@@ -148,7 +155,8 @@ class Indicator(ABC):
         # evidence is kept for the rows that fired (reasons, portraits and queues read only those): at scale the
         # lists of every scored row would cost more memory than everything else in the flag table
         # (an unfired row's "no evidence" is the one empty tuple Python shares, not a new list per row)
-        df["evidence"] = ([list(e) if f and isinstance(e, (list, tuple, np.ndarray)) else () for e, f in zip(df["evidence"], df["fired"])]
+        # (an indicator whose evidence is the scored document itself gives its id, not a one-item list per row)
+        df["evidence"] = ([_evidence(e) if f else () for e, f in zip(df["evidence"], df["fired"])]
                           if "evidence" in df else [() for _ in range(len(df))])
         for c in LINK_COLUMNS:
             if c not in df:

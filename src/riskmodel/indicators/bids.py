@@ -203,7 +203,7 @@ class AwardAboveMarket(Indicator):
             SELECT tf.tender_id AS entity_id, tf.period, tf.department_id, tf.supplier_id, tf.employee_id, tf.category_id,
                    tf.awarded_amount / nullif(tf.quantity * {ref}, 0) AS by_market,
                    tf.awarded_amount / nullif(tf.estimated_amount, 0) AS by_estimate,
-                   [tf.tender_id] AS evidence
+                   tf.tender_id AS evidence
             FROM tf {ref_join}
             WHERE tf.awarded_amount IS NOT NULL""")
         market = df.by_market.notna()

@@ -259,6 +259,28 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
     return cached[key].copy()
 
 
+_PAIR_KEY = ["station_id", "grower_id", "grader_id", "yr"]
+
+
+def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
+    """The grader's lots of the grower at the station in the season (purchase ids in time order), per row of
+    ``pairs`` (``station_id``, ``grower_id``, ``grader_id``, ``yr``).  Fetched for the pairs that fired only: the
+    lists of every eligible pair would cost more memory at scale than everything else the indicator holds."""
+    if pairs.empty:
+        return []
+    keys = pairs[_PAIR_KEY].drop_duplicates()
+    data.con.register("_leaf_pairs", keys)
+    try:
+        ev = data.sql(f"""
+            WITH lots AS ({_lots_sql()})
+            SELECT station_id, grower_id, grader_id, yr, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
+            FROM lots SEMI JOIN _leaf_pairs USING (station_id, grower_id, grader_id, yr) GROUP BY ALL""")
+    finally:
+        data.con.unregister("_leaf_pairs")
+    m = pairs[_PAIR_KEY].merge(ev.astype({"yr": keys.yr.dtype}), how="left", on=_PAIR_KEY)
+    return [list(v) if isinstance(v, (list, np.ndarray)) else [] for v in m.evidence]
+
+
 def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
     df = data.sql(f"""
         WITH lots AS ({_lots_sql()}),
@@ -332,11 +354,7 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             JOIN w USING (station_id, yr)
             JOIN se USING (yr)
             WHERE b.n0 >= {int(min_other_lots)}),
-        ev AS (  -- the evidence: the grader's lots of the grower in the season, for eligible pairs only
-            SELECT station_id, grower_id, grader_id, yr, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
-            FROM lots SEMI JOIN elig USING (station_id, grower_id, grader_id, yr) GROUP BY ALL)
-        SELECT * FROM elig JOIN ev USING (station_id, grower_id, grader_id, yr)
-        ORDER BY station_id, yr, grader_id, grower_id""")
+        SELECT * FROM elig ORDER BY station_id, yr, grader_id, grower_id""")
     if df.empty:
         return df
     vw = df.v_within_grower.astype(float)
@@ -398,13 +416,15 @@ class _GraderFavour(Indicator):
         fired = (q < p.alpha) & (z >= p.pair_z)
         yr = df.yr.astype(int)
         base_from = df.base_from.astype(int)
+        lots = iter(pair_lots(data, df[fired.to_numpy()]))
+        evidence = [next(lots) if f else () for f in fired.to_numpy()]
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
             "gain": gain, "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
             "share": df.share.astype(float), "year": yr, "seasons": yr.astype(str),
             "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
-            "evidence": df.evidence})
+            "evidence": evidence})
 
 
 @register
@@ -554,7 +574,7 @@ class BeyondContract(Indicator):
                 WHERE cum > contracted_kg GROUP BY ALL)
             SELECT gy.grower_id AS entity_id, gy.grower_id, gy.yr AS year, gy.last_at AS period, gy.station_id,
                    gy.delivered_kg, c.contracted_kg, gy.delivered_kg / c.contracted_kg AS value,
-                   coalesce(ev.evidence, []) AS evidence
+                   ev.evidence
             FROM gy JOIN con c USING (grower_id, yr) LEFT JOIN ev USING (grower_id, yr)
             WHERE c.contracted_kg > 0""")
 

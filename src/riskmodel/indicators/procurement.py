@@ -41,7 +41,7 @@ class OverBudget(Indicator):
                    po.supplier_id, r.budget_line_id,
                    sum(po.amount) OVER (PARTITION BY r.budget_line_id ORDER BY po.order_date, po.po_id
                                         ROWS UNBOUNDED PRECEDING) / nullif(b.amount, 0) AS value,
-                   [po.po_id] AS evidence
+                   po.po_id AS evidence
             FROM purchase_orders po
             JOIN requisitions r USING (requisition_id)
             JOIN budget_lines b ON b.budget_line_id = r.budget_line_id""")
@@ -512,7 +512,7 @@ class PriceAboveMarket(Indicator):
         df = data.sql(f"""
             SELECT po.po_id AS entity_id, po.order_date AS period, po.buyer_id AS employee_id, po.department_id,
                    po.supplier_id, po.category_id, c.category, po.unit_price, m.reference_unit_price,
-                   po.unit_price / m.reference_unit_price - 1 AS value, [po.po_id] AS evidence
+                   po.unit_price / m.reference_unit_price - 1 AS value, po.po_id AS evidence
             FROM purchase_orders po
             JOIN market_prices m ON m.category_id = po.category_id AND m.month = date_trunc('month', po.order_date)
             LEFT JOIN ({_category_names(data)}) c ON c.category_id = po.category_id
@@ -652,7 +652,7 @@ class RoundAmount(Indicator):
     def compute(self, data: Dataset) -> pd.DataFrame:
         df = data.sql("""
             SELECT po_id AS entity_id, order_date AS period, buyer_id AS employee_id, department_id, supplier_id,
-                   amount, unit_price, quantity, [po_id] AS evidence
+                   amount, unit_price, quantity, po_id AS evidence
             FROM purchase_orders WHERE amount > 0 AND tender_id IS NULL""")
         df["value"] = (_trailing_zeros(df.amount) - _trailing_zeros(df.unit_price) - _trailing_zeros(df.quantity)).astype(float)
         return df

@@ -200,7 +200,7 @@ class ClaimWithoutTrip(Indicator):
                        WHERE t.employee_id = c.employee_id AND t.destination_city = c.city
                          AND c.expense_date BETWEEN t.start_date - INTERVAL {g} DAYS AND t.end_date + INTERVAL {g} DAYS)
                    THEN 0.0 ELSE 1.0 END AS value,
-                   [c.claim_id] AS evidence
+                   c.claim_id AS evidence
             FROM claims c
             WHERE NOT list_contains(?, c.city)""", [homes])
         df["category_zh"] = df.category.map(CATEGORY_ZH).fillna(df.category)
@@ -343,7 +343,7 @@ def _rest_day_claims(ind: Indicator, data: Dataset, categories: list[str], weeke
     p = ind.params
     cats = ", ".join(f"'{c}'" for c in categories)
     c = data.sql(f"""
-        SELECT claim_id AS entity_id, expense_date AS period, employee_id, category, amount, [claim_id] AS evidence,
+        SELECT claim_id AS entity_id, expense_date AS period, employee_id, category, amount, claim_id AS evidence,
                strftime(expense_date, '%Y-%m-%d') AS day
         FROM claims WHERE category IN ({cats})""")
     if c.empty:
