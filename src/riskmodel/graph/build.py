@@ -320,6 +320,15 @@ def cached(data: Dataset, fn, **params):
     return store[key]
 
 
+def release(data: Dataset) -> None:
+    """Forget the graph of ``data`` and everything computed from it (links, rings, centrality); the next call
+    rebuilds them.  A run calls it once the graph is written, so training does not hold it in memory."""
+    from riskmodel.graph import features
+
+    for cache in (_FRAMES, _RESULTS, features._MEMO):
+        cache.pop(data, None)
+
+
 def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...]) -> GraphFrames:
     nodes, edges = [], []
     for table, (etype, id_col, name_col, _) in ATTRIBUTE_FIELDS.items():

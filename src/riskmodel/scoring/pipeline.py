@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -52,15 +53,18 @@ def graph_features_for(data: Dataset) -> pd.DataFrame | None:
 
 
 def _write_graph(data: Dataset, out: Path) -> None:
-    """Keep the relationship graph with the run, so a portrait draws an ego network without rebuilding it."""
+    """Keep the relationship graph with the run, so a portrait draws an ego network without rebuilding it; then
+    let go of the graph and what was computed from it (the run needs it no more)."""
     try:
-        from riskmodel.graph.build import graph_frames
+        from riskmodel.graph.build import graph_frames, release
     except ImportError:
         return
     frames = graph_frames(data, min_share=2)
     write_table(frames.nodes, out / "graph_nodes.parquet")
     # in a fixed order: the query engine returns grouped dealings in any order
     write_table(frames.edges.sort_values(["kind", "source", "target"], kind="stable"), out / "graph_edges.parquet")
+    del frames
+    release(data)
 
 
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
@@ -218,6 +222,8 @@ def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, p
     t0 = time.perf_counter()
     data, store, ind_thresholds, X = prepare(data_dir, settings, progress)
     with store:
+        # the graph is written now, beside the flag parts, and let go of before training
+        _write_graph(data, store.folder)
         return _train_score_write(data, data_dir, store, ind_thresholds, X, out, model, policy, settings, decisions, t0)
 
 
@@ -299,7 +305,9 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
         write_table(X, tmp / "features_people.parquet")
         write_table(score_table, tmp / "scores.parquet")
         write_table(queue, tmp / "alerts.parquet")
-        _write_graph(data, tmp)
+        for name in ("graph_nodes.parquet", "graph_edges.parquet"):
+            if (store.folder / name).is_file():
+                shutil.move(store.folder / name, tmp / name)
         joblib.dump({"model": chosen, "name": model, "features": cols, "card": card, "all_models": fitted,
                      "calibrator": calibrator}, tmp / MODEL_FILE)
         (tmp / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
