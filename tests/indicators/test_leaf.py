@@ -148,14 +148,19 @@ def test_golden(case):
     check_case(case)
 
 
+def _managers(m1_until: str, m2_from: str) -> dict:
+    """Station ST1's department D1 managed by M1 until ``m1_until``, then by M2 from ``m2_from``."""
+    return {"positions": [{"position_id": "P04", "post_code": "station_manager", "sensitivity": 3}],
+            "post_history": [{"assignment_id": "A1", "employee_id": "M1", "department_id": "D1", "position_id": "P04",
+                              "start_date": "2020-03-01", "end_date": m1_until},
+                             {"assignment_id": "A2", "employee_id": "M2", "department_id": "D1", "position_id": "P04",
+                              "start_date": m2_from, "end_date": None}]}
+
+
 def test_station_manager_is_linked_to_station_breaches():
     tables = {"leaf_purchases": CASES[5].tables["leaf_purchases"],
               "stations": [{"station_id": "ST1", "department_id": "D1"}, {"station_id": "ST2", "department_id": "D2"}],
-              "positions": [{"position_id": "P04", "post_code": "station_manager", "sensitivity": 3}],
-              "post_history": [{"assignment_id": "A1", "employee_id": "M1", "department_id": "D1", "position_id": "P04",
-                                "start_date": "2020-03-01", "end_date": "2024-02-29"},
-                               {"assignment_id": "A2", "employee_id": "M2", "department_id": "D1", "position_id": "P04",
-                                "start_date": "2024-03-01", "end_date": None}]}
+              **_managers("2024-02-29", "2024-03-01")}
     flags = run_case(Case("LEAF-006", "linked", tables, set(), set()))
     assert flags.loc[flags.fired, "employee_id"].tolist() == ["M2"]
 
@@ -347,11 +352,7 @@ def test_station_manager_is_the_one_in_post_when_the_season_is_complete():
             + [{**r, "purchase_id": "late", "purchased_at": "2024-11-20 10:00"} for r in _deliveries("G1", "ST1", [50], "C1")])
     tables = {"leaf_purchases": lots, "station_plans": [{"station_id": "ST1", "year": 2024, "plan_kg": 1000}],
               "stations": [{"station_id": "ST1", "department_id": "D1"}],
-              "positions": [{"position_id": "P04", "post_code": "station_manager", "sensitivity": 3}],
-              "post_history": [{"assignment_id": "A1", "employee_id": "M1", "department_id": "D1", "position_id": "P04",
-                                "start_date": "2020-03-01", "end_date": "2024-10-31"},
-                               {"assignment_id": "A2", "employee_id": "M2", "department_id": "D1", "position_id": "P04",
-                                "start_date": "2024-11-01", "end_date": None}]}
+              **_managers("2024-10-31", "2024-11-01")}
     flags = run_case(Case("LEAF-007", "rotated", tables, set(), set()))
     row = flags[flags.fired].iloc[0]
     assert row.period == pd.Timestamp("2024-11-20 10:00") and row.employee_id == "M2"

@@ -150,10 +150,10 @@ class FlagStore:
         import pyarrow.dataset as ds
 
         parts = ds.dataset(self._files(), schema=FLAG_SCHEMA, format="parquet")
-        where = [ds.field("entity_type") == entity_type] if entity_type is not None else []
+        flt = ds.field("entity_type") == entity_type if entity_type is not None else None
         if entity_ids is not None:
-            where.append(ds.field("entity_id").isin(pa.array(list(entity_ids), pa.string())))
-        flt = where[0] if len(where) == 1 else (where[0] & where[1]) if where else None
+            ids = ds.field("entity_id").isin(pa.array(list(entity_ids), pa.string()))
+            flt = ids if flt is None else flt & ids
         return parts.to_table(columns=columns, filter=flt).to_pandas()
 
     def write(self, path: str | Path) -> None:
