@@ -84,3 +84,23 @@ def test_cached_results_are_shared_between_callers_that_ask_the_same(tiny):
     assert a is b and w is w2 and c is not a
     assert len(calls) == 3  # defaults, the explicit weights (in any order), one hop
     assert a.equals(conflict_links(graph_frames(tiny)))
+
+
+def test_linked_growers_only_keeps_growers_that_share_and_the_same_links(tiny):
+    """``all_growers=False`` (the graph the run caches) drops G2, who shares nothing, and E4's grading of G2; the
+    links found on it are those of the whole graph."""
+    from riskmodel.graph.build import entity_attributes
+    from riskmodel.graph.links import conflict_links, related_bidders
+
+    full, lean = graph_frames(tiny, min_share=2), graph_frames(tiny, min_share=2, all_growers=False)
+    assert {"grower:G1", "grower:G2"} <= set(full.nodes.node)
+    assert "grower:G1" in set(lean.nodes.node) and "grower:G2" not in set(lean.nodes.node)
+    grades = lean.edges_of("grades")
+    assert list(zip(grades.source, grades.target)) == [("employee:E4", "grower:G1")]
+    others = [f.edges_of("deals", "bids", "attribute").reset_index(drop=True) for f in (full, lean)]
+    assert others[0].equals(others[1])
+    assert conflict_links(full).equals(conflict_links(lean))
+    assert related_bidders(full).equals(related_bidders(lean))
+    every = entity_attributes(tiny)
+    shared = every[every.groupby("target").source.transform("nunique") >= 2].reset_index(drop=True)
+    assert entity_attributes(tiny, min_share=2).equals(shared)

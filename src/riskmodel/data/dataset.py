@@ -8,6 +8,7 @@ the contract types) and are registered with DuckDB.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,6 +96,15 @@ class Dataset:
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(query, params or []).df()
+
+    @contextlib.contextmanager
+    def registered(self, name: str, frame: pd.DataFrame):
+        """``frame`` as the view ``name`` for the queries inside the block (a key list to join against)."""
+        self.con.register(name, frame)
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._cache:

@@ -127,8 +127,16 @@ def _mask(kind: pd.Series, key: pd.Series) -> pd.Series:
     return pd.Series(np.select([kind.eq("phone"), kind.eq("address")], [phone, addr], acct), index=key.index)
 
 
-def entity_attributes(data: Dataset) -> pd.DataFrame:
+def entity_attributes(data: Dataset, min_share: int = 1) -> pd.DataFrame:
     """Long table of every identifying attribute an entity holds, normalised.
+
+    Parameters
+    ----------
+    data : Dataset
+    min_share : int, default=1
+        Keep only attributes held by at least this many entities (2: those that link someone).  The filter runs
+        on the normalised keys before the node names are made, so a national company's millions of attributes
+        held by one person each cost one pass, not a table.
 
     Returns
     -------
@@ -137,36 +145,49 @@ def entity_attributes(data: Dataset) -> pd.DataFrame:
         ``role``, ``key`` (normalised), ``subkind`` (``mobile`` / ``landline`` for phones, else the kind).
         Includes accounts that payments went into (role ``paid_into_account`` of the paid supplier).
     """
-    parts = []
+    cols = ["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"]
+    normalise = {"phone": normalize_phone, "bank_account": normalize_account, "id_number": normalize_account}
+    parts, addresses = [], []
     for table, (etype, id_col, _, fields) in ATTRIBUTE_FIELDS.items():
         if not data.has(table):
             continue
-        cols = [id_col] + [c for c, _, _ in fields]
-        df = data.sql(f"SELECT {', '.join(cols)} FROM {table}")
         for col, kind, role in fields:
-            parts.append(pd.DataFrame({"entity_type": etype, "entity_id": df[id_col].astype(str), "attr_kind": kind,
-                                       "role": role, "raw": df[col]}))
+            df = data.sql(f"SELECT {id_col} AS entity_id, {col} AS raw FROM {table}")
+            part = pd.DataFrame({"entity_type": etype, "entity_id": df.entity_id.astype(str), "attr_kind": kind, "role": role})
+            if kind == "address":  # one call for every table's addresses: city names are learnt across them
+                addresses.append((part, df.raw))
+            else:
+                part["key"] = normalise[kind](df.raw)
+            parts.append(part)
+            del df
     if data.has("payments", "purchase_orders"):
         p = data.sql("""SELECT DISTINCT po.supplier_id AS entity_id, p.bank_account AS raw
                         FROM payments p JOIN purchase_orders po USING (po_id)""")
-        parts.append(p.assign(entity_type="supplier", attr_kind="bank_account", role="paid_into_account"))
+        parts.append(pd.DataFrame({"entity_type": "supplier", "entity_id": p.entity_id.astype(str), "attr_kind": "bank_account",
+                                   "role": "paid_into_account", "key": normalize_account(p.raw)}))
     if not parts:
-        return pd.DataFrame(columns=["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"])
+        return pd.DataFrame(columns=cols)
+    if addresses:
+        keys = normalize_address(pd.concat([raw for _, raw in addresses], ignore_index=True))
+        start = 0
+        for part, _ in addresses:
+            part["key"] = keys.iloc[start:start + len(part)].reset_index(drop=True)
+            start += len(part)
+        del keys, addresses
     a = pd.concat(parts, ignore_index=True)
-    key = pd.Series(pd.NA, index=a.index, dtype="string")
-    for kind, fn in (("phone", normalize_phone), ("bank_account", normalize_account), ("id_number", normalize_account)):
-        m = a.attr_kind.eq(kind)
-        key[m] = fn(a.raw[m])
-    m = a.attr_kind.eq("address")
-    key[m] = normalize_address(a.raw[m])  # one call: city names are learnt across every table's addresses
-    a["key"] = key
-    a = a[a.key.notna()].copy()
+    del parts
+    for c in ("entity_type", "attr_kind", "role"):
+        a[c] = a[c].astype("category")
+    a = a[a.key.notna()]
+    # an account that payments went into and that is the supplier's own registered account says nothing new
+    a = a.drop_duplicates(["entity_type", "entity_id", "attr_kind", "key"], keep="first")
+    if min_share > 1:
+        a = a[a.groupby(["attr_kind", "key"], observed=True).entity_id.transform("size") >= min_share]
+    a = a.astype({c: str for c in ("entity_type", "attr_kind", "role")})
     a["subkind"] = np.where(a.attr_kind.eq("phone"), np.where(is_mobile(a.key), "mobile", "landline"), a.attr_kind)
     a["source"] = a.entity_type + ":" + a.entity_id
     a["target"] = a.attr_kind + ":" + a.key.astype(str)
-    # an account that payments went into and that is the supplier's own registered account says nothing new
-    a = a.drop_duplicates(["source", "target"], keep="first")
-    return a[["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"]].reset_index(drop=True)
+    return a[cols].reset_index(drop=True)
 
 
 def period_sql(freq: str | None, col: str) -> str:
@@ -226,20 +247,29 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
         FROM doc GROUP BY ALL""")
 
 
-def grower_dealings(data: Dataset, max_evidence: int = 0, freq: str | None = None) -> pd.DataFrame:
+def grower_dealings(data: Dataset, max_evidence: int = 0, freq: str | None = None, growers=None) -> pd.DataFrame:
     """Which grader graded which grower's leaf: one row per (grader, grower), ``roles`` = ``['grader']``.
 
     ``evidence`` (the purchase ids, up to ``max_evidence``) only when ``max_evidence > 0``: listing them for
     every pair costs more than the rest together; :func:`grading_evidence` fetches them for the pairs needed.
+    ``growers`` (grower ids) limits the answer to those growers' leaf.
     """
     cols = ["employee_id", "grower_id", "roles", "count", "weight_kg", "amount", "first", "last", "evidence"]
     if not data.has("leaf_purchases"):
         return pd.DataFrame(columns=cols)
     ev = f"list(purchase_id ORDER BY purchased_at, purchase_id)[1:{int(max_evidence)}]" if max_evidence > 0 else "NULL"
-    return data.sql(f"""
-        SELECT grader_id AS employee_id, grower_id, {period_sql(freq, "purchased_at")}['grader'] AS roles, count(*) AS count, sum(weight_kg) AS weight_kg,
-               sum(amount) AS amount, min(purchased_at) AS first, max(purchased_at) AS last, {ev} AS evidence
-        FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL""")
+    sql = f"""SELECT grader_id AS employee_id, grower_id, {period_sql(freq, "purchased_at")}['grader'] AS roles, count(*) AS count,
+                     sum(weight_kg) AS weight_kg, sum(amount) AS amount, min(purchased_at) AS first, max(purchased_at) AS last,
+                     {ev} AS evidence
+              FROM leaf_purchases WHERE grader_id IS NOT NULL {{only}} GROUP BY ALL"""
+    if growers is None:
+        return data.sql(sql.format(only=""))
+    with data.registered("_rel_growers", _ids("grower_id", growers)):
+        return data.sql(sql.format(only="AND CAST(grower_id AS VARCHAR) IN (SELECT grower_id FROM _rel_growers)"))
+
+
+def _ids(column: str, ids) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.unique(pd.Series(ids, dtype=object).astype(str))})
 
 
 def grading_evidence(data: Dataset, pairs: pd.DataFrame, max_evidence: int = 50) -> pd.Series:
@@ -248,15 +278,12 @@ def grading_evidence(data: Dataset, pairs: pd.DataFrame, max_evidence: int = 50)
     if pairs.empty or not data.has("leaf_purchases"):
         return pd.Series([[] for _ in range(len(pairs))], index=pairs.index, dtype=object)
     q = pairs[["employee_id", "grower_id"]].astype(str).drop_duplicates()
-    data.con.register("_rel_pairs", q)
-    try:
+    with data.registered("_rel_pairs", q):
         ev = data.sql(f"""
             SELECT lp.grader_id AS employee_id, lp.grower_id,
                    list(lp.purchase_id ORDER BY lp.purchased_at, lp.purchase_id)[1:{int(max_evidence)}] AS evidence
             FROM leaf_purchases lp JOIN _rel_pairs p ON lp.grader_id = p.employee_id AND lp.grower_id = p.grower_id
             GROUP BY ALL""")
-    finally:
-        data.con.unregister("_rel_pairs")
     m = pairs[["employee_id", "grower_id"]].astype(str).merge(ev, how="left", on=["employee_id", "grower_id"])
     return pd.Series([list(v) if isinstance(v, (list, np.ndarray)) else [] for v in m.evidence], index=pairs.index, dtype=object)
 
@@ -276,7 +303,8 @@ def tender_bids(data: Dataset) -> pd.DataFrame:
 _FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def graph_frames(data: Dataset, min_share: int = 1, include: tuple[str, ...] = EDGE_KINDS) -> GraphFrames:
+def graph_frames(data: Dataset, min_share: int = 1, include: tuple[str, ...] = EDGE_KINDS,
+                 all_growers: bool = True) -> GraphFrames:
     """The relationship graph of a dataset as :class:`GraphFrames` (cached per dataset and arguments).
 
     Parameters
@@ -286,11 +314,17 @@ def graph_frames(data: Dataset, min_share: int = 1, include: tuple[str, ...] = E
         Keep attribute nodes held by at least this many entities (2: only attributes that link someone).
     include : tuple of str
         Edge kinds to build (:data:`EDGE_KINDS`).
+    all_growers : bool, default=True
+        False keeps growers (their nodes and ``grades`` edges) only where they hold a kept attribute.  A national
+        company has millions of growers and tens of millions of grader–grower pairs, and no attribute path runs
+        through a grower who shares nothing: the links, rings and related bidders are the same
+        (:func:`cached` builds this graph).  Growers per grader are counted where the data are
+        (:func:`~riskmodel.graph.features.graph_features`).
     """
-    key = (min_share, tuple(include))
+    key = (min_share, tuple(include), all_growers)
     cache = _FRAMES.setdefault(data, {})
     if key not in cache:
-        cache[key] = _build_frames(data, min_share, include)
+        cache[key] = _build_frames(data, min_share, include, all_growers)
     return cache[key]
 
 
@@ -301,9 +335,10 @@ def cached(data: Dataset, fn, **params):
     """``fn(graph_frames(data, min_share=2), **params)``, computed once per dataset and arguments.
 
     The relationship indicators (``REL-…``) and the graph features ask for the same links, bid rings and related
-    bidders; this computes each once.  The graph keeps only the attributes that link someone (``min_share=2``:
-    links, rings and dealings are the same as on the whole graph, and a national company's millions of phones,
-    accounts and addresses held by one person each stay out of memory; the run writes this graph for portraits).  Arguments left out and the same values given explicitly are one entry
+    bidders; this computes each once.  The graph keeps only the attributes that link someone and the growers that
+    hold one (``min_share=2, all_growers=False``): links, rings and dealings are the same as on the whole graph,
+    and a national company's millions of phones, accounts and addresses held by one person each, and its millions
+    of growers, stay out of memory; the run writes this graph for portraits.  Arguments left out and the same values given explicitly are one entry
     (the key is the function's bound arguments with its defaults).  The result is shared: do not modify it.
     """
     import inspect
@@ -316,7 +351,7 @@ def cached(data: Dataset, fn, **params):
            repr([(k, sorted(v.items()) if isinstance(v, Mapping) else v) for k, v in args]))
     store = _RESULTS.setdefault(data, {})
     if key not in store:
-        store[key] = fn(graph_frames(data, min_share=2), **params)
+        store[key] = fn(graph_frames(data, min_share=2, all_growers=False), **params)
     return store[key]
 
 
@@ -329,21 +364,30 @@ def release(data: Dataset) -> None:
         cache.pop(data, None)
 
 
-def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...]) -> GraphFrames:
+def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...], all_growers: bool = True) -> GraphFrames:
     nodes, edges = [], []
+    growers = None  # every grower, or (all_growers False) the ids of those holding a kept attribute
+    if "attribute" in include:
+        a = entity_attributes(data, min_share=min_share)
+        if not all_growers:
+            growers = a.entity_id[a.entity_type.eq("grower")].unique()
+        attrs = a.drop_duplicates("target")
+        edges.append(a.assign(kind="attribute")[["source", "target", "kind", "role"]])
+        attr_nodes = pd.DataFrame({"node": attrs.target, "kind": attrs.attr_kind, "label": _mask(attrs.attr_kind, attrs.key),
+                                   "entity_id": None, "subkind": attrs.subkind})
+        del a, attrs
     for table, (etype, id_col, name_col, _) in ATTRIBUTE_FIELDS.items():
         if data.has(table):
-            df = data.sql(f"SELECT {id_col} AS entity_id, {name_col} AS name FROM {table}")
+            if etype == "grower" and growers is not None:
+                with data.registered("_rel_growers", _ids("grower_id", growers)):
+                    df = data.sql(f"""SELECT {id_col} AS entity_id, {name_col} AS name FROM {table}
+                                      WHERE CAST({id_col} AS VARCHAR) IN (SELECT grower_id FROM _rel_growers)""")
+            else:
+                df = data.sql(f"SELECT {id_col} AS entity_id, {name_col} AS name FROM {table}")
             nodes.append(pd.DataFrame({"node": etype + ":" + df.entity_id.astype(str), "kind": etype,
                                        "label": df["name"].astype(str), "entity_id": df.entity_id.astype(str)}))
     if "attribute" in include:
-        a = entity_attributes(data)
-        if min_share > 1:
-            a = a[a.groupby("target").source.transform("nunique") >= min_share]
-        attrs = a.drop_duplicates("target")
-        nodes.append(pd.DataFrame({"node": attrs.target, "kind": attrs.attr_kind, "label": _mask(attrs.attr_kind, attrs.key),
-                                   "entity_id": None, "subkind": attrs.subkind}))
-        edges.append(a.assign(kind="attribute")[["source", "target", "kind", "role"]])
+        nodes.append(attr_nodes)
     if "deals" in include:
         d = supplier_dealings(data)
         edges.append(pd.DataFrame({"source": "employee:" + d.employee_id.astype(str), "target": "supplier:" + d.supplier_id.astype(str),
@@ -351,7 +395,7 @@ def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...]) -> Gr
                                    "count": d["count"], "amount": d.amount, "first": d["first"], "last": d["last"],
                                    "evidence": d.evidence}))
     if "grades" in include:
-        g = grower_dealings(data)
+        g = grower_dealings(data, growers=growers)
         edges.append(pd.DataFrame({"source": "employee:" + g.employee_id.astype(str), "target": "grower:" + g.grower_id.astype(str),
                                    "kind": "grades", "role": "grader", "count": g["count"], "weight_kg": g.weight_kg,
                                    "amount": g.amount, "first": g["first"], "last": g["last"]}))

@@ -59,7 +59,7 @@ def _write_graph(data: Dataset, out: Path) -> None:
         from riskmodel.graph.build import graph_frames, release
     except ImportError:
         return
-    frames = graph_frames(data, min_share=2)
+    frames = graph_frames(data, min_share=2, all_growers=False)  # the graph the links were found on (graph.build.cached)
     write_table(frames.nodes, out / "graph_nodes.parquet")
     # in a fixed order: the query engine returns grouped dealings in any order
     write_table(frames.edges.sort_values(["kind", "source", "target"], kind="stable"), out / "graph_edges.parquet")
