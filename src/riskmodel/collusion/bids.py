@@ -13,9 +13,30 @@ bid                float   bid amount, positive
 collusive_tender   Int8    1 rigged, 0 competitive, <NA> unknown (same for all bids of a tender)
 =================  ======  =========================================================
 
+Optional identity columns (:data:`IDENTITY_COLUMNS`) switch on the identity
+screens of :mod:`riskmodel.collusion.identity` (incumbency, coordinated entry,
+rotation, a firm's bid against its own other bids):
+
+=================  ===========  ====================================================
+column             type         meaning
+=================  ===========  ====================================================
+bidder             str          who submitted the bid (one bid per bidder and tender)
+period             int or date  when the tender was awarded (a year, or a date);
+                                the same for all bids of a tender; only its order is used
+market             str          the buyer or market the contract belongs to (a school
+                                district, a purchasing unit's category); same per tender
+is_winner          bool         which bid won (at most one per tender; default: the lowest)
+=================  ===========  ====================================================
+
+A column given must have a value on every row.  A label column is never an
+identity column: nothing derived from ``collusive_tender`` may be a feature.
+
 :func:`read_bids` / :func:`load_bids` read CSV files in that shape and check
-them; :func:`from_tables` maps riskmodel's own ``tenders``/``bids`` tables to
-it, so the same screens and classifiers run on both.
+them (a file in the firm-level layout of the Ohio school-milk bidders file is
+recognised and converted by :func:`from_ohio_milk_bidders`);
+:func:`from_tables` maps riskmodel's own ``tenders``/``bids`` tables to it,
+bidder, period, market and winner included, so the same screens and
+classifiers run on both.
 """
 
 from __future__ import annotations
@@ -30,6 +51,8 @@ from riskmodel.errors import InputFileError
 
 BID_COLUMNS: tuple[str, ...] = ("dataset", "tender_id", "bid_idx", "bid", "collusive_tender")
 REQUIRED_COLUMNS: tuple[str, ...] = ("tender_id", "bid")
+#: Optional columns that name the bidders and place a tender in time and market (identity screens).
+IDENTITY_COLUMNS: tuple[str, ...] = ("bidder", "period", "market", "is_winner")
 LABEL = "collusive_tender"
 _MAX_LISTED = 5
 
@@ -143,8 +166,64 @@ def validate_bids(frame: pd.DataFrame, source: str = "<frame>", *, header_lines:
                                 f"tender(s) {tenders} ({_rows(rows, header_lines)}); give every bid of a tender the same label")
     else:
         df[LABEL] = pd.array([pd.NA] * len(df), dtype="Int8")
+    _check_identity_columns(df, source, header_lines)
     extra = [c for c in df.columns if c not in BID_COLUMNS]
     return df[list(BID_COLUMNS) + extra].reset_index(drop=True)
+
+
+def _per_tender_constant(df: pd.DataFrame, col: str, source: str, header_lines: int) -> None:
+    per = df.groupby(["dataset", "tender_id"], sort=False)[col].nunique(dropna=False)
+    mixed = per[per > 1]
+    if len(mixed):
+        rows = df.index[df.set_index(["dataset", "tender_id"]).index.isin(mixed.index)]
+        tenders = ", ".join(t for _, t in mixed.index[:_MAX_LISTED])
+        raise BidsFileError(f"{source}: column '{col}' describes the tender but differs between bids of tender(s) "
+                            f"{tenders} ({_rows(rows, header_lines)}); give every bid of a tender the same {col}")
+
+
+def _check_identity_columns(df: pd.DataFrame, source: str, header_lines: int) -> None:
+    """Check and normalise the optional identity columns in place (see :data:`IDENTITY_COLUMNS`)."""
+    for col in ("bidder", "market"):
+        if col not in df.columns:
+            continue
+        empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
+        if empty.any():
+            raise BidsFileError(f"{source}: column '{col}' is empty on {_rows(df.index[empty], header_lines)}; "
+                                f"give every bid its {col} or drop the column (identity screens then go unused)")
+        df[col] = df[col].astype(str).str.strip()
+    if "bidder" in df.columns:
+        dup = df.duplicated(["dataset", "tender_id", "bidder"], keep=False)
+        if dup.any():
+            raise BidsFileError(f"{source}: a bidder bids twice in one tender on {_rows(df.index[dup], header_lines)}; "
+                                "keep one bid per bidder and tender (the last valid one)")
+    if "period" in df.columns:
+        raw = df["period"]
+        num = pd.to_numeric(raw, errors="coerce")
+        if num.notna().all():
+            df["period"] = num
+        else:
+            when = pd.to_datetime(raw, errors="coerce")
+            bad = when.isna()
+            if bad.any():
+                raise BidsFileError(f"{source}: column 'period' must be a year, a number or a date; "
+                                    f"{_rows(df.index[bad], header_lines)} hold {_values(raw[bad])}")
+            df["period"] = when
+    if "is_winner" in df.columns:
+        raw = df["is_winner"]
+        text = raw.astype(str).str.strip().str.lower()
+        val = text.map({"1": True, "0": False, "true": True, "false": False, "1.0": True, "0.0": False})
+        bad = val.isna()
+        if bad.any():
+            raise BidsFileError(f"{source}: column 'is_winner' must be 0/1 or true/false; "
+                                f"{_rows(df.index[bad], header_lines)} hold {_values(raw[bad])}")
+        df["is_winner"] = val.astype(bool)
+        many = df.groupby(["dataset", "tender_id"], sort=False)["is_winner"].transform("sum") > 1
+        if many.any():
+            raise BidsFileError(f"{source}: more than one winning bid in a tender on "
+                                f"{_rows(df.index[many], header_lines)}; mark at most one bid per tender")
+    for col in ("period", "market"):
+        if col in df.columns:
+            _per_tender_constant(df, col, source, header_lines)
 
 
 def read_bids(path: str | Path, dataset: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -154,7 +233,10 @@ def read_bids(path: str | Path, dataset: str | None = None, encoding: str | None
     ----------
     path : str or Path
         CSV with a header line; columns as in :data:`BID_COLUMNS` (``tender_id``
-        and ``bid`` required).
+        and ``bid`` required) and optionally :data:`IDENTITY_COLUMNS`; or a
+        file in the Ohio school-milk bidders layout (:data:`OHIO_MILK_COLUMNS`,
+        converted by :func:`from_ohio_milk_bidders`; dataset name
+        :data:`OHIO_MILK_DATASET` unless ``dataset`` is given).
     dataset : str, optional
         Dataset name for files without a ``dataset`` column (default: the file
         name without extension).
@@ -183,6 +265,8 @@ def read_bids(path: str | Path, dataset: str | None = None, encoding: str | None
                             "pass the file's encoding (e.g. gbk)") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise BidsFileError(f"{path}: not a readable CSV file: {exc}") from exc
+    if set(OHIO_MILK_COLUMNS) <= set(frame.columns) and "tender_id" not in frame.columns:
+        return from_ohio_milk_bidders(frame, str(path), dataset=dataset or OHIO_MILK_DATASET)
     return validate_bids(frame, str(path), header_lines=2, dataset=dataset)
 
 
@@ -210,6 +294,80 @@ def load_bids(paths: str | Path | Sequence[str | Path], encoding: str | None = N
     return pd.concat(frames, ignore_index=True)
 
 
+#: Columns of the firm-level Ohio school-milk bidders file (one row per firm's bid on a contract, 1980–1990).
+OHIO_MILK_COLUMNS: tuple[str, ...] = ("contract_id", "year", "firm", "winning_bid", "inflation_adjusted_bid",
+                                      "is_cartel_firm")
+#: The dataset name it is read under: the same tenders as ``usa_ohio_milk.csv``, with identities.
+OHIO_MILK_DATASET = "usa_ohio_milk"
+#: Label columns of that file: read only to build ``collusive_tender``, never passed on.
+OHIO_MILK_LABELS: tuple[str, ...] = ("is_cartel_firm", "only_cartels_bidding_on_contract")
+
+
+def from_ohio_milk_bidders(frame: pd.DataFrame, source: str = "<frame>",
+                           dataset: str = OHIO_MILK_DATASET) -> pd.DataFrame:
+    """Convert the firm-level Ohio school-milk bidders file to the bid-level shape, identities included.
+
+    The file (``contract_id, year, firm, bid, winning_bid,
+    inflation_adjusted_bid, inflation_raw_milk_price_adjusted_bid,
+    is_cartel_firm, only_cartels_bidding_on_contract,
+    number_of_bidders_on_contract``) holds the same 3,754 contracts and
+    7,004 bids as ``usa_ohio_milk.csv``: that file's bids are
+    ``inflation_adjusted_bid`` × 0.84 (one constant) and its label is 1
+    exactly where a firm of the accused cartel bid (checked on the real
+    files; the report shows the check).  So:
+
+    * ``tender_id`` = ``contract_id`` (``YY_DISTRICT``), ``market`` = the
+      school district (the part after ``_``), ``period`` = ``year``,
+      ``bidder`` = ``firm``, ``is_winner`` = ``winning_bid``;
+    * ``bid`` = ``inflation_adjusted_bid`` (bids comparable across years, as
+      in ``usa_ohio_milk.csv``);
+    * ``collusive_tender`` = 1 where any bidder has ``is_cartel_firm`` = 1.
+
+    The label columns (:data:`OHIO_MILK_LABELS`) and everything else are
+    dropped: ``is_cartel_firm`` is a firm's label, and a feature derived from
+    it would hand the tender's label to the classifier.
+    ``number_of_bidders_on_contract`` is dropped too (it disagrees with the
+    bids listed for some contracts; ``n_bids`` counts them).
+
+    Raises
+    ------
+    BidsFileError
+        A column missing; a contract id not of the form ``YY_DISTRICT`` or
+        whose ``YY`` is not the year's last two digits.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"contract_id": ["80_0461", "80_0461", "81_0461"], "year": [1980, 1980, 1981],
+    ...                   "firm": ["A", "B", "A"], "bid": [.14, .15, .13], "winning_bid": [1, 0, 1],
+    ...                   "inflation_adjusted_bid": [.14, .15, .12], "is_cartel_firm": [0, 1, 0]})
+    >>> df = from_ohio_milk_bidders(f)
+    >>> df[["tender_id", "bid", "collusive_tender", "bidder", "period", "market", "is_winner"]].to_dict("records")[1]
+    {'tender_id': '80_0461', 'bid': 0.15, 'collusive_tender': 1, 'bidder': 'B', 'period': 1980, 'market': '0461', 'is_winner': False}
+    >>> "is_cartel_firm" in df.columns
+    False
+    """
+    missing = [c for c in OHIO_MILK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BidsFileError(f"{source}: missing column(s) {missing} of the Ohio school-milk bidders layout "
+                            f"({list(OHIO_MILK_COLUMNS)})")
+    cid = frame["contract_id"].astype(str).str.strip()
+    parts = cid.str.extract(r"^(\d{2})_(\S+)$")
+    year = pd.to_numeric(frame["year"], errors="coerce")
+    bad = parts[0].isna() | year.isna() | (pd.to_numeric(parts[0], errors="coerce") != year % 100)
+    if bad.any():
+        raise BidsFileError(f"{source}: contract ids must read YY_DISTRICT with YY the year's last two digits; "
+                            f"{_rows(frame.index[bad], 2)} hold {_values(cid[bad])}")
+    label = pd.to_numeric(frame["is_cartel_firm"], errors="coerce")
+    if label.isna().any() or not label.isin([0, 1]).all():
+        raise BidsFileError(f"{source}: column 'is_cartel_firm' must be 0 or 1")
+    out = pd.DataFrame({"dataset": dataset, "tender_id": cid, "bid": frame["inflation_adjusted_bid"],
+                        LABEL: label.groupby(cid).transform("max").astype(int),
+                        "bidder": frame["firm"], "period": year.astype(int), "market": parts[1],
+                        "is_winner": frame["winning_bid"]})
+    out = out.sort_values(["tender_id", "bid"], kind="stable").reset_index(drop=True)
+    return validate_bids(out, source, dataset=dataset)
+
+
 def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[str] | None = None,
                 dataset: str = "riskmodel") -> pd.DataFrame:
     """Map riskmodel's ``tenders`` and ``bids`` tables to the bid-level shape.
@@ -231,8 +389,11 @@ def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[s
     Returns
     -------
     pandas.DataFrame
-        :data:`BID_COLUMNS`, then ``bid_id``, ``supplier_id``, ``is_winner``,
-        ``estimated_amount``, ``category_id``, ``method`` where present.
+        :data:`BID_COLUMNS`, then the identity columns ``bidder``
+        (``supplier_id``), ``period`` (``close_date``), ``market``
+        (``category_id``) and ``is_winner`` where the tables have them, then
+        ``bid_id``, ``supplier_id``, ``estimated_amount``, ``category_id``,
+        ``method`` where present.
         ``bid_idx`` follows ``bid_id`` within a tender.  Tenders without any
         bid have no row (there is nothing to screen).
 
@@ -248,9 +409,10 @@ def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[s
     >>> bids = pd.DataFrame({"bid_id": ["B2", "B1"], "tender_id": ["T1", "T1"], "supplier_id": ["S2", "S1"],
     ...                      "bid_amount": [9.9e5, 9.5e5], "is_winner": [False, True]})
     >>> df = from_tables(tenders, bids, collusive=["T1"])
-    >>> df[["bid_idx", "bid", "collusive_tender", "supplier_id"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'bid_idx': 0, 'bid': 950000.0, 'collusive_tender': 1, 'supplier_id': 'S1'},
-     {'bid_idx': 1, 'bid': 990000.0, 'collusive_tender': 1, 'supplier_id': 'S2'}]
+    >>> df[["bid_idx", "bid", "collusive_tender", "bidder", "market", "is_winner"]].to_dict("records")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'bid_idx': 0, 'bid': 950000.0, 'collusive_tender': 1, 'bidder': 'S1', 'market': 'C1', 'is_winner': True},
+     {'bid_idx': 1, 'bid': 990000.0, 'collusive_tender': 1, 'bidder': 'S2', 'market': 'C1', 'is_winner': False}]
     """
     for name, frame, cols in (("tenders", tenders, ("tender_id",)), ("bids", bids, ("tender_id", "bid_amount"))):
         missing = [c for c in cols if c not in frame.columns]
@@ -272,7 +434,7 @@ def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[s
                             f"{_values(who)} hold {_values(b.loc[bad, 'bid_amount'])}. Drop withdrawn or empty bids first")
     order = ["tender_id", "bid_id"] if "bid_id" in b.columns else ["tender_id"]
     b = b.sort_values(order, kind="stable").reset_index(drop=True)
-    t_cols = [c for c in ("tender_id", "estimated_amount", "category_id", "method") if c in tenders.columns]
+    t_cols = [c for c in ("tender_id", "estimated_amount", "category_id", "method", "close_date") if c in tenders.columns]
     t = tenders[t_cols].copy()
     t["tender_id"] = t["tender_id"].astype(str)
     out = b.rename(columns={"bid_amount": "bid"}).merge(t, on="tender_id", how="left")
@@ -280,7 +442,14 @@ def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[s
     if collusive is not None:
         rigged = {str(x) for x in collusive}
         out[LABEL] = out["tender_id"].isin(rigged).astype(int)
-    extra = [c for c in ("bid_id", "supplier_id", "is_winner", "estimated_amount", "category_id", "method")
-             if c in out.columns]
+    # identities for the identity screens: the supplier bids, the close date orders tenders in time, and the
+    # category is the market in which the same supplier winning again and again means something
+    if "supplier_id" in out.columns:
+        out["bidder"] = out["supplier_id"]
+    for col, src in (("period", "close_date"), ("market", "category_id")):
+        if src in out.columns and out[src].notna().all():
+            out[col] = out[src]
+    extra = [c for c in ("bidder", "period", "market", "is_winner", "bid_id", "supplier_id", "estimated_amount",
+                         "category_id", "method") if c in out.columns]
     out = out[[c for c in ("dataset", "tender_id", "bid", LABEL) if c in out.columns] + extra]
     return validate_bids(out, f"table 'bids' ({dataset})", dataset=dataset)

@@ -19,7 +19,10 @@ def collusion():
     """Bid-rigging screens (围标串标筛查) on bid-level files: one row per bid, tender-level label.
 
     A file has the columns dataset, tender_id, bid_idx, bid, collusive_tender
-    (tender_id and bid required; collusive_tender 1 rigged, 0 competitive).
+    (tender_id and bid required; collusive_tender 1 rigged, 0 competitive) and
+    optionally bidder, period, market, is_winner, which switch on the identity
+    screens (incumbency, coordinated entry, rotation).  The firm-level Ohio
+    school-milk bidders file is recognised and read with its identities.
     """
 
 
@@ -37,13 +40,18 @@ def collusion():
               help="Folds of the inner cross-validation (inside each training fold) that chooses our model.")
 @click.option("--inner-repeats", type=click.IntRange(min=1), default=2, show_default=True,
               help="Repeats of that inner cross-validation.")
-@click.option("--ablation", is_flag=True, help="Also run ours without the tender-size covariate.")
+@click.option("--ablation", is_flag=True,
+              help="Also run ours without the tender-size covariate, and without the identity screens where the "
+                   "bids name their bidders.")
+@click.option("--group-by", default=None, metavar="COLUMN",
+              help="Group the folds by this tender-level column (e.g. market) in datasets that have it, so no "
+                   "group is both trained and tested on.")
 @click.option("--max-fpr", type=click.FloatRange(0, 1), default=None,
               help="Our decision rule: flag as many rigged tenders as possible while flagging at most this share of "
                    "competitive training tenders (default: maximise balanced accuracy).")
 @_encoding
-def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, inner_repeats, ablation, max_fpr,
-             encoding):
+def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, inner_repeats, ablation, group_by,
+             max_fpr, encoding):
     """Cross-validate our tender classifier against the random-forest reference, per dataset.
 
     Prints, per dataset: tenders used, tenders with too few bids, and for each
@@ -58,7 +66,8 @@ def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, 
     bids = load_bids(list(bid_files), encoding=encoding)
     progress = None if fmt == "json" else (lambda msg: click.echo(f"  {msg}", err=True))
     ev = run(bids, min_bids=min_bids, n_splits=folds, random_state=seed, n_jobs=n_jobs, n_estimators=trees,
-             ablation=ablation, max_fpr=max_fpr, inner_cv=inner_folds, inner_repeats=inner_repeats, progress=progress)
+             ablation=ablation, max_fpr=max_fpr, inner_cv=inner_folds, inner_repeats=inner_repeats, group_by=group_by,
+             progress=progress)
     click.echo(ev.to_json() if fmt == "json" else ev.to_text())
 
 

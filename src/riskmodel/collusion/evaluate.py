@@ -15,6 +15,13 @@ pooled out-of-fold predictions:
   (share of rigged tenders flagged), at each classifier's own decision rule
   (the reference: probability 0.5; ours: the threshold learnt in training).
 
+With ``group_by`` (a bid column constant within a tender, e.g. ``market``)
+the folds are grouped as well as stratified: all tenders of a group fall in
+the same fold, and ours groups its inner cross-validation the same way.  Where
+the same buyer's contracts recur year after year, this asks whether the
+classifier recognises collusion in markets it has never seen, rather than
+markets it has seen in other years.
+
 Goal (issue #8): our ROC AUC at least :data:`GOAL_RATIO` times the reference's
 in the same run, or no lower than it where the reference already exceeds
 :data:`GOAL_CEILING`.
@@ -31,8 +38,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from riskmodel.collusion.identity import IDENTITY_SCREEN_NAMES
 from riskmodel.collusion.model import (DEFAULT_FEATURES, LABEL, SIZE_FEATURE, ScreenClassifier, reference_classifier,
                                        tender_table)
 from riskmodel.errors import RiskModelError
@@ -40,6 +48,8 @@ from riskmodel.errors import RiskModelError
 GOAL_RATIO = 1.05
 GOAL_CEILING = 0.95
 OURS, REFERENCE = "ours", "reference"
+#: ours without the identity screens (ablation); not run on a dataset without them, where it would repeat ours
+NO_IDENTITY = "ours_no_identity"
 
 
 class CollusionEvaluationError(RiskModelError):
@@ -61,7 +71,9 @@ def default_models(random_state: int = 0, n_jobs: int = 1, n_estimators: int = 3
     ablation : bool, default=False
         Also ``ours_screens_only``: our classifier without ``log_median_bid``,
         which shows how much of the gain comes from the tender size rather
-        than from the bids' distribution.
+        than from the bids' distribution; and :data:`NO_IDENTITY`, ours
+        without the identity screens (run only on datasets that have them),
+        which shows what the bidders' identities add.
     max_fpr : float, optional
         Our classifiers' decision rule caps the training false-positive rate
         (see :class:`~riskmodel.collusion.model.ScreenClassifier`) instead of
@@ -80,6 +92,8 @@ def default_models(random_state: int = 0, n_jobs: int = 1, n_estimators: int = 3
         models["ours_screens_only"] = ScreenClassifier(
             features=tuple(f for f in DEFAULT_FEATURES if f != SIZE_FEATURE), n_estimators=n_estimators,
             max_fpr=max_fpr, random_state=random_state, n_jobs=n_jobs, **inner)
+        models[NO_IDENTITY] = ScreenClassifier(n_estimators=n_estimators, max_fpr=max_fpr, random_state=random_state,
+                                               n_jobs=n_jobs, identity=False, **inner)
     return models
 
 
@@ -101,6 +115,9 @@ class DatasetEvaluation:
     thresholds: dict[str, list[float]] = field(default_factory=dict)
     selected: dict[str, list[str]] = field(default_factory=dict)
     inner_auc: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    identity_screens: list[str] = field(default_factory=list)
+    group_by: str | None = None
+    n_groups: int | None = None
     seconds: float = 0.0
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -163,6 +180,10 @@ class Evaluation:
             lines += ["", f"{d.dataset}: {d.n_tenders} tenders; used {d.n_used} ({d.n_collusive_used} collusive, "
                       f"{share:.1%}); too few bids (< {d.min_bids}): {d.n_too_few_bids} "
                       f"({d.n_collusive_too_few_bids} collusive); unlabelled: {d.n_unlabelled}"]
+            if d.identity_screens:
+                lines.append(f"  bidders named: identity screens {', '.join(d.identity_screens)}")
+            if d.group_by:
+                lines.append(f"  folds grouped by {d.group_by} ({d.n_groups} groups)")
             lines.append(f"  {'model':<20}{'ROC AUC':>9}{'±sd':>7}{'bal.acc':>9}{'accuracy':>10}{'FPR':>7}{'TPR':>7}")
             for model, m in d.metrics.items():
                 lines.append(f"  {model:<20}{m['roc_auc']:>9.3f}{m['auc_fold_sd']:>7.3f}{m['balanced_accuracy']:>9.3f}"
@@ -200,7 +221,7 @@ def _metrics(y: np.ndarray, score: np.ndarray, flag: np.ndarray, fold: np.ndarra
 
 def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5, random_state: int = 0,
                      models: Mapping[str, object] | None = None, n_jobs: int = 1, n_estimators: int = 300,
-                     progress: Callable[[str], None] | None = None) -> DatasetEvaluation:
+                     group_by: str | None = None, progress: Callable[[str], None] | None = None) -> DatasetEvaluation:
     """Evaluate the classifiers on one dataset's bids by stratified k-fold cross-validation.
 
     Parameters
@@ -219,6 +240,10 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
         offer ``predict_proba`` and ``predict``.
     n_jobs, n_estimators : int
         Passed to :func:`default_models`.
+    group_by : str, optional
+        A bid column constant within each tender (e.g. ``market``): folds are
+        grouped by it (:class:`~sklearn.model_selection.StratifiedGroupKFold`),
+        and ours groups its inner cross-validation by it too.
     progress : callable, optional
         Called with a short message after each fold.
 
@@ -230,7 +255,8 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
     ------
     CollusionEvaluationError
         Several datasets in ``bids``; no labelled tender with enough bids; fewer
-        than ``n_splits`` tenders in a class.
+        than ``n_splits`` tenders in a class; ``group_by`` not a column, not
+        constant within a tender, or with fewer than ``n_splits`` groups.
     """
     names = bids["dataset"].unique()
     if len(names) != 1:
@@ -250,7 +276,18 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
             f"dataset '{name}': {int(counts[1])} collusive and {int(counts[0])} competitive labelled tenders with at "
             f"least {min_bids} bids; {n_splits}-fold cross-validation needs at least {n_splits} of each")
     models = dict(models) if models is not None else default_models(random_state, n_jobs, n_estimators)
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    identity = [c for c in IDENTITY_SCREEN_NAMES if c in used.columns and used[c].notna().any()]
+    if not identity:
+        models.pop(NO_IDENTITY, None)  # it would repeat ours
+    groups = None
+    if group_by is not None:
+        groups = _tender_groups(bids, group_by, used.index.get_level_values("tender_id"), name)
+        if len(np.unique(groups)) < n_splits:
+            raise CollusionEvaluationError(f"dataset '{name}': {len(np.unique(groups))} groups in '{group_by}'; "
+                                           f"{n_splits}-fold grouped cross-validation needs at least {n_splits}")
+        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    else:
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     fold = np.full(len(used), -1)
     scores = {m: np.full(len(used), np.nan) for m in models}
     flags = {m: np.zeros(len(used), dtype=int) for m in models}
@@ -258,10 +295,13 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
     selected: dict[str, list[str]] = {m: [] for m in models if hasattr(models[m], "candidates")}
     inner_auc: dict[str, list[dict[str, float]]] = {m: [] for m in selected}
     X = used.drop(columns=[LABEL])
-    for k, (train, test) in enumerate(folds.split(X, y)):
+    for k, (train, test) in enumerate(folds.split(X, y, groups)):
         fold[test] = k
         for m, est in models.items():
-            fitted = clone(est).fit(X.iloc[train], y[train])
+            if groups is not None and isinstance(est, ScreenClassifier):
+                fitted = clone(est).fit(X.iloc[train], y[train], groups=groups[train])
+            else:
+                fitted = clone(est).fit(X.iloc[train], y[train])
             scores[m][test] = fitted.predict_proba(X.iloc[test])[:, 1]
             flags[m][test] = fitted.predict(X.iloc[test])
             thresholds[m].append(float(getattr(fitted, "threshold_", 0.5)))
@@ -282,16 +322,31 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
         n_too_few_bids=len(too_few), n_collusive_too_few_bids=int((too_few[LABEL] == 1).sum()),
         n_unlabelled=int((~labelled & enough).sum()), min_bids=min_bids, n_splits=n_splits,
         random_state=random_state, metrics=metrics, thresholds=thresholds,
-        selected=selected, inner_auc=inner_auc, seconds=round(time.perf_counter() - t0, 2), predictions=pred)
+        selected=selected, inner_auc=inner_auc, identity_screens=identity, group_by=group_by,
+        n_groups=None if groups is None else int(len(np.unique(groups))),
+        seconds=round(time.perf_counter() - t0, 2), predictions=pred)
+
+
+def _tender_groups(bids: pd.DataFrame, column: str, tender_ids: pd.Index, name: str) -> np.ndarray:
+    """The value of ``column`` for each tender of ``tender_ids`` (it must be constant within a tender)."""
+    if column not in bids.columns or bids[column].isna().any():
+        raise CollusionEvaluationError(f"dataset '{name}': cannot group the folds by '{column}': the bids "
+                                       f"{'lack that column' if column not in bids.columns else 'leave it empty'}")
+    per = bids.groupby(bids["tender_id"].astype(str))[column]
+    if (per.nunique() > 1).any():
+        raise CollusionEvaluationError(f"dataset '{name}': column '{column}' differs within a tender; folds can only "
+                                       "be grouped by a tender-level column (e.g. market)")
+    return per.first().reindex(tender_ids).astype(str).to_numpy()
 
 
 def evaluate(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5, random_state: int = 0,
              models: Mapping[str, object] | None = None, n_jobs: int = 1, n_estimators: int = 300,
              ablation: bool = False, max_fpr: float | None = None, inner_cv: int = 5, inner_repeats: int = 2,
-             progress: Callable[[str], None] | None = None) -> Evaluation:
+             group_by: str | None = None, progress: Callable[[str], None] | None = None) -> Evaluation:
     """Evaluate every dataset in ``bids`` separately (models are never trained across datasets).
 
-    Parameters are those of :func:`evaluate_dataset`; ``ablation``,
+    Parameters are those of :func:`evaluate_dataset` (``group_by`` applies to
+    every dataset that has the column; the others get stratified folds); ``ablation``,
     ``max_fpr``, ``inner_cv`` and ``inner_repeats`` are passed to :func:`default_models`.
 
     Examples
@@ -305,10 +360,13 @@ def evaluate(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5, random
     if models is None:
         models = default_models(random_state, n_jobs, n_estimators, ablation=ablation, max_fpr=max_fpr,
                                 inner_cv=inner_cv, inner_repeats=inner_repeats)
-    results = [evaluate_dataset(part, min_bids=min_bids, n_splits=n_splits, random_state=random_state,
-                                models=models, progress=progress)
-               for _, part in bids.groupby("dataset", sort=False)]
+    results = []
+    for _, part in bids.groupby("dataset", sort=False):
+        grouped = group_by if group_by is not None and group_by in part.columns and part[group_by].notna().all() \
+            else None
+        results.append(evaluate_dataset(part, min_bids=min_bids, n_splits=n_splits, random_state=random_state,
+                                        models=models, group_by=grouped, progress=progress))
     params = {"min_bids": min_bids, "n_splits": n_splits, "random_state": random_state, "n_estimators": n_estimators,
-              "max_fpr": max_fpr, "inner_cv": inner_cv, "inner_repeats": inner_repeats,
+              "max_fpr": max_fpr, "inner_cv": inner_cv, "inner_repeats": inner_repeats, "group_by": group_by,
               "models": {k: type(v).__name__ for k, v in models.items()}}
     return Evaluation(results, params)

@@ -4,14 +4,16 @@
   :mod:`riskmodel.indicators.screens`, the further screens of
   :mod:`riskmodel.collusion.screens` (average-bid auctions, robust shape,
   clusters, rounding, the quantile profile), one context covariate (the
-  tender's size, ``log_median_bid``) and the label.
+  tender's size, ``log_median_bid``) and the label; where the bids name their
+  bidders, also the identity screens of :mod:`riskmodel.collusion.identity`
+  (incumbency, coordinated entry, rotation, a firm's bid against its own).
 * :func:`reference_classifier` is the plain random forest on the classic
   screens of Huber & Imhof (2019): the yardstick our classifier must beat.
 * :class:`ScreenClassifier` is ours.  It holds a fixed, small menu of
   candidate models (:data:`CANDIDATES`: extremely randomised trees, gradient
   boosting and a logistic regression on every feature, their soft vote, and
-  trees on two narrower views, the screens and the bid distribution's
-  profile) and **chooses among them by an inner cross-validation of the
+  trees on three narrower views: the screens, the bid distribution's
+  profile and, where bidders are named, the identity screens) and **chooses among them by an inner cross-validation of the
   training data it is given**, by ROC AUC.  Inside an outer cross-validation
   this is nested cross-validation: the test fold never takes part in the
   choice.  The same inner out-of-fold scores give the Platt calibration and
@@ -34,12 +36,14 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
-from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from riskmodel.collusion.identity import (IDENTITY_SCREEN_NAMES, IDENTITY_SCREENS, compute_identity_screens,
+                                          has_identities)
 from riskmodel.collusion.screens import EXTRA_SCREEN_NAMES, EXTRA_SCREENS, PROFILE_SCREENS, compute_extra_screens
 from riskmodel.indicators.screens import CLASSIC_SCREENS, EXTENDED_SCREENS, SCREENS, TenderBids, compute_screens
 
@@ -67,8 +71,12 @@ def tender_table(bids: pd.DataFrame, screens: Sequence[str] = ALL_SCREENS) -> pd
     Returns
     -------
     pandas.DataFrame
-        Indexed by (``dataset``, ``tender_id``); the screens, ``log_median_bid``
-        and ``collusive_tender`` (nullable Int8; <NA> where unknown).
+        Indexed by (``dataset``, ``tender_id``); the screens, ``log_median_bid``,
+        the identity screens (:data:`IDENTITY_SCREEN_NAMES`) for a dataset
+        whose bids name their bidders (``bidder`` on every row; columns absent
+        when no dataset does, NaN for the datasets that do not) and
+        ``collusive_tender`` (nullable Int8; <NA> where unknown).  The label is
+        never an input of any screen.
 
     Raises
     ------
@@ -97,6 +105,8 @@ def tender_table(bids: pd.DataFrame, screens: Sequence[str] = ALL_SCREENS) -> pd
             t = t.join(compute_extra_screens(tb, extra))
         t = t[list(screens)]
         t[SIZE_FEATURE] = np.log(tb.quantile(0.5))
+        if has_identities(part):  # computed from bids, bidders, periods and markets only, never the label
+            t = t.join(compute_identity_screens(part.drop(columns=[LABEL], errors="ignore")))
         if LABEL in part.columns:
             t[LABEL] = part.groupby("tender_id")[LABEL].first().reindex(t.index).astype("Int8")
         else:
@@ -104,7 +114,11 @@ def tender_table(bids: pd.DataFrame, screens: Sequence[str] = ALL_SCREENS) -> pd
         t.index = pd.MultiIndex.from_arrays([np.repeat(str(name), len(t)), t.index.astype(str)],
                                             names=["dataset", "tender_id"])
         frames.append(t)
-    return pd.concat(frames) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames)
+    ident = [c for c in IDENTITY_SCREEN_NAMES if c in out.columns]
+    return out[[c for c in out.columns if c not in ident and c != LABEL] + ident + [LABEL]]
 
 
 def _select(columns: Sequence[str]) -> ColumnTransformer:
@@ -171,13 +185,15 @@ def capped_fpr_threshold(y: np.ndarray, score: np.ndarray, max_fpr: float) -> fl
 
 
 #: Learners of the menu: name -> (kind, view).  Views: ``all`` the classifier's features; ``screens`` all but the
-#: quantile profile; ``distribution`` the number of bids, the quantile profile and the tender size.
+#: quantile profile and the identity screens; ``distribution`` the number of bids, the quantile profile and the
+#: tender size; ``identity`` the identity screens and the number of bids (empty where the bids name no bidder).
 MEMBERS: dict[str, tuple[str, str]] = {
     "trees": ("extra_trees", "all"),
     "boost": ("xgboost", "all"),
     "linear": ("logistic", "all"),
     "trees_screens": ("extra_trees", "screens"),
     "trees_profile": ("extra_trees", "distribution"),
+    "trees_identity": ("extra_trees", "identity"),
 }
 #: The candidate models of :class:`ScreenClassifier`: name -> members whose probabilities are averaged (soft vote).
 #: Listed in order of preference: a tie in inner ROC AUC goes to the earlier one.
@@ -188,7 +204,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "linear": ("linear",),
     "screens": ("trees_screens",),
     "distribution": ("trees_profile",),
-    "all": ("trees", "boost", "linear", "trees_screens", "trees_profile"),
+    "identity": ("trees_identity",),
+    "all": ("trees", "boost", "linear", "trees_screens", "trees_profile", "trees_identity"),
 }
 
 
@@ -196,9 +213,12 @@ def _view(view: str, features: Sequence[str]) -> list[str]:
     if view == "all":
         return list(features)
     if view == "screens":
-        return [f for f in features if f not in PROFILE_SCREENS]
+        return [f for f in features if f not in PROFILE_SCREENS and f not in IDENTITY_SCREENS]
     if view == "distribution":
         return [f for f in features if f in PROFILE_SCREENS or f in ("n_bids", SIZE_FEATURE)]
+    if view == "identity":
+        ident = [f for f in features if f in IDENTITY_SCREENS]
+        return [f for f in features if f == "n_bids"] + ident if ident else []
     raise ValueError(f"unknown view {view!r}")
 
 
@@ -218,6 +238,12 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
     ----------
     features : sequence of str, default=DEFAULT_FEATURES
         Columns of the tender table to use (:func:`tender_table`).
+    identity : bool, default=True
+        Also use the identity screens (:data:`IDENTITY_SCREEN_NAMES`) that
+        ``X`` holds with at least one value (a dataset whose bids name their
+        bidders).  Where ``X`` has none, ``identity`` changes nothing.  They
+        join every view but ``screens`` and ``distribution``, and the menu's
+        ``identity`` candidate reads them alone (with the number of bids).
     candidates : sequence of str, default=every key of CANDIDATES
         The menu (names of :data:`CANDIDATES`).  One name: that model, no choice.
         A member whose view has no column among ``features`` (or the same
@@ -263,6 +289,7 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
         Calibrated out-of-fold scores of the training tenders (chosen candidate).
     classes_ : ndarray, [0, 1]
     feature_names_in_ : ndarray of str
+        The features used: ``features``, then the identity screens used.
 
     Examples
     --------
@@ -277,8 +304,9 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, features: Sequence[str] = DEFAULT_FEATURES, candidates: Sequence[str] = tuple(CANDIDATES),
                  n_estimators: int = 300, inner_cv: int = 5, inner_repeats: int = 2, calibrate: bool = True,
                  threshold: str | float = "balanced", max_fpr: float | None = None, random_state: int = 0,
-                 n_jobs: int = 1):
+                 n_jobs: int = 1, identity: bool = True):
         self.features = features
+        self.identity = identity
         self.candidates = candidates
         self.n_estimators = n_estimators
         self.inner_cv = inner_cv
@@ -309,8 +337,8 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
                                                         random_state=rs)),
                          ("logit", LogisticRegression(C=0.3, max_iter=2000))])
 
-    def _menu(self) -> tuple[dict[str, tuple[str, ...]], dict[str, Pipeline]]:
-        """The usable candidates and their (unfitted) members, each reading its view of the features."""
+    def _menu(self, features: Sequence[str]) -> tuple[dict[str, tuple[str, ...]], dict[str, Pipeline]]:
+        """The usable candidates and their (unfitted) members, each reading its view of ``features``."""
         unknown = [c for c in self.candidates if c not in CANDIDATES]
         if unknown or not len(self.candidates):
             raise ValueError(f"unknown or no candidate(s) {unknown or list(self.candidates)}; known: {list(CANDIDATES)}")
@@ -319,9 +347,9 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
         for cand in self.candidates:
             names = []
             for m in CANDIDATES[cand]:
-                cols = _view(MEMBERS[m][1], self.features)
+                cols = _view(MEMBERS[m][1], features)
                 # a view with no column, or with the columns of the "all" view under another name, adds nothing
-                if not cols or (MEMBERS[m][1] != "all" and cols == list(self.features)):
+                if not cols or (MEMBERS[m][1] != "all" and cols == list(features)):
                     continue
                 names.append(m)
                 if m not in members:
@@ -330,41 +358,67 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
                 menu[cand] = tuple(names)
         if not menu:
             raise ValueError(f"no candidate of {list(self.candidates)} has a column among the features "
-                             f"{list(self.features)}")
+                             f"{list(features)}")
         return menu, members
 
-    def _X(self, X: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in self.features if c not in X.columns]
+    def _features(self, X: pd.DataFrame) -> list[str]:
+        """``features``, then (with ``identity``) the identity screens ``X`` holds with at least one value."""
+        feats = list(self.features)
+        if self.identity:
+            feats += [c for c in IDENTITY_SCREEN_NAMES if c in X.columns and c not in feats and X[c].notna().any()]
+        return feats
+
+    @staticmethod
+    def _X(X: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+        missing = [c for c in features if c not in X.columns]
         if missing:
             raise ValueError(f"X lacks feature column(s) {missing}; build it with tender_table()")
-        return X[list(self.features)].astype(float)
+        return X[list(features)].astype(float)
 
-    def fit(self, X: pd.DataFrame, y) -> ScreenClassifier:
-        """Fit on a tender table ``X`` (DataFrame with the feature columns) and labels ``y`` (0/1)."""
+    def fit(self, X: pd.DataFrame, y, groups=None) -> ScreenClassifier:
+        """Fit on a tender table ``X`` (DataFrame with the feature columns) and labels ``y`` (0/1).
+
+        ``groups`` (optional, one value per row, e.g. the tender's market)
+        keeps each group within one fold of the inner cross-validation, as
+        an outer grouped cross-validation does for the test folds.
+        """
         # BLAS threads on these small matrices only wait for each other (5x slower on a busy 2-core machine)
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             # small training sets: QuantileTransformer lowers n_quantiles to n_samples, which is what we want
             warnings.filterwarnings("ignore", message="n_quantiles", category=UserWarning)
-            return self._fit(X, y)
+            return self._fit(X, y, groups)
 
-    def _fit(self, X: pd.DataFrame, y) -> ScreenClassifier:
-        Xf = self._X(X)
+    def _inner_splits(self, Xf: pd.DataFrame, y: np.ndarray, k: int, groups) -> list[tuple[np.ndarray, np.ndarray]]:
+        repeats = max(int(self.inner_repeats), 1)
+        if groups is None:
+            inner = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=self.random_state)
+            return list(inner.split(Xf, y))
+        return [split for r in range(repeats)
+                for split in StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=self.random_state + r)
+                .split(Xf, y, np.asarray(groups))]
+
+    def _fit(self, X: pd.DataFrame, y, groups=None) -> ScreenClassifier:
+        features = self._features(X)
+        Xf = self._X(X, features)
         y = np.asarray(y).astype(int)
         counts = np.bincount(y, minlength=2)
         if len(counts) != 2 or counts.min() == 0:
             raise ValueError("ScreenClassifier needs both collusive (1) and competitive (0) tenders to fit")
-        menu, members = self._menu()
+        if groups is not None and len(groups) != len(y):
+            raise ValueError(f"groups has {len(groups)} values for {len(y)} tenders")
+        menu, members = self._menu(features)
         self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.asarray(self.features, dtype=object)
+        self.feature_names_in_ = np.asarray(features, dtype=object)
         k = int(min(self.inner_cv, counts.min()))
+        if groups is not None:
+            k = int(min(k, len(np.unique(np.asarray(groups)))))
         self.inner_auc_: dict[str, float] = {}
         oof: dict[str, np.ndarray] = {}
         if k >= 2:
             needed = sorted({m for names in menu.values() for m in names}, key=list(MEMBERS).index)
             member_oof = {m: np.zeros(len(y)) for m in needed}
             repeats = max(int(self.inner_repeats), 1)
-            inner = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=self.random_state)
-            for train, test in inner.split(Xf, y):  # every tender is tested once per repeat
+            for train, test in self._inner_splits(Xf, y, k, groups):  # every tender is tested once per repeat
                 for m in needed:
                     fitted = clone(members[m]).fit(Xf.iloc[train], y[train])
                     member_oof[m][test] += fitted.predict_proba(Xf.iloc[test])[:, 1] / repeats
@@ -400,7 +454,7 @@ class ScreenClassifier(ClassifierMixin, BaseEstimator):
         """Probability of collusion per tender, columns ``[competitive, collusive]``."""
         check_is_fitted(self, "members_")
         with threadpool_limits(limits=1, user_api="blas"):
-            p = self._calibrated(self._raw(self._X(X)))
+            p = self._calibrated(self._raw(self._X(X, self.feature_names_in_)))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

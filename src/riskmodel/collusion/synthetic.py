@@ -5,6 +5,13 @@ bids scatter by several percent.  Collusive tenders: the designated winner
 bids, and the cover bids sit a few percent above it and close together (the
 pattern the screens look for).  A share of tenders gets one or two bids so the
 small-tender rules are exercised.  It is NOT a model of any real market.
+
+With ``identities=True`` every bid also names its bidder, and every tender a
+period and a market: a ring of three firms shares out the "ring" markets (each
+market has its designated member, who wins there every period while the
+others cover), and competitive tenders draw their bidders from the market's
+local firms, the lowest bid winning.  The bids are the same as without
+identities (the identities come from a separate random stream).
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import pandas as pd
 
 
 def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int = 0,
-                   dataset: str = "synthetic", small_share: float = 0.1) -> pd.DataFrame:
+                   dataset: str = "synthetic", small_share: float = 0.1, identities: bool = False,
+                   n_markets: int = 12, n_periods: int = 6) -> pd.DataFrame:
     """Bid-level table in the shape of :mod:`riskmodel.collusion.bids`.
 
     Parameters
@@ -25,6 +33,10 @@ def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int
     dataset : str, default="synthetic"
     small_share : float, default=0.1
         Share of tenders with only 1 or 2 bids.
+    identities : bool, default=False
+        Add ``bidder``, ``period`` (1 … ``n_periods``) and ``market``.
+    n_markets, n_periods : int, default=12, 6
+        Markets (a quarter of them, at least one, shared out by the ring) and periods.
 
     Examples
     --------
@@ -33,6 +45,9 @@ def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int
     ['bid', 'bid_idx', 'collusive_tender', 'dataset', 'tender_id']
     >>> bool(df.groupby("tender_id").collusive_tender.nunique().eq(1).all())
     True
+    >>> ident = synthetic_bids(20, seed=3, identities=True)
+    >>> sorted(set(ident.columns) - set(df.columns)), bool(ident.bid.sort_values().equals(df.bid.sort_values()))
+    (['bidder', 'market', 'period'], True)
     """
     rng = np.random.default_rng(seed)
     collusive = rng.random(n_tenders) < collusive_share
@@ -51,4 +66,33 @@ def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int
     bid = np.where(collusive[tender], rigged_bid, competitive_bid)
     df = pd.DataFrame({"dataset": dataset, "tender_id": [f"T{t:04d}" for t in tender], "bid_idx": rank,
                        "bid": np.round(bid, 2), "collusive_tender": collusive[tender].astype(int)})
+    if identities:
+        df = df.join(_identities(collusive, n, rank, tender, seed, n_markets, n_periods))
     return df.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # files are rarely sorted
+
+
+def _identities(collusive: np.ndarray, n: np.ndarray, rank: np.ndarray, tender: np.ndarray, seed: int,
+                n_markets: int, n_periods: int) -> pd.DataFrame:
+    """Bidder, period and market of every bid (bids in tender order, ``rank`` 0 the lowest)."""
+    rng = np.random.default_rng([seed, 1])
+    n_ring = max(n_markets // 4, 1)
+    ring_firms = np.array(["R1", "R2", "R3"])
+    n_local = int(max(n.max(), 3)) + 2
+    # every market has its own local firms (some shared with the neighbouring market); ring markets have an owner
+    local = [[f"F{(m * (n_local - 2) + j):03d}" for j in range(n_local)] for m in range(n_markets)]
+    market = np.where(collusive, rng.integers(0, n_ring, len(n)), rng.integers(n_ring, max(n_markets, n_ring + 1),
+                                                                               len(n)) % n_markets)
+    period = rng.integers(1, n_periods + 1, len(n))
+    bidder = np.empty(len(tender), dtype=object)
+    for t in np.unique(tender):  # a fixture of a few hundred tenders: clarity over vectorisation
+        rows = np.flatnonzero(tender == t)
+        m = market[t]
+        pool = list(rng.permutation(local[m]))
+        if collusive[t]:
+            owner = ring_firms[m % 3]
+            covers = [f for f in ring_firms if f != owner]
+            names = [owner, *covers, *pool][: len(rows)]
+        else:
+            names = pool[: len(rows)]
+        bidder[rows[np.argsort(rank[rows])]] = names
+    return pd.DataFrame({"bidder": bidder, "period": period[tender], "market": [f"M{m:02d}" for m in market[tender]]})
