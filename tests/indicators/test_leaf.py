@@ -331,9 +331,16 @@ def test_a_pair_fires_in_each_season_it_happens_in():
         assert not flags[(flags.entity_id == g) & (flags.period.dt.year == 2024)].fired.any()
     assert "GOODLEAF" not in seasons
     at = frame("leaf_purchases", rows).set_index("purchase_id").purchased_at
+    raw = leaf.GraderUpgradesGrower().compute(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", rows)}))
+    seasons = raw.set_index(["grower_id", "year"]).seasons
     for row in fired.itertuples():
-        assert (at[list(row.evidence)].dt.year == row.period.year).all(), "evidence: the season's lots only"
-        assert row.text_zh.startswith(f"该定级员{row.period.year}年") and f"in {row.period.year} " in row.text_en
+        pooled = seasons[(row.entity_id, row.period.year)]
+        years = set(at[list(row.evidence)].dt.year)
+        assert max(years) == row.period.year and years <= {2024, 2025}, "evidence: the pooled seasons' lots, none later"
+        assert row.text_zh.startswith(f"该定级员{pooled}年") and f"in {pooled} " in row.text_en
+    # LATE growers were graded fairly in 2024: their 2025 evidence is 2025's alone
+    assert all(seasons[(g, 2025)] == "2025" or not raw[(raw.grower_id == g) & (raw.year == 2025)].value.gt(0).any()
+               for g in late)
     assert (fired.employee_id == "ST1A").all()
 
 
@@ -356,3 +363,52 @@ def test_station_manager_is_the_one_in_post_when_the_season_is_complete():
     flags = run_case(Case("LEAF-007", "rotated", tables, set(), set()))
     row = flags[flags.fired].iloc[0]
     assert row.period == pd.Timestamp("2024-11-20 10:00") and row.employee_id == "M2"
+
+
+def _favour_seasons(years: list[int], n_fav: int = 6, n_regulars: int = 10) -> list[dict]:
+    """Grader A of ST1 favours ``n_fav`` of his regulars by one level in each of ``years``; ``n_regulars`` more
+    regulars are graded fairly."""
+    fav = {f"FAV{k}": -1 for k in range(n_fav)}
+    return [lot for y in years for lot in grading_station("ST1", fav, {}, n_regulars=n_regulars, year=y)]
+
+
+def _favour(rows: list[dict], cls=leaf.GraderUpgradesGrower) -> pd.DataFrame:
+    return cls().compute(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", rows)}))
+
+
+def test_favour_that_goes_on_accumulates_evidence_across_seasons():
+    # one season of this circle is not enough (A's circle among his fair regulars, q above alpha) ...
+    one = _favour(_favour_seasons([2024]))
+    assert not (one.value > 0).any() and (one.grader_q > 0.05).all()
+    # ... two seasons of it are: 2025 pools 2024 and 2025, and 2024's own result stays as it was
+    two = _favour(_favour_seasons([2024, 2025]))
+    fired = two[two.value > 0]
+    assert set(fired.year) == {2025} and set(fired.grower_id) == {f"FAV{k}" for k in range(6)}
+    assert (fired.seasons == "2024–2025").all() and (fired.n_seasons == 2).all() and (fired.n_lots == 18).all()
+    assert two[two.year == 2025].grader_q.iloc[0] < 0.05 < two[two.year == 2024].grader_q.iloc[0]
+
+
+def test_pooled_favour_never_reads_a_later_season():
+    # three seasons, the third one different (A favours nobody, fewer growers): seasons one and two read the same
+    # whether it is there or not (pooled pairs, windows, Simes and the per-season Benjamini–Hochberg family alike)
+    third = grading_station("ST1", {}, {}, n_ordinary=40, n_regulars=12, year=2026)
+    two = _favour(_favour_seasons([2024, 2025]))
+    three = _favour(_favour_seasons([2024, 2025]) + third)
+    assert (three.year == 2026).any() and not (three[three.year == 2026].value > 0).any()
+    for df in (two, three):
+        df["evidence"] = df.evidence.map(tuple)
+    earlier = three[three.year < 2026].reset_index(drop=True)
+    pd.testing.assert_frame_equal(two.reset_index(drop=True), earlier[two.columns], check_dtype=False)
+    pairs_two = leaf.grader_grower_pairs(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", _favour_seasons([2024, 2025]))}), 6, 3, 0.5)
+    assert set(pairs_two.window_from) == {2024, 2025} and pairs_two.groupby("yr").window_from.max().to_dict() == {2024: 2024, 2025: 2025}
+
+
+def test_a_favour_that_starts_late_is_not_diluted_by_the_fair_seasons_before_it():
+    fair = {f"FAV{k}": 0 for k in range(6)}
+    rows = (grading_station("ST1", {}, fair, n_regulars=10, year=2023)
+            + grading_station("ST1", {}, fair, n_regulars=10, year=2024)
+            + grading_station("ST1", {f"FAV{k}": -1 for k in range(6)}, {}, n_regulars=6, year=2025))
+    out = _favour(rows)
+    fired = out[out.value > 0]
+    assert set(fired.year) == {2025} and set(fired.grower_id) == {f"FAV{k}" for k in range(6)}
+    assert (fired.seasons == "2025").all(), "the window that shows the favour is this season alone"

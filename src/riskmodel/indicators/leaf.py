@@ -228,60 +228,95 @@ class GraderGradeStructure(Indicator):
 
 
 # -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
-def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
-    """Grade each grader gives each grower in a season, against the grade the grower gets from the station's other
-    graders in that season and the earlier ones.
+def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
+                        max_seasons: int = 3) -> pd.DataFrame:
+    """Grade each grader gives each of his regular growers, pooled over the seasons the grower has been his regular up
+    to the current one, against the grade the grower gets from the station's other graders in those seasons and the
+    earlier ones.
 
     Levels are first made comparable: from each lot's level the average level of its station × season × stalk
     position is subtracted (station and year quality, position mix), then the grader's own average residual at that
     station and season over the growers who are not his regulars that season (a generally lenient or strict grader is
     LEAF-001's subject, not favour to a person; his regulars are left out of that average so that favour does not hide
-    in it).  For each grader × grower × station × season the mean residual of the grader's lots is compared with the
-    mean residual of the grower's lots graded by anyone else at the station in that season or an earlier one (the
-    baseline: a favoured grower brings most of a season's lots to his grader, so one season's other lots are often too
-    few; residuals are season-adjusted, so seasons pool; later seasons are never read): ``diff`` = others' mean − this
-    grader's mean (positive: the grader grades this grower better) and ``z`` = diff / ``se``, its standard error, from
-    the within-grower variance of the station over the same seasons, a design effect for lots of one delivery being
-    alike (from the intra-delivery correlation of the residuals) and ``var_g``, the variance of the grader's leniency
-    estimate (cluster-robust over his occasional growers), an error all his pairs of the season share.
+    in it).  A grower is the grader's *regular* in a season when the grader graded at least ``min_share`` of the
+    grower's lots at the station that season.  For each grader × grower × station and each season S in which the
+    grower is his regular, the grader's lots of the grower in every season up to S in which the grower was his regular
+    are pooled (residuals are season-adjusted, so seasons pool; a favour that goes on accumulates evidence instead of
+    starting afresh every season) and their mean residual is compared with the mean residual of the grower's lots
+    graded by anyone else at the station in S or an earlier season (the baseline: a favoured grower brings most of a
+    season's lots to his grader, so one season's other lots are often too few).  Nothing after S is read: a pooled row
+    for S is final when S is.  ``diff`` = others' mean − this grader's mean (positive: the grader grades this grower
+    better) and ``z`` = diff / ``se``, its standard error, from the within-grower variance of the station over the
+    seasons up to S, a design effect for lots of one delivery being alike (from the intra-delivery correlation of the
+    residuals) and ``var_g``, the variance of the pooled leniency correction (the lot-weighted per-season variances of
+    the grader's leniency estimate, cluster-robust over his occasional growers; that error is shared by all his pairs
+    of a season).
 
-    Returns the eligible pair-seasons only — in that season the grader graded at least ``min_lots`` of the grower's
-    lots, making up at least ``min_share`` of them, and others graded at least ``min_other_lots`` of the grower's lots
-    in the baseline seasons — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g,
-    base_from, last_at, season_end, evidence`` (``base_from``: the baseline's first season; ``last_at``: the grader's last lot
-    of the grower that season; ``season_end``: the company's last purchase of the season).  Cached per dataset and
-    parameters.
+    Returns the eligible pair-seasons only — the grower is the grader's regular in S, the pooled seasons hold at least
+    ``min_lots`` of the grader's lots of the grower, and others graded at least ``min_other_lots`` of the grower's
+    lots up to S — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g, base_from,
+    seasons, season_lots, season_var_g, last_at, season_end`` (``yr``: the season S; ``n1``: the grader's pooled lots;
+    ``share``: his share of the grower's lots at the station in the pooled seasons; ``seasons``: the pooled seasons,
+    ascending, with ``season_lots`` the grader's lots of the grower and ``season_var_g`` the variance of his leniency
+    estimate in each; ``base_from``: the baseline's first season; ``last_at``: the grader's last lot of the grower in
+    S; ``season_end``: the company's last purchase of S).  Cached per dataset and parameters.
     """
-    key = (int(min_lots), int(min_other_lots), float(min_share))
+    return _pairs_cached(data, min_lots, min_other_lots, min_share, max_seasons).copy()
+
+
+def _pairs_cached(data: Dataset, min_lots: int, min_other_lots: int, min_share: float, max_seasons: int) -> pd.DataFrame:
+    key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons))
     cached = _PAIRS.setdefault(data, {})
     if key not in cached:
         cached[key] = _grader_grower_pairs(data, *key)
-    return cached[key].copy()
+    return cached[key]
 
 
 _PAIR_KEY = ["station_id", "grower_id", "grader_id", "yr"]
 
 
+def _season_label(seasons) -> str:
+    """``[2023, 2024, 2025]`` → ``"2023–2025"``; ``[2023, 2025]`` → ``"2023, 2025"``; ``[2024]`` → ``"2024"``."""
+    s = [int(v) for v in seasons]
+    if len(s) > 1 and s == list(range(s[0], s[-1] + 1)):
+        return f"{s[0]}–{s[-1]}"
+    return ", ".join(str(v) for v in s)
+
+
 def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
-    """The grader's lots of the grower at the station in the season (purchase ids in time order), per row of
-    ``pairs`` (``station_id``, ``grower_id``, ``grader_id``, ``yr``).  Fetched for the pairs that fired only: the
-    lists of every eligible pair would cost more memory at scale than everything else the indicator holds."""
+    """The grader's lots of the grower at the station in the pooled seasons (purchase ids in time order), per row of
+    ``pairs`` (``station_id``, ``grower_id``, ``grader_id``, ``yr`` and ``seasons``, the pooled seasons; without
+    ``seasons``, season ``yr`` alone).  Fetched for the pairs that fired only: the lists of every eligible pair would
+    cost more memory at scale than everything else the indicator holds."""
     if pairs.empty:
         return []
-    keys = pairs[_PAIR_KEY].drop_duplicates()
+    p = pairs[_PAIR_KEY].reset_index(drop=True)
+    p["s"] = pairs["seasons"].to_list() if "seasons" in pairs else [[y] for y in p.yr]
+    p = p.reset_index(names="_row").explode("s")
+    p["s"] = p.s.astype("int64")
+    keys = p[["station_id", "grower_id", "grader_id", "s"]].drop_duplicates()
     data.con.register("_leaf_pairs", keys)
     try:
         ev = data.sql(f"""
             WITH lots AS ({_lots_sql()})
-            SELECT station_id, grower_id, grader_id, yr, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
-            FROM lots SEMI JOIN _leaf_pairs USING (station_id, grower_id, grader_id, yr) GROUP BY ALL""")
+            SELECT station_id, grower_id, grader_id, yr AS s, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
+            FROM lots SEMI JOIN _leaf_pairs ON _leaf_pairs.station_id = lots.station_id
+                 AND _leaf_pairs.grower_id = lots.grower_id AND _leaf_pairs.grader_id = lots.grader_id
+                 AND _leaf_pairs.s = lots.yr
+            GROUP BY ALL""")
     finally:
         data.con.unregister("_leaf_pairs")
-    m = pairs[_PAIR_KEY].merge(ev.astype({"yr": keys.yr.dtype}), how="left", on=_PAIR_KEY)
-    return [list(v) if isinstance(v, (list, np.ndarray)) else [] for v in m.evidence]
+    m = p.merge(ev.astype({"s": "int64"}), how="left", on=["station_id", "grower_id", "grader_id", "s"])
+    m = m.sort_values(["_row", "s"], kind="stable")
+    out: list[list[str]] = [[] for _ in range(len(pairs))]
+    for row, e in zip(m._row.to_numpy(), m.evidence.to_numpy()):
+        if isinstance(e, (list, np.ndarray)):
+            out[row].extend(e)
+    return out
 
 
-def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float) -> pd.DataFrame:
+def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
+                         max_seasons: int) -> pd.DataFrame:
     df = data.sql(f"""
         WITH lots AS ({_lots_sql()}),
         pm AS (SELECT station_id, yr, pos, avg(lvl) AS m FROM lots GROUP BY ALL),
@@ -316,13 +351,32 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
         ps AS (
             SELECT station_id, grower_id, grader_id, yr, sum(m) AS n1, sum(s) AS s1, max(last_at) AS last_at
             FROM dlv GROUP BY ALL),
-        cand AS (
-            SELECT p.*, p.n1 / sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) AS share FROM ps p),
-        cand1 AS (SELECT * FROM cand WHERE n1 >= {int(min_lots)} AND share >= {float(min_share)}),
+        -- the seasons in which the grower is the grader's regular
+        reg AS (
+            SELECT p.*, sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) AS n_all, coalesce(gm.var_g, 0) AS var_g
+            FROM ps p LEFT JOIN gm USING (station_id, grader_id, yr)
+            QUALIFY p.n1 / sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) >= {float(min_share)}),
+        -- windows: the seasons window_from … S that a test at season S pools (at most max_seasons of them, never a later one)
+        yrs AS (SELECT DISTINCT yr FROM lots),
+        win AS (
+            SELECT a.yr, b.yr AS window_from FROM yrs a JOIN yrs b ON b.yr <= a.yr
+            QUALIFY row_number() OVER (PARTITION BY a.yr ORDER BY b.yr DESC) <= {int(max_seasons)}),
+        -- pooled: at each season S of a regular pair and each window window_from … S, the pair's regular seasons in the window
+        cand1 AS (
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, win.window_from, any_value(c.last_at) AS last_at,
+                   sum(r.n1) AS n1, sum(r.s1) AS s1, sum(r.n1) / sum(r.n_all) AS share,
+                   any_value(c.n1) AS n1_now, any_value(c.s1) AS s1_now, list(r.yr ORDER BY r.yr) AS seasons, list(r.n1 ORDER BY r.yr) AS season_lots,
+                   list(r.var_g ORDER BY r.yr) AS season_var_g,
+                   sum(r.n1 * r.n1 * r.var_g) / (sum(r.n1) * sum(r.n1)) AS var_g
+            FROM reg c JOIN win ON win.yr = c.yr
+            JOIN reg r ON r.station_id = c.station_id AND r.grower_id = c.grower_id AND r.grader_id = c.grader_id
+                      AND r.yr <= c.yr AND r.yr >= win.window_from
+            GROUP BY c.station_id, c.grower_id, c.grader_id, c.yr, win.window_from
+            HAVING sum(r.n1) >= {int(min_lots)}),
         -- the baseline: the grower's lots by the station's other graders, this season and the earlier ones
         base AS (
             SELECT c.station_id, c.grower_id, c.grader_id, c.yr, sum(o.n1) AS n0, sum(o.s1) AS s0, min(o.yr) AS base_from
-            FROM cand1 c JOIN ps o ON o.station_id = c.station_id AND o.grower_id = c.grower_id AND o.yr <= c.yr
+            FROM (SELECT DISTINCT station_id, grower_id, grader_id, yr FROM cand1) c JOIN ps o ON o.station_id = c.station_id AND o.grower_id = c.grower_id AND o.yr <= c.yr
                                   AND o.grader_id <> c.grader_id
             GROUP BY ALL),
         seasons AS (SELECT DISTINCT station_id, yr FROM lots),
@@ -344,17 +398,16 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             FROM seasons y JOIN w0 ON w0.station_id = y.station_id AND w0.yr <= y.yr GROUP BY ALL),
         se AS ({_season_end_sql()}),
         elig AS (
-            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.n1, b.n0, c.share,
-                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.base_from, c.last_at, se.season_end,
-                   v.v_within_grower, w.v_within_delivery, w.m_bar, coalesce(gm.var_g, 0) AS var_g
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, b.n0, c.share,
+                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.s0 / b.n0 - c.s1_now / c.n1_now AS diff_now, b.base_from, c.seasons, c.season_lots, c.season_var_g,
+                   c.last_at, se.season_end, v.v_within_grower, w.v_within_delivery, w.m_bar, c.var_g
             FROM cand1 c
             JOIN base b USING (station_id, grower_id, grader_id, yr)
-            LEFT JOIN gm USING (station_id, grader_id, yr)
             JOIN v USING (station_id, yr)
             JOIN w USING (station_id, yr)
             JOIN se USING (yr)
-            WHERE b.n0 >= {int(min_other_lots)}),
-        SELECT * FROM elig ORDER BY station_id, yr, grader_id, grower_id""")
+            WHERE b.n0 >= {int(min_other_lots)})
+        SELECT * FROM elig ORDER BY station_id, yr, grader_id, grower_id, window_from""")
     if df.empty:
         return df
     vw = df.v_within_grower.astype(float)
@@ -363,7 +416,30 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
     se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0) + df.var_g.astype(float))
     df["se"] = se.where(se > 0)
     df["z"] = df["diff"] / df.se
+    for c in ("seasons", "season_lots", "season_var_g"):
+        df[c] = df[c].map(lambda v: [float(x) for x in v] if c == "season_var_g" else [int(x) for x in v])
     return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
+
+
+def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) -> pd.Series:
+    """The part of Var(Σ wᵢ zᵢ) over a grader's pairs that the shared leniency error adds, per row's group.
+
+    Pair i's difference carries aᵢₛ = nᵢₛ / nᵢ of the grader's leniency error of season s (variance ``var_g``ₛ), so
+    Cov(dᵢ, dⱼ) = Σₛ aᵢₛ aⱼₛ var_gₛ and, with zᵢ = dᵢ / seᵢ and wᵢ = 1 / seᵢ, the cross terms of Var(Σ wᵢ zᵢ) sum to
+    Σₛ var_gₛ ((Σᵢ aᵢₛ wᵢ²)² − Σᵢ aᵢₛ² wᵢ⁴).
+    """
+    long = pd.DataFrame({"_row": np.repeat(np.arange(len(df)), df.seasons.map(len).to_numpy()),
+                         "s": np.concatenate(df.seasons.to_numpy()) if len(df) else [],
+                         "n_s": np.concatenate(df.season_lots.to_numpy()) if len(df) else [],
+                         "var_g": np.concatenate(df.season_var_g.to_numpy()) if len(df) else []})
+    long["a"] = long.n_s / df.n1.to_numpy(float)[long._row]
+    w2 = (w.to_numpy(float) ** 2)[long._row]
+    for k in key:
+        long[k] = df[k].to_numpy()[long._row]
+    long["aw2"], long["a2w4"] = long.a * w2, long.a ** 2 * w2 ** 2
+    g = long.groupby([*key, "s"], sort=False).agg(aw2=("aw2", "sum"), a2w4=("a2w4", "sum"), var_g=("var_g", "first"))
+    term = (g.var_g * (g.aw2 ** 2 - g.a2w4).clip(lower=0)).groupby(level=list(range(len(key)))).sum()
+    return pd.Series(pd.MultiIndex.from_frame(df[key]).map(term), index=df.index).fillna(0.0)
 
 
 class _GraderFavour(Indicator):
@@ -386,34 +462,53 @@ class _GraderFavour(Indicator):
         alpha: float = 0.05
         pair_z: float = 1.28
         threshold: float = 0.3
+        max_seasons: int = 3
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         p = self.params
-        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share)
+        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons)
         if df.empty:
             return pd.DataFrame()
         z = self.sign * df.z.astype(float).fillna(0.0)
-        gain = self.sign * df["diff"].astype(float)
-        # stage 1: is this grader's set of regular growers in the season, taken together, graded in this direction?
-        # (Stouffer per grader × station × season; Benjamini–Hochberg across the season's graders, one family per
-        # season so that a later season never moves an earlier one's result)
-        # Weighted Stouffer with weights 1/se (the inverse-variance test of a common shift: regulars graded on
-        # more lots weigh more).  The pairs share the error of the grader's leniency estimate (var_g), so their
-        # z-scores are correlated, corr(z_i, z_j) = var_g / (se_i se_j): the weighted sum's variance is
-        # Σ w² + var_g ((Σ w²)² − Σ w⁴) with w = 1/se.
-        key = [df.grader_id, df.station_id, df.yr]
+        # stage 1: is this grader's set of regular growers of the season, each with the evidence of the seasons he
+        # has been their grader in a window of seasons ending now, graded in this direction as a group?  Weighted
+        # Stouffer per grader × station × season × window (weights 1/se: the inverse-variance test of a common shift;
+        # regulars graded on more lots weigh more).  The pairs share the error of the grader's leniency estimates, so
+        # their z-scores are correlated; the weighted sum's variance is Σ w² plus the cross terms of
+        # _shared_leniency_variance.
+        kw = ["grader_id", "station_id", "yr", "window_from"]
+        groups = [df[k] for k in kw]
         w = (1 / df.se.astype(float)).where(z != 0, 0.0)  # pairs without a z-score (no variance) add nothing
-        w2 = (w * w).groupby(key).transform("sum")
-        var = w2 + df.var_g.astype(float) * (w2 ** 2 - (w ** 4).groupby(key).transform("sum")).clip(lower=0)
-        grader_z = ((w * z).groupby(key).transform("sum") / np.sqrt(var)).where(var > 0, 0.0)
-        grader_p = pd.Series(stats.norm.sf(grader_z), index=df.index)
-        first = ~df.duplicated(["grader_id", "station_id", "yr"])
-        q = pd.Series(np.nan, index=df.index)
-        for _, g in grader_p[first].groupby(df.yr[first]):
-            q[g.index] = bh_adjust(g.to_numpy())
-        q = q.groupby(key).transform("first")
-        # stage 2: the growers of a significant grader who are themselves graded that way
-        fired = (q < p.alpha) & (z >= p.pair_z)
+        w2 = (w * w).groupby(groups).transform("sum")
+        var = w2 + _shared_leniency_variance(df, w, kw)
+        window_z = ((w * z).groupby(groups).transform("sum") / np.sqrt(var)).where(var > 0, 0.0)
+        # the windows of a grader-season (this season alone, the last two, … up to max_seasons) test one hypothesis
+        # on nested data: Simes' combination of their p-values (valid for positively dependent tests) gives the
+        # grader-season's p-value, so a favour that goes on accumulates evidence and one that starts now is not
+        # diluted by the clean seasons before it; the window with the smallest p-value is the one reported
+        gw = df[kw].assign(p=stats.norm.sf(window_z)).drop_duplicates(kw)
+        gw = gw.sort_values(["grader_id", "station_id", "yr", "p", "window_from"], ascending=[True, True, True, True, False])
+        kg = ["grader_id", "station_id", "yr"]
+        rank = gw.groupby(kg).cumcount() + 1
+        size = gw.groupby(kg).p.transform("size")
+        gw["simes"] = (size * gw.p / rank).groupby([gw[k] for k in kg]).transform("min").clip(upper=1.0)
+        best = gw.drop_duplicates(kg)  # the first (smallest p) window of each grader-season
+        # one family per season (Benjamini–Hochberg across the season's graders): a later season never moves an
+        # earlier one's result
+        best = best.assign(q=np.nan)
+        for _, g in best.groupby("yr"):
+            best.loc[g.index, "q"] = bh_adjust(g.simes.to_numpy())
+        df = df.assign(z=z).merge(best[[*kg, "window_from", "q"]].rename(columns={"window_from": "chosen"}), on=kg)
+        # one row per pair-season: the reported window's where the pair has one, else its widest window (unfired)
+        df["is_chosen"] = df.window_from == df.chosen
+        df = df.sort_values([*_PAIR_KEY, "is_chosen", "window_from"], ascending=[True] * 4 + [False, True], kind="stable")
+        df = df.drop_duplicates(_PAIR_KEY).sort_values(["station_id", "yr", "grader_id", "grower_id"]).reset_index(drop=True)
+        z, q = df.z, df.q
+        gain = self.sign * df["diff"].astype(float)
+        # stage 2: the growers of a significant grader who are themselves graded that way over the window, and still
+        # are this season (the season's own gain reaches the threshold: a grower graded fairly now does not fire now
+        # on the strength of earlier seasons)
+        fired = df.is_chosen & (q < p.alpha) & (z >= p.pair_z) & (self.sign * df.diff_now.astype(float) >= p.threshold)
         yr = df.yr.astype(int)
         base_from = df.base_from.astype(int)
         lots = iter(pair_lots(data, df[fired.to_numpy()]))
@@ -421,8 +516,9 @@ class _GraderFavour(Indicator):
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
-            "gain": gain, "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
-            "share": df.share.astype(float), "year": yr, "seasons": yr.astype(str),
+            "gain": gain, "season_gain": self.sign * df.diff_now.astype(float), "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
+            "share": df.share.astype(float), "year": yr, "seasons": df.seasons.map(_season_label),
+            "n_seasons": df.seasons.map(len).astype(int),
             "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
             "evidence": evidence})
 
@@ -439,41 +535,50 @@ class GraderUpgradesGrower(_GraderFavour):
            "a higher price out of the company's money; it is one of the commonest leaf-purchasing violations and "
            "shows as growers who get better levels from one grader than from every other grader at the station, and "
            "who keep coming to that grader.")
-    methodology = ("Pairs of grader × grower at a station, season by season: in the season the grader graded at least "
-                   "`min_lots` of the grower's lots and at least `min_share` of them, and the station's other graders "
-                   "graded at least `min_other_lots` of the grower's lots in that season and the earlier ones (the "
-                   "baseline; a favoured grower brings most of a season's lots to his grader, and later seasons are never "
-                   "read).  Levels are compared after removing the station × season × stalk-position average and each "
-                   "grader's own average leniency in the season; `gain` = the level others give the grower minus the level "
-                   "this grader gives (positive: better), `z` its standard score (within-grower variance over the "
-                   "baseline's seasons, design effect for lots of one delivery, the error of the grader's leniency "
-                   "estimate).  Stage 1: for each grader and season, Stouffer's combined z over his eligible growers "
-                   "(weighted by 1/standard error, with the correlation the shared leniency estimate puts between his "
-                   "pairs in its variance) tests whether he grades his regular growers better as a group; the one-sided "
-                   "p-values are adjusted across the season's graders (Benjamini–Hochberg).  Stage "
-                   "2: in a grader significant at `alpha`, a grower fires when his own z ≥ `pair_z` and the gain reaches "
-                   "`threshold` levels.  One grower pair alone rarely has the lots to be significant; a grader's favoured "
-                   "circle together does.  A pair that goes on for several seasons fires in each of them; the row is "
-                   "dated at the season's last purchase in the company (stage 1 reads every grader's season).")
-    example = ("Grader E7 graded 12 of grower G12's 15 lots at ST03 in 2025 (80 %); they average 0.7 levels better than "
-               "G12's 9 lots with the other graders in 2024–2025 (z = 2.6), and E7's 30 regular growers of 2025 together "
-               "give Stouffer z = 4.8 (q < 0.001): G12 fires for 2025 with value 0.7 and employee E7, dated at the 2025 "
-               "season's last purchase.")
+    methodology = ("Pairs of grader × grower at a station: a grower is the grader's regular in a season when the grader "
+                   "graded at least `min_share` of the grower's lots there that season.  Levels are compared after "
+                   "removing the station × season × stalk-position average and each grader's own average leniency in the "
+                   "season.  At each season S and for each window of seasons ending at S (S alone, the last two, … up to "
+                   "`max_seasons`; never a later season), the grader's lots of each grower who is his regular in S are "
+                   "pooled over the window's seasons in which the grower was his regular (at least `min_lots` lots) and "
+                   "compared with the grower's lots graded by the station's other graders in S and the earlier seasons "
+                   "(at least `min_other_lots`; a favoured grower brings most of a season's lots to his grader): `gain` = "
+                   "the level others give the grower minus the level this grader gives (positive: better), `z` its "
+                   "standard score (within-grower variance over those seasons, design effect for lots of one delivery, "
+                   "the error of the grader's leniency estimates).  Stage 1: per grader, season and window, Stouffer's "
+                   "combined z over his regulars (weighted by 1/standard error, with the correlation the shared leniency "
+                   "estimates put between his pairs in its variance) tests whether he grades his regulars better as a "
+                   "group; the windows' one-sided p-values are combined by Simes' test (nested windows: positively "
+                   "dependent), so evidence accumulates while a favour goes on and a favour that starts now is not "
+                   "diluted by the fair seasons before it; the grader-seasons' p-values are adjusted across the season's "
+                   "graders (Benjamini–Hochberg).  Stage 2: in a grader significant at `alpha`, a grower fires in the "
+                   "window with the smallest p-value when his z ≥ `pair_z`, the window's gain reaches `threshold` levels "
+                   "and so does the gain of season S alone (a grower graded fairly now does not fire now).  One grower "
+                   "pair alone rarely has the lots to be significant; a grader's favoured circle together, over the "
+                   "seasons, does.  The row is dated at S's last purchase in the company (stage 1 reads every grader's "
+                   "season).")
+    example = ("Grader E7 graded 9 of grower G12's 11 lots at ST03 in 2024 and 10 of 12 in 2025; pooled, they average 0.7 "
+               "levels better than G12's 6 lots with the other graders in 2023–2025 (z = 2.6).  E7's 30 regular growers "
+               "give Stouffer z = 2.9 in 2025 alone and z = 4.6 pooled over 2024–2025 (Simes p = 4·10⁻⁶, q < 0.01 across "
+               "the season's graders): G12 fires for 2025 with value 0.7, seasons 2024–2025 and employee E7, dated at the "
+               "2025 season's last purchase.")
     output = ("One row per eligible grader × grower × station × season: value = gain in levels when both stages pass "
-              "(else 0); employee_id = the grader; evidence = the grader's lots of that grower in the season; seasons: "
-              "the season; baseline_seasons: the seasons of the other graders' lots compared; period = the season's last "
-              "purchase in the company (when the evidence is complete).")
+              "(else 0); season_gain: the gain in the season alone; employee_id = the grader; evidence = the grader's "
+              "lots of that grower in the pooled seasons; seasons: the pooled seasons (n_seasons of them); "
+              "baseline_seasons: the seasons of the other graders' lots compared; grader_q: the grader-season's adjusted "
+              "p-value; period = the season's last purchase in the company (when the evidence is complete).")
     exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others in the season and "
                   "the earlier ones) cannot be compared and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
-                  "a grader only now and then (below `min_lots` or `min_share`) are not scored either.  A grader who is "
-                  "lenient with everyone is LEAF-001's subject and is removed here.  Better leaf at a station or in a "
-                  "season is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其当季交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的高{value:.2f}级，且其当季常来烟农整体偏高（校正后p={grader_q:.1g}），"
+                  "a grader only now and then (below `min_lots` over the pooled seasons, or below `min_share` in the "
+                  "season) are not scored either.  A grader who is lenient with everyone is LEAF-001's subject and is "
+                  "removed here.  Better leaf at a station or in a season is removed by the station × season × position "
+                  "average.")
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
+                 "定级员（{baseline_seasons}年）给该烟农的高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），"
                  "疑似人情烟")
-    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of the season's), "
-                 "{value:.2f} levels better on average than the station's other graders graded the same grower "
-                 "({baseline_seasons}), and his regular growers of the season as a group get better levels "
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
+                 "station in those seasons), {value:.2f} levels better on average than the station's other graders "
+                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get better levels "
                  "(adjusted p={grader_q:.1g}): possible favour leaf")
 
 
@@ -489,27 +594,29 @@ class GraderDowngradesGrower(_GraderFavour):
            "punish, or to create a margin sold on elsewhere; it harms growers and the company's standing, and the rules "
            "forbid it.  It shows as growers who get worse levels from one grader than from every other grader at the "
            "station.")
-    methodology = ("As LEAF-002 with the sign reversed, season by season: `gain` = the level this grader gives minus the "
-                   "level the others give the grower in that season and the earlier ones (positive: worse with this "
-                   "grader); stage 1 tests, per grader and season, whether his regular growers as a group are graded "
-                   "worse (Stouffer, Benjamini–Hochberg across the season's graders); stage 2 fires the growers with "
-                   "z ≥ `pair_z` and a gain of at least `threshold` levels.  A pair fires in each season it happens in; "
-                   "the row is dated at the season's last purchase in the company.")
-    example = ("Grader E9 graded 10 of grower G40's 13 lots in 2024; they average 0.6 levels worse than G40's lots with the "
-               "other graders in 2023–2024 (z = 2.2) and E9's regular growers of 2024 as a group give Stouffer z = 5.1 "
-               "(q < 0.001): G40 fires for 2024.")
+    methodology = ("As LEAF-002 with the sign reversed: `gain` = the level this grader gives minus the level the others "
+                   "give the grower (positive: worse with this grader), pooled over windows of seasons ending at the "
+                   "current one (the grower's seasons as the grader's regular); stage 1 tests, per grader and season, "
+                   "whether his regular growers as a group are graded worse (Stouffer per window, Simes across the "
+                   "windows, Benjamini–Hochberg across the season's graders); stage 2 fires the growers with z ≥ "
+                   "`pair_z` and a gain of at least `threshold` levels over the window and in the season itself.  The row "
+                   "is dated at the season's last purchase in the company.")
+    example = ("Grader E9 graded 10 of grower G40's 13 lots in 2024 and 11 of 14 in 2025; pooled, they average 0.6 levels "
+               "worse than G40's lots with the other graders in 2023–2025 (z = 2.2), and E9's regular growers pooled over "
+               "2024–2025 give Stouffer z = 5.1 (q < 0.001): G40 fires for 2025.")
     output = ("One row per eligible grader × grower × station × season: value = levels lost when both stages pass (else "
-              "0); employee_id = the grader; evidence = the grader's lots of that grower in the season; seasons, "
-              "baseline_seasons and period as LEAF-002 (period: the season's last purchase in the company).")
+              "0); employee_id = the grader; evidence = the grader's lots of that grower in the pooled seasons; "
+              "season_gain, seasons, n_seasons, baseline_seasons, grader_q and period as LEAF-002 (period: the season's "
+              "last purchase in the company).")
     exclusions = ("As LEAF-002: growers not comparable (too few lots by others, or not a regular of this grader) are not "
                   "scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
                   "is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其当季交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的低{value:.2f}级，且其当季常来烟农整体偏低（校正后p={grader_q:.1g}），"
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
+                 "定级员（{baseline_seasons}年）给该烟农的低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），"
                  "疑似压级压价")
-    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of the season's), "
-                 "{value:.2f} levels worse on average than the station's other graders graded the same grower "
-                 "({baseline_seasons}), and his regular growers of the season as a group get worse levels "
+    reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
+                 "station in those seasons), {value:.2f} levels worse on average than the station's other graders "
+                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get worse levels "
                  "(adjusted p={grader_q:.1g}): possible down-grading")
 
 
