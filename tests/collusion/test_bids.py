@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from riskmodel.collusion.bids import BID_COLUMNS, BidsFileError, from_tables, load_bids, read_bids
+from riskmodel.collusion.bids import (BID_COLUMNS, BidsFileError, from_ohio_milk_bidders, from_tables, load_bids,
+                                     read_bids)
 from riskmodel.errors import RiskModelError
 from riskmodel.indicators.screens import compute_screens
 
@@ -99,3 +100,66 @@ def test_from_tables_on_the_synthetic_company(small_tables):
     screens = compute_screens(df)
     multi = screens[screens.n_bids >= 3]
     assert len(multi) > 0 and multi.cv.notna().all() and (multi.cv > 0).all()
+
+
+IDENT = """tender_id,bid,bidder,period,market,is_winner
+1,10,X,2020,m,0
+1,9,Y,2020,m,1
+2,12,X,2021-03-01,m,true
+"""
+
+
+def test_identity_columns_read_and_checked(write_csv):
+    df = read_bids(write_csv(IDENT.replace("2021-03-01", "2021")))
+    assert df.bidder.tolist() == ["X", "Y", "X"] and df.period.tolist() == [2020, 2020, 2021]
+    assert df.is_winner.tolist() == [False, True, True] and df.market.tolist() == ["m"] * 3
+    dated = read_bids(write_csv(IDENT.replace("2020", "2020-06-30")))
+    assert str(dated.period.dtype).startswith("datetime64")
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ("1,9,Y,", "1,9,X,", "a bidder bids twice in one tender on lines 2, 3"),
+    ("1,9,Y,", "1,9,,", "column 'bidder' is empty on lines 3"),
+    ("1,9,Y,2020", "1,9,Y,2019", "column 'period' describes the tender but differs between bids of tender(s) 1"),
+    ("1,9,Y,2020,m", "1,9,Y,2020,n", "column 'market' describes the tender"),
+    ("1,10,X,2020,m,0", "1,10,X,2020,m,1", "more than one winning bid in a tender on lines 2, 3"),
+    ("1,10,X,2020,m,0", "1,10,X,2020,m,yes", "'is_winner' must be 0/1 or true/false; lines 2 hold 'yes'"),
+    ("2021-03-01", "soon", "'period' must be a year, a number or a date; lines 4 hold 'soon'"),
+])
+def test_identity_rules_broken(write_csv, old, new, fragment):
+    with pytest.raises(BidsFileError) as exc:
+        read_bids(write_csv(IDENT.replace(old, new)))
+    assert fragment in str(exc.value)
+
+
+OHIO = """,contract_id,year,firm,bid,winning_bid,inflation_adjusted_bid,inflation_raw_milk_price_adjusted_bid,is_cartel_firm,only_cartels_bidding_on_contract,number_of_bidders_on_contract
+0,80_0461,1980,A,0.14,1,0.14,0.07,0,0,2
+1,80_0461,1980,B,0.15,0,0.15,0.08,1,0,2
+2,81_0461,1981,A,0.123,1,0.1117,0.035,0,0,1
+3,81_0777,1981,B,0.130,1,0.1181,0.040,1,1,3
+"""
+
+
+def test_ohio_bidders_layout_is_recognised_and_its_labels_kept_out(write_csv):
+    df = read_bids(write_csv(OHIO, name="ohio_school_milk_bidders.csv"))
+    assert set(df.dataset) == {"usa_ohio_milk"}
+    per = df.groupby("tender_id").agg(y=("collusive_tender", "first"), m=("market", "first"), p=("period", "first"))
+    assert per.y.to_dict() == {"80_0461": 1, "81_0461": 0, "81_0777": 1}  # 1 where a cartel firm bid
+    assert per.m.to_dict() == {"80_0461": "0461", "81_0461": "0461", "81_0777": "0777"}
+    assert df.bid.tolist() == [0.14, 0.15, 0.1117, 0.1181]             # the inflation-adjusted bids
+    assert not {"is_cartel_firm", "only_cartels_bidding_on_contract", "number_of_bidders_on_contract",
+                "winning_bid", "firm"} & set(df.columns)
+    bad = pd.read_csv(write_csv(OHIO.replace("81_0777", "79_0777")), index_col=0)
+    with pytest.raises(BidsFileError, match="YY_DISTRICT"):
+        from_ohio_milk_bidders(bad, "ohio.csv")
+    with pytest.raises(BidsFileError, match="missing column"):
+        from_ohio_milk_bidders(bad.drop(columns="firm"), "ohio.csv")
+
+
+def test_from_tables_carries_the_identities(small_tables):
+    df = from_tables(small_tables["tenders"], small_tables["bids"])
+    bids = small_tables["bids"].set_index("bid_id")
+    assert (df.bidder == df.bid_id.map(bids.supplier_id)).all()
+    tenders = small_tables["tenders"].set_index("tender_id")
+    assert (df.market == df.tender_id.map(tenders.category_id)).all()
+    assert (pd.to_datetime(df.period) == pd.to_datetime(df.tender_id.map(tenders.close_date))).all()

@@ -90,8 +90,24 @@ def test_too_few_tenders_of_a_class_is_an_error():
 
 def test_ablation_adds_ours_without_size(mini_bids):
     ev = evaluate(mini_bids, n_splits=3, n_estimators=10, ablation=True, **FAST)
-    assert set(ev["mini"].metrics) == {"ours", "reference", "ours_screens_only"}
-    assert np.isfinite(ev["mini"].metrics["ours_screens_only"]["roc_auc"])
+    assert set(ev["mini"].metrics) == {"ours", "reference", "ours_screens_only"}  # no bidders: no identity ablation
+    assert np.isfinite(ev["mini"].metrics["ours_screens_only"]["roc_auc"]) and ev["mini"].identity_screens == []
+
+
+def test_identity_ablation_and_grouped_folds():
+    bids = synthetic_bids(120, seed=3, identities=True)
+    ev = evaluate(bids, n_splits=3, n_estimators=10, ablation=True, group_by="market", **FAST)
+    d = ev["synthetic"]
+    assert set(d.metrics) == {"ours", "reference", "ours_screens_only", "ours_no_identity"}
+    assert d.identity_screens and d.group_by == "market" and d.n_groups == bids.market.nunique()
+    market = bids.groupby("tender_id").market.first()
+    folds_per_market = d.predictions.assign(market=lambda p: p.tender_id.map(market)).groupby("market").fold.nunique()
+    assert (folds_per_market == 1).all()                             # no market is both trained and tested on
+    assert "folds grouped by market" in ev.to_text() and ev.to_dict()["parameters"]["group_by"] == "market"
+    with pytest.raises(CollusionEvaluationError, match="differs within a tender"):
+        evaluate_dataset(bids.assign(market=bids.bidder), n_splits=3, group_by="market")
+    with pytest.raises(CollusionEvaluationError, match="lack that column"):
+        evaluate_dataset(bids, n_splits=3, group_by="buyer")
 
 
 class _Spy:

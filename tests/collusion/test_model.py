@@ -11,7 +11,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from riskmodel.collusion.model import (CANDIDATES, DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier,
                                        balanced_threshold, reference_classifier, tender_table)
+from riskmodel.collusion.identity import IDENTITY_SCREEN_NAMES
 from riskmodel.collusion.screens import EXTRA_SCREEN_NAMES, PROFILE_SCREENS
+from riskmodel.collusion.synthetic import synthetic_bids
 from riskmodel.indicators.screens import CLASSIC_SCREENS, EXTENDED_SCREENS
 
 FAST = {"inner_cv": 3, "inner_repeats": 1}  # the menu and its choice are the same; fewer fits
@@ -105,9 +107,9 @@ def test_capped_false_positive_rule(table):
 def test_the_choice_is_the_best_inner_candidate(table):
     X, y = table.drop(columns="collusive_tender"), table.collusive_tender.astype(int)
     clf = ScreenClassifier(n_estimators=20, **FAST).fit(X, y)
-    assert set(clf.inner_auc_) == set(CANDIDATES)                    # the whole menu was scored
+    assert set(clf.inner_auc_) == set(CANDIDATES) - {"identity"}     # the whole menu (no bidders named) was scored
     assert clf.inner_auc_[clf.selected_] == max(clf.inner_auc_.values())
-    assert set(clf.members_) == set(CANDIDATES[clf.selected_])       # only the chosen model is kept
+    assert set(clf.members_) == set(CANDIDATES[clf.selected_]) - {"trees_identity"}  # only the chosen model is kept
     # the chosen model's out-of-fold scores are the calibrated scores the threshold was learnt on
     assert roc_auc_score(y, clf.oof_score_) == pytest.approx(clf.inner_auc_[clf.selected_])
 
@@ -136,3 +138,40 @@ def test_menu_follows_the_features(table):
         ScreenClassifier(candidates=["forest"]).fit(X, y)
     with pytest.raises(ValueError, match="no candidate"):
         ScreenClassifier(features=["cv"], candidates=["distribution"]).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def ident_table():
+    t = tender_table(synthetic_bids(150, seed=2, identities=True))
+    return t[t.n_bids >= 2]
+
+
+def test_identity_screens_join_the_features_only_where_bidders_are_named(table, ident_table):
+    assert not set(IDENTITY_SCREEN_NAMES) & set(table.columns)       # no bidder column: no identity columns
+    assert list(ident_table.columns[-len(IDENTITY_SCREEN_NAMES) - 1:-1]) == list(IDENTITY_SCREEN_NAMES)
+    X, y = ident_table.drop(columns="collusive_tender"), ident_table.collusive_tender.astype(int)
+    clf = ScreenClassifier(n_estimators=20, **FAST).fit(X, y)
+    assert list(clf.feature_names_in_) == [*DEFAULT_FEATURES, *IDENTITY_SCREEN_NAMES]
+    assert set(clf.inner_auc_) == set(CANDIDATES)                    # the identity candidate is on the menu
+    plain = ScreenClassifier(n_estimators=20, identity=False, **FAST).fit(X, y)
+    assert list(plain.feature_names_in_) == list(DEFAULT_FEATURES) and "identity" not in plain.inner_auc_
+    # the identity view reads the identity screens and the number of bids, nothing else
+    only = ScreenClassifier(n_estimators=20, candidates=["identity"], **FAST).fit(X, y)
+    view = only.members_["trees_identity"].steps[0][1].transformers[0][2]
+    assert view == ["n_bids", *IDENTITY_SCREEN_NAMES]
+    # a screen column that is NaN throughout (a dataset without markets) is left out
+    no_market = X.assign(inc_win=np.nan)
+    assert "inc_win" not in ScreenClassifier(n_estimators=10, candidates=["trees"], **FAST).fit(
+        no_market, y).feature_names_in_
+
+
+def test_grouped_inner_cv_keeps_groups_together(ident_table):
+    X, y = ident_table.drop(columns="collusive_tender"), ident_table.collusive_tender.astype(int).to_numpy()
+    groups = np.arange(len(y)) % 9
+    clf = ScreenClassifier(n_estimators=10, candidates=["trees"], inner_cv=3, inner_repeats=2)
+    splits = clf._inner_splits(X, y, 3, groups)
+    assert len(splits) == 6
+    assert all(not set(groups[tr]) & set(groups[te]) for tr, te in splits)
+    assert clf.fit(X, y, groups=groups).selected_ == "trees"
+    with pytest.raises(ValueError, match="groups has"):
+        clf.fit(X, y, groups=groups[:-1])

@@ -199,10 +199,12 @@ def _check_identity_columns(df: pd.DataFrame, source: str, header_lines: int) ->
     if "period" in df.columns:
         raw = df["period"]
         num = pd.to_numeric(raw, errors="coerce")
-        if num.notna().all():
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            pass  # already dates (riskmodel's own tables)
+        elif num.notna().all():
             df["period"] = num
         else:
-            when = pd.to_datetime(raw, errors="coerce")
+            when = pd.to_datetime(raw.astype(str), format="mixed", errors="coerce")
             bad = when.isna()
             if bad.any():
                 raise BidsFileError(f"{source}: column 'period' must be a year, a number or a date; "
