@@ -16,13 +16,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from riskmodel.collusion.evaluate import GOAL_CEILING, GOAL_RATIO, OURS, REFERENCE, Evaluation
+from riskmodel.collusion.evaluate import GOAL_CEILING, GOAL_RATIO, NO_IDENTITY, OURS, REFERENCE, Evaluation
+from riskmodel.collusion.identity import IDENTITY_SCREEN_NAMES, IDENTITY_SCREENS
 from riskmodel.collusion.model import ALL_SCREENS, CANDIDATES, LABEL, SIZE_FEATURE, tender_table
 from riskmodel.collusion.screens import EXTRA_SCREENS
 from riskmodel.indicators.screens import CLASSIC_SCREENS, SCREENS
 
 #: every screen's catalogue entry, the shared ones and the collusion-specific ones
-_CATALOGUE = {**SCREENS, **EXTRA_SCREENS}
+_CATALOGUE = {**SCREENS, **EXTRA_SCREENS, **IDENTITY_SCREENS}
 
 _COUNTRY_ZH = {"brazil": "巴西", "italy": "意大利", "japan": "日本", "usa_ohio_milk": "美国俄亥俄（学校牛奶）"}
 
@@ -247,8 +248,10 @@ def screen_profile(bids: pd.DataFrame, screens: Sequence[str] | None = None, lan
     >>> bool(p.loc[("synthetic", "cv"), "auc"] < 0.3)  # rigged tenders have tight bids
     True
     """
-    screens = list(screens) if screens is not None else [*ALL_SCREENS, SIZE_FEATURE]
     table = tender_table(bids)
+    if screens is None:
+        screens = [*ALL_SCREENS, SIZE_FEATURE, *(c for c in IDENTITY_SCREEN_NAMES if c in table.columns)]
+    screens = list(screens)
     table = table[table[LABEL].notna()]
     rows = []
     for ds, part in table.groupby(level="dataset", sort=False):
@@ -337,12 +340,15 @@ def screen_findings(bids: pd.DataFrame, ev: Evaluation | None = None, top: int =
             row["AUC ours / reference"] = f"{d.metrics[OURS]['roc_auc']:.3f} / {d.metrics[REFERENCE]['roc_auc']:.3f}"
             if "ours_screens_only" in d.metrics:
                 row["AUC ours without tender size"] = f"{d.metrics['ours_screens_only']['roc_auc']:.3f}"
+            if NO_IDENTITY in d.metrics:
+                row["AUC ours without identity screens"] = f"{d.metrics[NO_IDENTITY]['roc_auc']:.3f}"
         rows[ds] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
     if lang == "zh":
         df.index = [_name(i, lang) for i in df.index]
         df = df.rename(columns={"strongest screens": "区分力最强的筛查", "uninformative (|AUC−0.5| < 0.05)": "基本无区分力",
-                                "AUC ours / reference": "AUC 本模型/参照", "AUC ours without tender size": "AUC 本模型（不含标的规模）"})
+                                "AUC ours / reference": "AUC 本模型/参照", "AUC ours without tender size": "AUC 本模型（不含标的规模）",
+                                "AUC ours without identity screens": "AUC 本模型（不含身份筛查）"})
     return df
 
 
@@ -358,3 +364,148 @@ def goal_summary(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
     if lang == "zh":
         df.columns = ["AUC 本模型", "AUC 参照", "目标", "达标"]
     return df
+
+
+# -- bidder identities ---------------------------------------------------------------------------
+
+def same_tenders(plain: pd.DataFrame, identified: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Whether two bid tables hold the same tenders: counts, and tender-by-tender agreement of bids and labels.
+
+    Compares the multisets of tender signatures (number of bids, the sorted
+    bids divided by the tender's lowest bid, rounded to 4 digits, and the
+    label), so the tender ids may differ and the bids may be scaled by a
+    constant (deflated to another base year).  ``bid_scale`` is the ratio of
+    the two tables' total bids.  The labels take part only in this
+    comparison, never in a feature.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"tender_id": ["1", "1", "2"], "bid": [1.0, 1.2, 3.0], "collusive_tender": [1, 1, 0]})
+    >>> b = pd.DataFrame({"tender_id": ["x", "y", "y"], "bid": [6.0, 2.0, 2.4], "collusive_tender": [0, 1, 1]})
+    >>> same_tenders(a, b, lang="en").loc["same tenders (bids and label)", "value"]
+    True
+    """
+
+    def signatures(df: pd.DataFrame) -> pd.Series:
+        d = df.assign(r=df["bid"] / df.groupby("tender_id")["bid"].transform("min")).sort_values(["tender_id", "r"])
+        sig = d.groupby("tender_id").agg(r=("r", lambda r: tuple(np.round(r.to_numpy(), 4))), y=(LABEL, "first"))
+        return (sig["r"].astype(str) + "|" + sig["y"].astype(str)).value_counts().sort_index()
+
+    def counts(df: pd.DataFrame) -> dict:
+        n = df.groupby("tender_id").size()
+        y = df.groupby("tender_id")[LABEL].first()
+        return {"tenders": len(n), "bids": int(n.sum()), "single-bid tenders": int((n == 1).sum()),
+                "collusive tenders": int((y == 1).sum())}
+
+    a, b = counts(plain), counts(identified)
+    rows = [{"check": k, "plain": a[k], "identified": b[k], "value": a[k] == b[k]} for k in a]
+    rows.append({"check": "same tenders (bids and label)", "plain": "", "identified": "",
+                 "value": bool(signatures(plain).equals(signatures(identified)))})
+    rows.append({"check": "bid_scale", "plain": "", "identified": "",
+                 "value": round(float(plain["bid"].sum() / identified["bid"].sum()), 4)})
+    df = pd.DataFrame(rows).set_index("check")
+    if lang == "zh":
+        df = df.rename(index={"tenders": "招标数", "bids": "投标数", "single-bid tenders": "单一投标招标数",
+                              "collusive tenders": "围标招标数", "same tenders (bids and label)": "逐标一致（报价与标注）",
+                              "bid_scale": "报价比例（总额之比）"},
+                       columns={"plain": "无身份文件", "identified": "含身份文件", "value": "结果"})
+    return df
+
+
+def ohio_check(data_dir: str | Path, plain: str = "usa_ohio_milk.csv",
+               identified: str = "ohio_school_milk_bidders.csv", lang: str = "zh") -> pd.DataFrame:
+    """:func:`same_tenders` on the two Ohio files under ``data_dir``; an empty table where either is absent."""
+    from riskmodel import config
+    from riskmodel.collusion.bids import read_bids
+
+    root = Path(data_dir)
+    if not root.is_absolute():
+        root = config.PROJ_ROOT / root
+    if not (root / plain).is_file() or not (root / identified).is_file():
+        return pd.DataFrame()
+    return same_tenders(read_bids(root / plain), read_bids(root / identified), lang)
+
+
+def identity_contribution(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
+    """Per dataset whose bids name their bidders: ours with and without the identity screens, and the reference.
+
+    Examples
+    --------
+    >>> from riskmodel.collusion.evaluate import evaluate
+    >>> from riskmodel.collusion.synthetic import synthetic_bids
+    >>> ev = evaluate(synthetic_bids(90, seed=1, identities=True), n_splits=3, n_estimators=10, inner_cv=3,
+    ...               inner_repeats=1, ablation=True)
+    >>> list(identity_contribution(ev, lang="en").columns[:3])
+    ['identity screens', 'AUC ours', 'AUC ours without identity']
+    """
+    rows = []
+    for d in ev.datasets:
+        if NO_IDENTITY not in d.metrics:
+            continue
+        o, n, r = d.metrics[OURS], d.metrics[NO_IDENTITY], d.metrics[REFERENCE]
+        rows.append({"dataset": _name(d.dataset, lang), "identity screens": ", ".join(d.identity_screens),
+                     "AUC ours": o["roc_auc"], "AUC ours without identity": n["roc_auc"], "AUC reference": r["roc_auc"],
+                     "ratio ours / reference": o["roc_auc"] / r["roc_auc"],
+                     "ratio without identity / reference": n["roc_auc"] / r["roc_auc"],
+                     "balanced accuracy ours / without": f"{o['balanced_accuracy']:.3f} / {n['balanced_accuracy']:.3f}",
+                     "FPR ours / without": f"{o['fpr']:.3f} / {n['fpr']:.3f}",
+                     "folds": f"grouped by {d.group_by}" if d.group_by else "stratified"})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df = df.set_index("dataset").round(3)
+    if lang == "zh":
+        df = df.rename(columns={"identity screens": "身份筛查", "AUC ours": "AUC 本模型", "AUC ours without identity":
+                                "AUC 本模型（不含身份筛查）", "AUC reference": "AUC 参照",
+                                "ratio ours / reference": "比值 本模型/参照",
+                                "ratio without identity / reference": "比值 不含身份/参照",
+                                "balanced accuracy ours / without": "平衡准确率 本模型/不含身份",
+                                "FPR ours / without": "误报率 本模型/不含身份", "folds": "划分"})
+    return df
+
+
+def grouped_check(bids: pd.DataFrame, ev: Evaluation, group_by: str = "market", lang: str = "zh",
+                  **evaluate_args) -> pd.DataFrame:
+    """Re-evaluate the datasets that have ``group_by`` with folds grouped by it, beside the stratified figures.
+
+    Where the same market's contracts recur, stratified folds put a market's
+    other years in training; grouped folds ask whether the classifiers
+    recognise collusion in markets they have never seen.  ``evaluate_args``
+    go to :func:`riskmodel.collusion.evaluate.evaluate` (seed, trees, …).
+    Empty where no dataset has the column.
+    """
+    from riskmodel.collusion.evaluate import evaluate
+
+    has = [ds for ds, part in bids.groupby("dataset", sort=False)
+           if group_by in part.columns and part[group_by].notna().all()]
+    if not has:
+        return pd.DataFrame()
+    grouped = evaluate(bids[bids["dataset"].isin(has)], group_by=group_by, **evaluate_args)
+    rows = []
+    for g in grouped.datasets:
+        s = ev[g.dataset]
+        for model in g.metrics:
+            if model not in s.metrics:
+                continue
+            rows.append({"dataset": _name(g.dataset, lang), "model": model,
+                         "AUC stratified": s.metrics[model]["roc_auc"], f"AUC grouped by {group_by}": g.metrics[model]["roc_auc"],
+                         "balanced accuracy stratified": s.metrics[model]["balanced_accuracy"],
+                         f"balanced accuracy grouped by {group_by}": g.metrics[model]["balanced_accuracy"],
+                         "groups": g.n_groups})
+    df = pd.DataFrame(rows).set_index(["dataset", "model"]).round(3)
+    if lang == "zh":
+        df = df.rename(columns={"AUC stratified": "AUC 分层划分", f"AUC grouped by {group_by}": f"AUC 按{group_by}分组",
+                                "balanced accuracy stratified": "平衡准确率 分层",
+                                f"balanced accuracy grouped by {group_by}": f"平衡准确率 按{group_by}分组",
+                                "groups": "组数"}).rename_axis(["数据集", "模型"])
+    return df
+
+
+def plot_identity_screens(bids: pd.DataFrame, lang: str = "zh") -> Figure | None:
+    """Box plots of the identity screens by label, for the datasets whose bids name their bidders (None if none)."""
+    from riskmodel.collusion.identity import has_identities
+
+    keep = [ds for ds, part in bids.groupby("dataset", sort=False) if has_identities(part)]
+    if not keep:
+        return None
+    return plot_screens(bids[bids["dataset"].isin(keep)], IDENTITY_SCREEN_NAMES, lang)
