@@ -53,3 +53,21 @@ def test_max_fpr_option_caps_false_positives(mini_csv):
     d = json.loads(r.stdout)
     assert d["parameters"]["max_fpr"] == 0.02
     assert d["datasets"][0]["metrics"]["ours"]["fpr"] <= 0.1  # capped in training; out of fold close to it
+
+
+def test_identities_and_grouped_folds_through_the_cli(tmp_path):
+    from riskmodel.collusion.synthetic import synthetic_bids
+
+    path = tmp_path / "ring.csv"
+    synthetic_bids(90, seed=9, identities=True, dataset="ring").to_csv(path, index=False)
+    r = CliRunner().invoke(main, ["collusion", "evaluate", str(path), "--format", "json", "--folds", "3",
+                                  "--trees", "10", "--inner-folds", "3", "--inner-repeats", "1", "--group-by", "market"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)["datasets"][0]
+    assert d["group_by"] == "market" and "inc_win" in d["identity_screens"]
+    assert "identity" in d["inner_auc"]["ours"][0]                # the identity candidate was on the menu
+    out = tmp_path / "screens.csv"
+    assert CliRunner().invoke(main, ["collusion", "screens", str(path), "--out", str(out)]).exit_code == 0
+    import pandas as pd
+
+    assert {"inc_win", "rotation", "cover_own_dev"} <= set(pd.read_csv(out).columns)

@@ -8,6 +8,11 @@ Rooms
 :mod:`~riskmodel.collusion.screens`
     screens beyond the shared catalogue: average-bid auctions, robust shape,
     clusters of bids, rounding, the bids' quantile profile.
+:mod:`~riskmodel.collusion.identity`
+    identity screens where the bids name their bidders (and periods, markets):
+    incumbency, the winner's market share, coordinated entry, co-bidding,
+    rotation, a bid against the same firm's other bids.  From bids only, never
+    the label, no firm constant, history from earlier periods only.
 :mod:`~riskmodel.collusion.model`
     the tender table (screens of :mod:`riskmodel.indicators.screens` and of
     :mod:`~riskmodel.collusion.screens`, plus the tender size), our
@@ -22,15 +27,18 @@ Rooms
     ``riskmodel collusion evaluate BIDS.csv …``.
 """
 
-from riskmodel.collusion.bids import BID_COLUMNS, BidsFileError, from_tables, load_bids, read_bids, validate_bids
+from riskmodel.collusion.bids import (BID_COLUMNS, IDENTITY_COLUMNS, BidsFileError, from_ohio_milk_bidders, from_tables,
+                                     load_bids, read_bids, validate_bids)
 from riskmodel.collusion.evaluate import (CollusionEvaluationError, DatasetEvaluation, Evaluation, default_models,
                                           evaluate, evaluate_dataset)
 from riskmodel.collusion.model import (ALL_SCREENS, CANDIDATES, DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier,
                                        reference_classifier, tender_table)
+from riskmodel.collusion.identity import IDENTITY_SCREEN_NAMES, IDENTITY_SCREENS, compute_identity_screens
 from riskmodel.collusion.screens import EXTRA_SCREENS, compute_extra_screens
 
 __all__ = [
-    "ALL_SCREENS", "BID_COLUMNS", "CANDIDATES", "EXTRA_SCREENS", "compute_extra_screens", "BidsFileError", "CollusionEvaluationError", "DEFAULT_FEATURES", "DatasetEvaluation", "Evaluation",
+    "ALL_SCREENS", "BID_COLUMNS", "IDENTITY_COLUMNS", "IDENTITY_SCREENS", "IDENTITY_SCREEN_NAMES",
+    "compute_identity_screens", "from_ohio_milk_bidders", "CANDIDATES", "EXTRA_SCREENS", "compute_extra_screens", "BidsFileError", "CollusionEvaluationError", "DEFAULT_FEATURES", "DatasetEvaluation", "Evaluation",
     "SIZE_FEATURE", "ScreenClassifier", "default_models", "evaluate", "evaluate_dataset", "from_tables", "load_bids",
     "read_bids", "reference_classifier", "tender_table", "validate_bids",
 ]
