@@ -71,7 +71,7 @@ class Scoring(_Section):
     max_queue_share: float = Field(gt=0, le=1)
     top_reasons: int = Field(ge=1, le=10)
     event_capacity: int = Field(ge=0)
-    calibration: Literal["isotonic", "sigmoid", "none"] = "isotonic"
+    calibration: Literal["isotonic", "sigmoid", "none"] = "none"
     calibration_quarters: int = Field(4, ge=1)
     event_model: Literal["rules", "xgboost", "logistic", "iforest"] = "rules"
 

@@ -91,3 +91,35 @@ def test_the_calibration_slice_is_the_last_training_quarters_and_never_test():
     assert not cal.any() and (fit == train).all()
     fit, cal = calibration_split(periods, train, 5)  # 8 training quarters cannot spare 5
     assert not cal.any()
+
+
+def test_isotonic_calibration_on_the_small_runs_features_out_of_time(small_run):
+    """The default is no calibration (see the model card); calibration itself stays tested on real features: the
+    run's own feature matrix and known labels, isotonic asked for explicitly, fitted on the last training quarters
+    by a scorer that never saw them."""
+    import json
+
+    from riskmodel.scoring.features import feature_columns
+    from riskmodel.scoring.pipeline import calibrate, calibration_card
+
+    card = json.loads((small_run / "model_card.json").read_text())
+    X = pd.read_parquet(small_run / "features_people.parquet")
+    sc = pd.read_parquet(small_run / "scores.parquet")
+    X = X.merge(sc[["entity_id", "period", "split", "label_known", "score_xgboost"]], on=["entity_id", "period"])
+    train = (X.split == "train").to_numpy()
+    early, cal_rows = calibration_split(X.period, train, 2)
+    assert cal_rows.any() and not (cal_rows & ~train).any()
+    cols = feature_columns(X.drop(columns=["split", "label_known", "score_xgboost"]))
+    assert cols == card["features"]
+    cal, note = calibrate("xgboost", X[cols], X.label_known.to_numpy(), early, cal_rows, "isotonic", seed=0)
+    assert cal is not None, note
+    assert cal.method == "isotonic" and 0 < cal.label_frequency_ <= 1
+    prob = cal.predict(X.score_xgboost.to_numpy())
+    assert ((prob >= 0) & (prob <= 1)).all()
+    order = np.argsort(X.score_xgboost.to_numpy(), kind="stable")
+    assert (np.diff(prob[order]) >= -1e-12).all(), "a non-decreasing map of the margin"
+    out = calibration_card(cal, "isotonic", 2, X.period[cal_rows], note)
+    assert out["fitted"] and out["probability"].startswith("P(misconduct) = min(1, isotonic(margin)")
+    # asked for nothing, it says so
+    none, why = calibrate("xgboost", X[cols], X.label_known.to_numpy(), early, cal_rows, "none")
+    assert none is None and "none" in why

@@ -5,7 +5,8 @@ inspectors) name what this family watches:
 
 * grade manipulation — a grader whose grade structure is far from the other graders at the same station and season
   (LEAF-001), a grader who gives particular growers better levels than those growers get from everyone else
-  (抬级抬价, 人情烟, LEAF-002) or worse ones (压级压价, LEAF-003);
+  (抬级抬价, 人情烟, LEAF-002) or worse ones (压级压价, LEAF-003), with the evidence of the seasons a favour has
+  gone on for pooled (earlier seasons only: a season's result is final when it ends);
 * quantities — purchases beyond a grower's contract (超合同, LEAF-004), without a contract or from growers of
   another station's area (无合同, 跨区收购, LEAF-005), beyond the station's plan (超计划, LEAF-007), a station whose
   share of over-contract purchasing stands out from the other stations (LEAF-008), and deliveries implausible for
@@ -452,8 +453,9 @@ class _GraderFavour(Indicator):
     severity = 3
     source = ("烟叶收购“严禁” rules of county tobacco bureaus (严禁抬级抬价、人情烟、关系烟；严禁压级压价); 国家烟草专卖局"
               "《烟叶收购质量管理办法》; Stouffer et al. (1949) and Lipták (1958) (combining z-scores, weighted); Strube (1985) "
-              "(combining correlated tests); Cameron & Miller (2015) (cluster-robust variance); Benjamini & Hochberg "
-              "(1995).")
+              "(combining correlated tests); Cameron & Miller (2015) (cluster-robust variance); Simes (1986) and "
+              "Sarkar (1998) (combining the nested windows' p-values, valid under positive dependence); Benjamini & "
+              "Hochberg (1995).")
 
     class Params(Params):
         min_lots: int = 6

@@ -136,11 +136,12 @@ def reliability(prob: np.ndarray, y: np.ndarray, quantiles=RELIABILITY_QUANTILES
     return df.groupby("bin").agg(predicted=("prob", "mean"), observed=("y", "mean"), n=("y", "size")).reset_index()
 
 
-def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int = 0) -> dict:
+def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int = 0, calibrated: bool = True) -> dict:
     """Brier score of the chosen model's raw probability (the sigmoid of its margin) and of the calibrated one.
 
     ``test`` is the test part of ``scores.parquet``; without a ``probability`` column (a run made before
-    calibration existed) only the raw figures are given.  Bootstrap 95 % intervals over test rows.
+    calibration existed), or with ``calibrated`` False (the run's model card says no calibrator was fitted: its
+    probability is the raw one), only the raw figures are given.  Bootstrap 95 % intervals over test rows.
     """
     from riskmodel.scoring.calibration import brier
 
@@ -150,7 +151,8 @@ def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int 
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(y), len(y)) for _ in range(500)] if len(y) else []
     out["brier_raw_ci95"] = _percentiles([brier(raw[d], y[d]) for d in draws])
-    if "probability" in test and test.probability.notna().any():
+    out["calibrated"] = bool(calibrated and "probability" in test and test.probability.notna().any())
+    if out["calibrated"]:
         cal = test.probability.to_numpy(float)
         out.update({"brier_calibrated": brier(cal, y), "mean_predicted_calibrated": float(cal.mean()),
                     "brier_calibrated_ci95": _percentiles([brier(cal[d], y[d]) for d in draws]),
@@ -250,7 +252,13 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
-            "calibration": calibration_report(test, y, best, seed), "data_source": str(dataset_dir), "run": str(run_dir)}
+            "calibration": calibration_report(test, y, best, seed, _fitted(card)), "data_source": str(dataset_dir),
+            "run": str(run_dir)}
+
+
+def _fitted(card: dict) -> bool:
+    """Whether the run's probabilities went through a fitted calibrator (runs before the card said so: assume yes)."""
+    return bool(card.get("calibration", {}).get("fitted", True))
 
 
 def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -281,7 +289,7 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
     best = f"score_{card['model']}"
     prob = 1 / (1 + np.exp(-np.clip(test[best].to_numpy(), -30, 30)))
     cal = [reliability(prob, y).assign(kind="raw")]
-    if "probability" in test and test.probability.notna().any():
+    if _fitted(card) and "probability" in test and test.probability.notna().any():
         cal.append(reliability(test.probability.to_numpy(float), y).assign(kind="calibrated"))
     cal = pd.concat(cal, ignore_index=True)
     cap_rows = []

@@ -24,7 +24,7 @@ from riskmodel.data.store import atomic_dir, write_table
 from riskmodel.errors import RiskModelError
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
-from riskmodel.scoring.calibration import ScoreCalibrator
+from riskmodel.scoring.calibration import NO_CALIBRATION_NOTE, ScoreCalibrator
 from riskmodel.scoring.events import event_queue
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
@@ -112,7 +112,7 @@ def calibrate(model: str, X: pd.DataFrame, y: np.ndarray, early_rows: np.ndarray
     never used.
     """
     if method == "none":
-        return None, "calibration switched off (scoring.calibration: none)"
+        return None, NO_CALIBRATION_NOTE
     if not cal_rows.any():
         return None, "too few training quarters to hold a calibration slice out"
     try:
