@@ -140,8 +140,9 @@ def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int 
     """Brier score of the chosen model's raw probability (the sigmoid of its margin) and of the calibrated one.
 
     ``test`` is the test part of ``scores.parquet``; without a ``probability`` column (a run made before
-    calibration existed), or with ``calibrated`` False (the run's model card says no calibrator was fitted: its
-    probability is the raw one), only the raw figures are given.  Bootstrap 95 % intervals over test rows.
+    calibration existed) only the raw figures are given.  ``calibrated`` (from the run's model card) is recorded as
+    such: False when no calibrator was fitted, so the "calibrated" figures are the scorer's own probability's.
+    Bootstrap 95 % intervals over test rows.
     """
     from riskmodel.scoring.calibration import brier
 
@@ -151,8 +152,8 @@ def calibration_report(test: pd.DataFrame, y: np.ndarray, model: str, seed: int 
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(y), len(y)) for _ in range(500)] if len(y) else []
     out["brier_raw_ci95"] = _percentiles([brier(raw[d], y[d]) for d in draws])
-    out["calibrated"] = bool(calibrated and "probability" in test and test.probability.notna().any())
-    if out["calibrated"]:
+    out["calibrated"] = bool(calibrated)
+    if "probability" in test and test.probability.notna().any():
         cal = test.probability.to_numpy(float)
         out.update({"brier_calibrated": brier(cal, y), "mean_predicted_calibrated": float(cal.mean()),
                     "brier_calibrated_ci95": _percentiles([brier(cal[d], y[d]) for d in draws]),
@@ -181,7 +182,8 @@ def calibration_lines(model: str, cal: dict) -> list[str]:
         lo, hi = cal["brier_calibrated_ci95"]
         dlo, dhi = cal["brier_difference_ci95"]
         out.append(f"  calibrated                   {cal['brier_calibrated']:.4f} [{lo:.4f}, {hi:.4f}]  "
-                   f"calibrated - raw [{dlo:+.4f}, {dhi:+.4f}]")
+                   f"calibrated - raw [{dlo:+.4f}, {dhi:+.4f}]"
+                   + ("" if cal.get("calibrated", True) else "  (no calibrator fitted: the scorer's own probability)"))
     else:
         out.append("  calibrated                   none (the run has no calibrated probability)")
     out.append(f"  constant base rate {cal['base_rate']:.4f}    {cal['brier_constant_base_rate']:.4f}")
@@ -289,7 +291,7 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
     best = f"score_{card['model']}"
     prob = 1 / (1 + np.exp(-np.clip(test[best].to_numpy(), -30, 30)))
     cal = [reliability(prob, y).assign(kind="raw")]
-    if _fitted(card) and "probability" in test and test.probability.notna().any():
+    if "probability" in test and test.probability.notna().any():
         cal.append(reliability(test.probability.to_numpy(float), y).assign(kind="calibrated"))
     cal = pd.concat(cal, ignore_index=True)
     cap_rows = []
