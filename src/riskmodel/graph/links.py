@@ -170,28 +170,29 @@ def attribute_paths(G, sources: tuple[str, ...] = ("employee",), targets: tuple[
 
 
 def _explain(node_lists: pd.Series, pairs: pd.DataFrame, frames: GraphFrames) -> tuple[list[str], list[str]]:
-    """Path texts (one per path; paths are few, so a loop over them is fine)."""
+    """Path texts, one per path: each linked pair's shared attributes are written once, strongest first."""
     on_path = set().union(*map(set, node_lists)) if len(node_lists) else set()
     pairs = pairs[pairs.u.isin(on_path) & pairs.v.isin(on_path)].drop_duplicates(["u", "v", "attribute"])
     nodes = frames.nodes[frames.nodes.node.isin(on_path | set(pairs.attribute))].set_index("node")
     label = dict(zip(nodes.index, nodes.label.astype(str)))
     kind = dict(zip(nodes.index, nodes.kind))
-    via = {k: g for k, g in pairs.groupby(["u", "v"])} if len(pairs) else {}
+    via: dict[tuple[str, str], tuple[str, str]] = {}
+    if len(pairs):
+        p = pairs.sort_values("weight", ascending=False, kind="stable")
+        rows = list(zip(p.attr_kind, (label.get(t, t) for t in p.attribute), p.role_u, p.role_v))
+        p = p.assign(zh=[f"{ATTR_TEXT[a][0]} {lb}：{_role(ru, 0)}={_role(rv, 0)}" for a, lb, ru, rv in rows],
+                     en=[f"{ATTR_TEXT[a][1]} {lb} ({_role(ru, 1)} / {_role(rv, 1)})" for a, lb, ru, rv in rows])
+        g = p.groupby(["u", "v"], sort=False)
+        texts = pd.DataFrame({"zh": g.zh.agg("；".join), "en": g.en.agg("; ".join)})
+        via = dict(zip(texts.index, zip(texts.zh, texts.en)))
 
     def ent(n: str, lang: int) -> str:
         k, eid = kind.get(n, ""), n.split(":", 1)[-1]
         return f"{KIND_ZH.get(k, k)} {label.get(n, eid)}({eid})" if lang == 0 else f"{k} {label.get(n, eid)} ({eid})"
 
     def shared(u: str, v: str, lang: int) -> str:
-        g = via.get((u, v))
-        if g is None:
-            return ""
-        g = g.sort_values("weight", ascending=False)
-        if lang == 0:
-            return "；".join(f"{ATTR_TEXT[a][0]} {label.get(t, t)}：{_role(ru, 0)}={_role(rv, 0)}"
-                            for a, t, ru, rv in zip(g.attr_kind, g.attribute, g.role_u, g.role_v))
-        return "; ".join(f"{ATTR_TEXT[a][1]} {label.get(t, t)} ({_role(ru, 1)} / {_role(rv, 1)})"
-                         for a, t, ru, rv in zip(g.attr_kind, g.attribute, g.role_u, g.role_v))
+        t = via.get((u, v))
+        return "" if t is None else t[lang]
 
     zh, en = [], []
     for ns in node_lists:
