@@ -18,11 +18,20 @@ label columns only make the tender label); ``--ohio-without-identities`` reads
 school district where the data have one (a robustness check: no district is
 both trained and tested on).  Writes a JSON record to ``bench/results/``.
 
+``--hold-out-firms [FIRM …]`` and ``--placebo`` run the firm checks of
+:mod:`riskmodel.collusion.holdout` instead, on the datasets whose bids name
+their bidders (Ohio): leave each accused firm out of training and test on its
+tenders; relabel the competitive tenders by the presence of matched ordinary
+firms (a placebo cartel) and cross-validate as on the real label, which is
+evaluated in the same run with the same models (ours, the reference, ours
+without identity screens).  Without names, the accused firms are read from
+the Ohio file's ``is_cartel_firm``.
+
 The data stay where they are (never copied into the repository).
 
 Usage: python bench/collusion_validation.py DATA_DIR [--seed 0] [--folds 5] [--n-jobs 2] [--no-ablation]
        [--inner-folds 5] [--inner-repeats 2] [--datasets italy ohio_school_milk_bidders] [--group-by market]
-       [--ohio-without-identities]
+       [--ohio-without-identities] [--hold-out-firms [FIRM ...]] [--placebo]
 """
 
 from __future__ import annotations
@@ -34,6 +43,9 @@ import time
 from pathlib import Path
 
 from riskmodel.collusion import evaluate, load_bids
+from riskmodel.collusion.bids import ohio_milk_accused_firms
+from riskmodel.collusion.holdout import firm_check
+from riskmodel.collusion.identity import has_identities
 from riskmodel.provenance import code_version, fingerprint_files
 
 FILES = ("brazil.csv", "italy.csv", "japan.csv", "ohio_school_milk_bidders.csv")
@@ -56,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", nargs="+", default=None, help="file stems to run (default: all four)")
     ap.add_argument("--group-by", default=None, help="group the folds by this tender-level column (e.g. market)")
     ap.add_argument("--ohio-without-identities", action="store_true", help=f"read Ohio from {OHIO_PLAIN}")
+    ap.add_argument("--hold-out-firms", nargs="*", default=None, metavar="FIRM",
+                    help="firm checks: leave each of these firms out (default: the Ohio file's accused firms)")
+    ap.add_argument("--placebo", action="store_true", help="firm checks: the placebo cartel of matched firms")
     args = ap.parse_args(argv)
     all_files = tuple(OHIO_PLAIN if f.startswith("ohio") and args.ohio_without_identities else f for f in FILES)
     files = all_files if args.datasets is None else tuple(f for f in all_files
@@ -71,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     t0 = time.perf_counter()
     bids = load_bids(list(paths.values()))
+    if args.hold_out_firms is not None or args.placebo:
+        return _firm_checks(args, paths, bids, t0)
     ev = evaluate(bids, min_bids=args.min_bids, n_splits=args.folds, random_state=args.seed, n_jobs=args.n_jobs,
                   n_estimators=args.trees, ablation=not args.no_ablation, inner_cv=args.inner_folds,
                   inner_repeats=args.inner_repeats, group_by=args.group_by,
@@ -99,6 +116,46 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"collusion_validation-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def _firm_checks(args, paths: dict[str, Path], bids, t0: float) -> int:
+    """The firm checks on every dataset whose bids name their bidders; a JSON record beside the others."""
+    firms = args.hold_out_firms
+    if not firms:
+        ohio = [p for f, p in paths.items() if f.startswith("ohio_school_milk_bidders")]
+        if not ohio:
+            print("name the firms to hold out (--hold-out-firms FIRM ...): no Ohio bidders file to read them from",
+                  file=sys.stderr)
+            return 2
+        firms = ohio_milk_accused_firms(ohio[0])
+    checks = []
+    for name, part in bids.groupby("dataset", sort=False):
+        if not has_identities(part):
+            print(f"{name}: no bidders named, no firm check", file=sys.stderr)
+            continue
+        checks.append(firm_check(part, firms, leave_one_out=args.hold_out_firms is not None, placebo=args.placebo,
+                                 min_bids=args.min_bids, n_splits=args.folds, random_state=args.seed,
+                                 n_jobs=args.n_jobs, n_estimators=args.trees, inner_cv=args.inner_folds,
+                                 inner_repeats=args.inner_repeats,
+                                 progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)))
+    if not checks:
+        print("no dataset names its bidders: nothing to check", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - t0
+    for c in checks:
+        print(c.to_text())
+    print(f"\n{seconds:.0f} s on this machine, code {code_version()}")
+    record = {"benchmark": "collusion_firm_checks", "code_version": code_version(),
+              "data_fingerprint": fingerprint_files(paths), "seconds": round(seconds, 1),
+              "produced_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "checks": [json.loads(c.to_json()) for c in checks]}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    kind = "-".join(k for k, on in (("holdout", args.hold_out_firms is not None), ("placebo", args.placebo)) if on)
+    out = RESULTS / f"collusion_firm_checks-{kind}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(out)
     print(f"wrote {out}")
     return 0
 

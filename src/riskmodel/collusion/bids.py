@@ -370,6 +370,33 @@ def from_ohio_milk_bidders(frame: pd.DataFrame, source: str = "<frame>",
     return validate_bids(out, source, dataset=dataset)
 
 
+def ohio_milk_accused_firms(path: str | Path, encoding: str | None = None) -> list[str]:
+    """The accused firms of an Ohio school-milk bidders file: the ``firm`` names with ``is_cartel_firm`` = 1.
+
+    For the firm checks of :mod:`riskmodel.collusion.holdout` (the label is
+    "one of these firms bid"); read from the file, never typed in.
+
+    Raises
+    ------
+    BidsFileError
+        The file is not in the Ohio bidders layout, or names no accused firm.
+
+    Examples
+    --------
+    >>> import io
+    >>> ohio_milk_accused_firms(io.StringIO("firm,is_cartel_firm\\nA,0\\nB,1\\nB,1\\nC,1\\n"))
+    ['B', 'C']
+    """
+    frame = pd.read_csv(path, encoding=encoding or "utf-8", usecols=lambda c: c in ("firm", "is_cartel_firm"))
+    if not {"firm", "is_cartel_firm"} <= set(frame.columns):
+        raise BidsFileError(f"{path}: not an Ohio school-milk bidders file (columns 'firm' and 'is_cartel_firm' "
+                            "needed)")
+    firms = sorted(frame.loc[pd.to_numeric(frame["is_cartel_firm"], errors="coerce") == 1, "firm"].astype(str).unique())
+    if not firms:
+        raise BidsFileError(f"{path}: no firm has is_cartel_firm = 1")
+    return firms
+
+
 def from_tables(tenders: pd.DataFrame, bids: pd.DataFrame, collusive: Iterable[str] | None = None,
                 dataset: str = "riskmodel") -> pd.DataFrame:
     """Map riskmodel's ``tenders`` and ``bids`` tables to the bid-level shape.

@@ -221,7 +221,8 @@ def _metrics(y: np.ndarray, score: np.ndarray, flag: np.ndarray, fold: np.ndarra
 
 def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5, random_state: int = 0,
                      models: Mapping[str, object] | None = None, n_jobs: int = 1, n_estimators: int = 300,
-                     group_by: str | None = None, progress: Callable[[str], None] | None = None) -> DatasetEvaluation:
+                     group_by: str | None = None, progress: Callable[[str], None] | None = None,
+                     labels: pd.Series | None = None) -> DatasetEvaluation:
     """Evaluate the classifiers on one dataset's bids by stratified k-fold cross-validation.
 
     Parameters
@@ -246,6 +247,11 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
         and ours groups its inner cross-validation by it too.
     progress : callable, optional
         Called with a short message after each fold.
+    labels : pandas.Series, optional
+        Tender labels (0/1) indexed by tender id, replacing the file's: the
+        screens are still computed on every bid (histories included), and a
+        tender absent from ``labels`` counts as unlabelled.  For placebo
+        labels (:mod:`riskmodel.collusion.holdout`).
 
     Returns
     -------
@@ -266,6 +272,10 @@ def evaluate_dataset(bids: pd.DataFrame, *, min_bids: int = 2, n_splits: int = 5
     name = str(names[0])
     t0 = time.perf_counter()
     table = tender_table(bids)
+    if labels is not None:
+        new = pd.Series(labels, dtype="Int8")
+        new.index = new.index.astype(str)
+        table[LABEL] = new.reindex(table.index.get_level_values("tender_id")).to_numpy()
     labelled = table[LABEL].notna()
     enough = table["n_bids"] >= min_bids
     used = table[labelled & enough]

@@ -22,7 +22,8 @@ import pandas as pd
 
 def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int = 0,
                    dataset: str = "synthetic", small_share: float = 0.1, identities: bool = False,
-                   n_markets: int = 12, n_periods: int = 6) -> pd.DataFrame:
+                   n_markets: int = 12, n_periods: int = 6, ring_firms: int = 3,
+                   covers: int | None = None, mixed_markets: bool = False) -> pd.DataFrame:
     """Bid-level table in the shape of :mod:`riskmodel.collusion.bids`.
 
     Parameters
@@ -37,6 +38,19 @@ def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int
         Add ``bidder``, ``period`` (1 … ``n_periods``) and ``market``.
     n_markets, n_periods : int, default=12, 6
         Markets (a quarter of them, at least one, shared out by the ring) and periods.
+    ring_firms : int, default=3
+        Members of the ring (``R1`` …); ring market ``m`` belongs to member ``m mod ring_firms``.
+    covers : int, optional
+        Cover bidders per rigged tender, drawn at random among the other
+        members (then local firms fill the remaining bids).  Default: every
+        other member covers.  With a larger ring and fewer covers, each
+        member is absent from many rigged tenders, so a member can be held
+        out (:mod:`riskmodel.collusion.holdout`) and still leave rigged
+        tenders to train on.
+    mixed_markets : bool, default=False
+        Competitive tenders are drawn from every market, the ring's included
+        (as a district's contract is competitive in the years the cartel
+        stays away); by default only from the markets outside the ring.
 
     Examples
     --------
@@ -67,21 +81,26 @@ def synthetic_bids(n_tenders: int = 200, collusive_share: float = 0.3, seed: int
     df = pd.DataFrame({"dataset": dataset, "tender_id": [f"T{t:04d}" for t in tender], "bid_idx": rank,
                        "bid": np.round(bid, 2), "collusive_tender": collusive[tender].astype(int)})
     if identities:
-        df = df.join(_identities(collusive, n, rank, tender, seed, n_markets, n_periods))
+        df = df.join(_identities(collusive, n, rank, tender, seed, n_markets, n_periods, ring_firms, covers,
+                                 mixed_markets))
     return df.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # files are rarely sorted
 
 
 def _identities(collusive: np.ndarray, n: np.ndarray, rank: np.ndarray, tender: np.ndarray, seed: int,
-                n_markets: int, n_periods: int) -> pd.DataFrame:
+                n_markets: int, n_periods: int, n_ring_firms: int = 3, covers: int | None = None,
+                mixed_markets: bool = False) -> pd.DataFrame:
     """Bidder, period and market of every bid (bids in tender order, ``rank`` 0 the lowest)."""
     rng = np.random.default_rng([seed, 1])
     n_ring = max(n_markets // 4, 1)
-    ring_firms = np.array(["R1", "R2", "R3"])
+    if n_ring_firms < 2 or (covers is not None and not 0 <= covers < n_ring_firms):
+        raise ValueError(f"a ring needs at least 2 firms and 0 to ring_firms - 1 covers; got {n_ring_firms}, {covers}")
+    ring_firms = np.array([f"R{i + 1}" for i in range(n_ring_firms)])
     n_local = int(max(n.max(), 3)) + 2
     # every market has its own local firms (some shared with the neighbouring market); ring markets have an owner
     local = [[f"F{(m * (n_local - 2) + j):03d}" for j in range(n_local)] for m in range(n_markets)]
-    market = np.where(collusive, rng.integers(0, n_ring, len(n)), rng.integers(n_ring, max(n_markets, n_ring + 1),
-                                                                               len(n)) % n_markets)
+    first_competitive = 0 if mixed_markets else n_ring
+    market = np.where(collusive, rng.integers(0, n_ring, len(n)),
+                      rng.integers(first_competitive, max(n_markets, n_ring + 1), len(n)) % n_markets)
     period = rng.integers(1, n_periods + 1, len(n))
     bidder = np.empty(len(tender), dtype=object)
     for t in np.unique(tender):  # a fixture of a few hundred tenders: clarity over vectorisation
@@ -89,9 +108,10 @@ def _identities(collusive: np.ndarray, n: np.ndarray, rank: np.ndarray, tender: 
         m = market[t]
         pool = list(rng.permutation(local[m]))
         if collusive[t]:
-            owner = ring_firms[m % 3]
-            covers = [f for f in ring_firms if f != owner]
-            names = [owner, *covers, *pool][: len(rows)]
+            owner = ring_firms[m % n_ring_firms]
+            others = [f for f in ring_firms if f != owner]
+            cover = others if covers is None else list(rng.choice(others, covers, replace=False))
+            names = [owner, *cover, *pool][: len(rows)]
         else:
             names = pool[: len(rows)]
         bidder[rows[np.argsort(rank[rows])]] = names
