@@ -49,9 +49,15 @@ def collusion():
 @click.option("--max-fpr", type=click.FloatRange(0, 1), default=None,
               help="Our decision rule: flag as many rigged tenders as possible while flagging at most this share of "
                    "competitive training tenders (default: maximise balanced accuracy).")
+@click.option("--hold-out-firms", default=None, metavar="FIRM,FIRM,…",
+              help="Firm checks instead of the evaluation, on datasets whose bids name their bidders: leave each of "
+                   "these (accused) firms out of training and test on its tenders.")
+@click.option("--placebo", is_flag=True,
+              help="With --hold-out-firms: also relabel the competitive tenders by the presence of ordinary firms "
+                   "matched to those firms (a placebo cartel) and cross-validate as on the real label.")
 @_encoding
 def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, inner_repeats, ablation, group_by,
-             max_fpr, encoding):
+             max_fpr, hold_out_firms, placebo, encoding):
     """Cross-validate our tender classifier against the random-forest reference, per dataset.
 
     Prints, per dataset: tenders used, tenders with too few bids, and for each
@@ -65,10 +71,35 @@ def evaluate(bid_files, fmt, min_bids, folds, seed, trees, n_jobs, inner_folds, 
 
     bids = load_bids(list(bid_files), encoding=encoding)
     progress = None if fmt == "json" else (lambda msg: click.echo(f"  {msg}", err=True))
+    if placebo and not hold_out_firms:
+        raise click.UsageError("--placebo needs --hold-out-firms (the firms the placebo firms stand in for)")
+    if hold_out_firms:
+        _firm_checks(bids, [f.strip() for f in hold_out_firms.split(",") if f.strip()], placebo, fmt,
+                     min_bids=min_bids, n_splits=folds, random_state=seed, n_jobs=n_jobs, n_estimators=trees,
+                     inner_cv=inner_folds, inner_repeats=inner_repeats, progress=progress)
+        return
     ev = run(bids, min_bids=min_bids, n_splits=folds, random_state=seed, n_jobs=n_jobs, n_estimators=trees,
              ablation=ablation, max_fpr=max_fpr, inner_cv=inner_folds, inner_repeats=inner_repeats, group_by=group_by,
              progress=progress)
     click.echo(ev.to_json() if fmt == "json" else ev.to_text())
+
+
+def _firm_checks(bids, firms, placebo, fmt, **args):
+    """``evaluate --hold-out-firms``: :func:`riskmodel.collusion.holdout.firm_check` per dataset with bidders."""
+    import json
+
+    from riskmodel.collusion.evaluate import CollusionEvaluationError
+    from riskmodel.collusion.holdout import firm_check
+    from riskmodel.collusion.identity import has_identities
+
+    checks = [firm_check(part, firms, placebo=placebo, **args) for _, part in bids.groupby("dataset", sort=False)
+              if has_identities(part)]
+    if not checks:
+        raise CollusionEvaluationError("--hold-out-firms: no dataset names the bidder of every bid (column 'bidder')")
+    if fmt == "json":
+        click.echo(json.dumps([json.loads(c.to_json()) for c in checks], ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n\n".join(c.to_text() for c in checks))
 
 
 @collusion.command()
