@@ -42,8 +42,12 @@ def test_report_tables_and_figure(evaluated):
     run = RunData(evaluated)
     table = EV.calibration_table(run, "en")
     assert "raw (sigmoid of the margin)" in table.index and "constant (the test base rate)" in table.index
-    assert "calibrated" in table.index
-    assert (table.Brier.between(0, 1)).all()
+    if run.evaluation["calibration"]["calibrated"]:
+        assert "calibrated" in table.index
+    else:  # scoring.calibration: none (the default): the row says so instead of repeating the raw figures
+        assert "calibrated" not in table.index
+        assert "no calibrator was fitted" in table.loc["calibrated: no calibrator fitted", "note"]
+    assert (table.Brier.dropna().between(0, 1)).all()
     rows = dict(EV.data_and_labels(run, "en").values)
     assert "probability calibration" in rows and "label window" in rows
     fig, cv = EV.curves_figure(run, "zh")
@@ -65,3 +69,16 @@ def test_reliability_bins_by_quantile_of_the_prediction():
     r = reliability(p, (p > 0.95).astype(int))
     assert r.n.sum() == 1000 and len(r) == 8
     assert r.observed.iloc[-1] == 1 and r.observed.iloc[0] == 0
+
+
+def test_calibration_row_follows_whether_a_calibrator_was_fitted():
+    from types import SimpleNamespace
+
+    cal = {"brier_raw": 0.0063, "brier_raw_ci95": (0.005, 0.0076), "mean_predicted_raw": 0.01,
+           "brier_calibrated": 0.0068, "brier_calibrated_ci95": (0.0058, 0.0081), "mean_predicted_calibrated": 0.012,
+           "brier_constant_base_rate": 0.0155, "base_rate": 0.0157}
+    fitted = EV.calibration_table(SimpleNamespace(evaluation={"calibration": {**cal, "calibrated": True}}), "en")
+    assert fitted.loc["calibrated", "Brier"] == 0.0068
+    none = EV.calibration_table(SimpleNamespace(evaluation={"calibration": {**cal, "calibrated": False}}), "zh")
+    assert "校准后：未拟合校准器" in none.index and "校准后" not in none.index
+    assert np.isnan(none.loc["校准后：未拟合校准器", "Brier"])

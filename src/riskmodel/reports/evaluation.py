@@ -14,13 +14,13 @@ LIMITATIONS = {
     "zh": ["训练标签来自案件档案，不完整且有滞后（正例—未标注学习）；未被立案的问题被当作未标注样本。",
            "由数据推导的指标阈值（IQR 围栏、分位数）使用了全部期间的数据，测试期数据参与了阈值计算。",
            "评估使用合成公司的真实标签；真实数据上的精度需要依靠复核结论持续检验。",
-           "概率校准拟合于训练期最后几个季度的已知标签（正例—未标注），再按标注比例 c 换算；c 假定已立案的问题是全部问题的随机子集，若立案有偏，概率也会有偏。",
+           "若拟合了概率校准器（scoring.calibration），它拟合于训练期最后几个季度的已知标签（正例—未标注），再按标注比例 c 换算；c 假定已立案的问题是全部问题的随机子集，若立案有偏，概率也会有偏。",
            "原因代码中的贡献值（精确 TreeSHAP）相加等于模型边际分（对数几率），而不是校准后的概率；排序按边际分，与校准概率的排序一致。",
            "模型只辅助判断：每条预警都需经人工核查后方可作出结论。"],
     "en": ["Training labels come from the case archive: incomplete and delayed (positive–unlabelled); misconduct that never became a case is unlabelled, not negative.",
            "Data-derived indicator fences (IQR, percentiles) are computed over the whole period, test quarters included.",
            "Evaluation uses the synthetic company's ground truth; on real data precision must be tracked through reviewers' decisions.",
-           "Probabilities are calibrated on the last training quarters against the labels known then (positive–unlabelled) and divided by the label frequency c, which assumes that the misconduct that became a case is a random share of all misconduct; if cases are selective, so are the probabilities.",
+           "When a calibrator is fitted (scoring.calibration), probabilities are calibrated on the last training quarters against the labels known then (positive–unlabelled) and divided by the label frequency c, which assumes that the misconduct that became a case is a random share of all misconduct; if cases are selective, so are the probabilities.",
            "Reason-code contributions (exact TreeSHAP) add up to the model's margin (log-odds), not to the calibrated probability; the queue is ordered by the margin, which is the order of the calibrated probability too.",
            "The model assists judgement: every alert is reviewed by a person before any conclusion."],
 }
@@ -73,6 +73,15 @@ def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
     for kind, zh, en in (("raw", "原始（边际分的 sigmoid）", "raw (sigmoid of the margin)"), ("calibrated", "校准后", "calibrated")):
         if f"brier_{kind}" not in cal:
             continue
+        if kind == "calibrated" and not cal.get("calibrated", True):
+            # scoring.calibration: none — the "calibrated" figures are the raw ones again: say so, repeat nothing
+            rows.append({t(lang, "概率", "probability"): t(lang, "校准后：未拟合校准器", "calibrated: no calibrator fitted"),
+                         "Brier": float("nan"), "95% CI": "",
+                         t(lang, "平均预测", "mean predicted"): float("nan"),
+                         t(lang, "说明", "note"): t(lang, "未拟合校准器（scoring.calibration: none），概率即模型自身概率，同上行“原始”",
+                                                   "no calibrator was fitted (scoring.calibration: none): the probability is "
+                                                   "the scorer's own, the raw row above")})
+            continue
         lo, hi = cal[f"brier_{kind}_ci95"]
         rows.append({t(lang, "概率", "probability"): t(lang, zh, en), "Brier": round(cal[f"brier_{kind}"], 5),
                      "95% CI": f"[{lo:.4f}, {hi:.4f}]", t(lang, "平均预测", "mean predicted"): round(cal[f"mean_predicted_{kind}"], 4)})
@@ -97,7 +106,10 @@ def curves_figure(run: RunData, lang: str = "zh"):
     cal = cv["calibration"]
     top = float(max(cal.predicted.max(), cal.observed.max()))
     axes[1].plot([0, top], [0, top], ls="--", c="grey")
+    fitted = (run.evaluation or {}).get("calibration", {}).get("calibrated", True)
     for kind, g in cal.groupby("kind", sort=False):
+        if kind == "calibrated" and not fitted:
+            continue  # no calibrator: the same curve as the raw one
         axes[1].plot(g.predicted, g.observed, marker="o", label=t(lang, {"raw": "原始", "calibrated": "校准后"}[kind], kind))
     axes[1].set(xlabel=t(lang, "预测概率", "predicted probability"), ylabel=t(lang, "实际比例", "observed rate"),
                 title=t(lang, "校准曲线（按预测分位分箱）", "Calibration (bins by predicted quantile)"))
