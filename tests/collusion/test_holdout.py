@@ -162,3 +162,22 @@ def test_cli_hold_out_firms(tmp_path):
     assert r.exit_code == 2 and "--placebo needs --hold-out-firms" in r.output
     r = CliRunner().invoke(main, ["collusion", "evaluate", str(path), "--hold-out-firms", "ZZ"])
     assert r.exit_code == 2 and "never bid" in r.output and "Traceback" not in r.output
+
+
+def test_report_tables_show_the_checks_figures():
+    from riskmodel.collusion import report as R
+
+    pc = PlaceboCheck(pd.DataFrame({"placebo": ["X"]}, index=pd.Index(["A"], name="firm")),
+                      placebo=_dataset(0.62, 0.60), real=_dataset(0.87, 0.70))
+    h = _held("A", 0.80, 0.70)
+    h.metrics["ours"].update(roc_auc_market=0.7, tpr=0.5, fpr=0.1, median_score_positive=0.4,
+                             median_score_negative=0.1, threshold=0.3)
+    fc = FirmCheck("d", ["A"], "market", [h], pc, {})
+    t = R.held_out_table([fc], lang="en")
+    assert t.loc[("d", "A", "ours"), "roc_auc"] == 0.8 and t.loc[("d", "A", "ours"), "positives"] == 5
+    p = R.placebo_table([fc], lang="en")
+    assert p.loc[("d", "real"), "identity gain"] == pytest.approx(0.17)
+    assert p.loc[("d", "placebo"), "AUC ours"] == 0.62 and p.loc[("d", "placebo"), "matched firms"] == "A→X"
+    assert "may count towards the goal" in R.firm_check_verdicts([fc], lang="en").loc["d", "verdict"]
+    assert R.held_out_table([], "zh").empty and R.placebo_table([], "zh").empty
+    assert R.firm_checks(pd.DataFrame({"dataset": ["x"], "tender_id": [1], "bid": [1.0]}), "no/dir", ["x.csv"]) == []

@@ -518,3 +518,82 @@ def plot_identity_screens(bids: pd.DataFrame, lang: str = "zh") -> Figure | None
     if not keep:
         return None
     return plot_screens(bids[bids["dataset"].isin(keep)], IDENTITY_SCREEN_NAMES, lang)
+
+
+def firm_checks(bids: pd.DataFrame, data_dir: str | Path, files: Sequence[str],
+                hold_out_firms: Sequence[str] | None = None, **check_args) -> list:
+    """The firm checks (:func:`riskmodel.collusion.holdout.firm_check`) on every dataset whose bids name their bidders.
+
+    ``hold_out_firms`` default: the accused firms of the Ohio bidders file
+    among ``files`` (read from its ``is_cartel_firm``); an empty list where
+    no firm is known or no dataset names its bidders.  ``check_args`` go to
+    ``firm_check`` (placebo, seed, trees, …).
+    """
+    from riskmodel import config
+    from riskmodel.collusion.bids import ohio_milk_accused_firms
+    from riskmodel.collusion.holdout import firm_check
+    from riskmodel.collusion.identity import has_identities
+
+    firms = list(hold_out_firms or [])
+    if not firms:
+        root = Path(data_dir) if Path(data_dir).is_absolute() else config.PROJ_ROOT / data_dir
+        ohio = [root / f for f in files if f.startswith("ohio_school_milk_bidders")]
+        if not ohio:
+            return []
+        firms = ohio_milk_accused_firms(ohio[0])
+    return [firm_check(part, firms, **check_args) for _, part in bids.groupby("dataset", sort=False)
+            if has_identities(part) and set(firms) <= set(part["bidder"].astype(str))]
+
+
+def held_out_table(checks: Sequence, lang: str = "zh") -> pd.DataFrame:
+    """Leave one accused firm out: per dataset, firm and model, the test counts, ROC AUC, TPR, FPR, median scores."""
+    frames = [c.held_out_table().assign(dataset=_name(c.dataset, lang)) for c in checks if c.held_out]
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames).set_index(["dataset", "firm", "model"]).round(3)
+    if lang == "zh":
+        df = df.rename(columns={"positives": "正例（该企业的招标）", "negatives": "反例", "negatives_same_market":
+                                "其中同学区反例", "train": "训练招标", "train_collusive": "训练中的串通招标",
+                                "roc_auc": "AUC", "roc_auc_market": "AUC（仅同学区反例）", "tpr": "检出率",
+                                "fpr": "误报率", "median_score_positive": "正例得分中位数",
+                                "median_score_negative": "反例得分中位数", "threshold": "阈值"}
+                       ).rename_axis(["数据集", "被留出企业", "模型"])
+    return df
+
+
+def placebo_table(checks: Sequence, lang: str = "zh") -> pd.DataFrame:
+    """The placebo cartel beside the real label: matched firms, and ROC AUC of each model on both labels."""
+    from riskmodel.collusion.holdout import PlaceboCheck
+
+    rows = []
+    for c in checks:
+        if c.placebo is None:
+            continue
+        p = c.placebo
+        matched = ", ".join(f"{f}→{r['placebo']}" for f, r in p.matches.iterrows())
+        for label, d in (("real", p.real), ("placebo", p.placebo)):
+            rows.append({"dataset": _name(c.dataset, lang), "label": label, "matched firms": matched,
+                         "tenders": d.n_used, "positives": d.n_collusive_used,
+                         **{f"AUC {m}": met["roc_auc"] for m, met in d.metrics.items()},
+                         "identity gain": PlaceboCheck._gain(d)})
+    if not rows:
+        return pd.DataFrame()
+    df = pd.DataFrame(rows).set_index(["dataset", "label"]).round(3)
+    if lang == "zh":
+        df = df.rename(index={"real": "真实标注", "placebo": "安慰剂"}).rename(
+            columns={"matched firms": "替身企业", "tenders": "招标数", "positives": "正例", "AUC ours": "AUC 本模型",
+                     "AUC reference": "AUC 参照", "AUC ours_no_identity": "AUC 不含身份筛查",
+                     "identity gain": "身份筛查增益"}).rename_axis(["数据集", "标注"])
+    return df
+
+
+def firm_check_verdicts(checks: Sequence, lang: str = "zh") -> pd.DataFrame:
+    """What the firm checks mean for the goal, per dataset, from their figures and the criteria fixed beforehand."""
+    from riskmodel.collusion.holdout import verdict
+
+    df = pd.DataFrame({"dataset": [_name(c.dataset, lang) for c in checks],
+                       "verdict": [verdict(c, lang) for c in checks]})
+    if df.empty:
+        return df
+    df = df.set_index("dataset")
+    return df.rename(columns={"verdict": "结论"}).rename_axis("数据集") if lang == "zh" else df
