@@ -70,9 +70,25 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write one table as Parquet (deterministic: no pandas index, fixed compression)."""
-    df.to_parquet(path, index=False, compression="zstd")
+#: rows converted to Arrow at a time by :func:`write_table`
+CHUNK_ROWS = 262_144
+
+
+def write_table(df: pd.DataFrame, path: str | Path, schema=None, chunk_rows: int = CHUNK_ROWS) -> None:
+    """Write one table as Parquet (deterministic: no pandas index, fixed compression).
+
+    The frame goes to Arrow ``chunk_rows`` rows at a time, one row group each, so a table of millions of rows is
+    never held twice (pandas and Arrow) in memory.  ``schema`` (a :class:`pyarrow.Schema`) fixes the column types;
+    by default they are inferred from the whole frame, as :meth:`pandas.DataFrame.to_parquet` does.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if schema is None:
+        schema = pa.Schema.from_pandas(df, preserve_index=False)
+    with pq.ParquetWriter(path, schema, compression="zstd") as out:
+        for start in range(0, max(len(df), 1), chunk_rows):
+            out.write_table(pa.Table.from_pandas(df.iloc[start:start + chunk_rows], schema=schema, preserve_index=False))
 
 
 def dataset_files(root: str | Path) -> dict[str, Path]:
