@@ -181,3 +181,12 @@ def test_report_tables_show_the_checks_figures():
     assert "may count towards the goal" in R.firm_check_verdicts([fc], lang="en").loc["d", "verdict"]
     assert R.held_out_table([], "zh").empty and R.placebo_table([], "zh").empty
     assert R.firm_checks(pd.DataFrame({"dataset": ["x"], "tender_id": [1], "bid": [1.0]}), "no/dir", ["x.csv"]) == []
+
+
+def test_verdict_stays_open_until_both_checks_ran():
+    pc = PlaceboCheck(pd.DataFrame({"placebo": ["X"]}, index=pd.Index(["A"], name="firm")),
+                      placebo=_dataset(0.61, 0.60), real=_dataset(0.87, 0.70))
+    only_placebo = FirmCheck("d", ["A"], "market", [], pc, {})
+    assert "Leave one firm out: not run" in verdict(only_placebo) and "Not decided" in verdict(only_placebo)
+    only_lofo = FirmCheck("d", ["A"], "market", [_held("A", 0.80, 0.70)], None, {})
+    assert "Placebo: not run" in verdict(only_lofo) and "尚不能判断" in verdict(only_lofo, "zh")

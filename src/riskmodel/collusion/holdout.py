@@ -476,28 +476,38 @@ def _ratio(h: HeldOutFirm) -> float:
 
 
 def verdict(check: FirmCheck, lang: str = "en") -> str:
-    """A plain statement of what the checks mean for the goal, from their figures and the fixed criteria."""
+    """A plain statement of what the checks mean for the goal, from their figures and the fixed criteria.
+
+    The identity screens' gain may count towards the goal only when both
+    checks were run and passed; it cannot when either failed; otherwise the
+    question stays open.
+    """
     zh = lang == "zh"
-    lo, pl = check.held_out_passed, None if check.placebo is None else check.placebo.passed
+    lo = check.held_out_passed if check.held_out else "not run"
+    pl = "not run" if check.placebo is None else check.placebo.passed
     parts = []
-    if lo is None:
+    if lo == "not run":
+        parts.append("留一企业检验未运行。" if zh else "Leave one firm out: not run.")
+    elif lo is None:
         parts.append("留一企业检验未能完成（某企业的测试集缺少一类）。" if zh else
-                     "The leave-one-firm-out check is incomplete (a firm's test set lacks a class).")
+                     "Leave one firm out: incomplete (a firm's test set lacks a class).")
     elif lo:
-        parts.append("留一企业：每家被指控企业的招标都不参与训练时，本模型仍达到参照模型的 "
-                     f"{GOAL_RATIO} 倍，身份筛查学到的不只是这几家企业本身。" if zh else
+        parts.append("留一企业：每家被指控企业的招标都不参与训练时，本模型在这些招标上仍达到参照模型的 "
+                     f"{GOAL_RATIO} 倍，学到的不只是这几家企业本身。" if zh else
                      "Leave one firm out: with each accused firm's tenders kept out of training, ours still reaches "
-                     f"{GOAL_RATIO}× the reference on them; what the screens learnt is not those firms themselves.")
+                     f"{GOAL_RATIO}× the reference on them; what it learnt is not those firms themselves.")
     else:
         failed = [h.firm for h in check.held_out if h.passed is False]
-        parts.append(f"留一企业：{', '.join(failed)} 的招标不参与训练时，本模型达不到参照模型的 {GOAL_RATIO} 倍。" if zh
-                     else f"Leave one firm out: with {', '.join(failed)}'s tenders kept out of training, ours does not "
-                          f"reach {GOAL_RATIO}× the reference on them.")
-    if pl is not None:
+        parts.append(f"留一企业：{', '.join(failed)} 的招标不参与训练时，本模型在这些招标上达不到参照模型的 {GOAL_RATIO} 倍。"
+                     if zh else f"Leave one firm out: with {', '.join(failed)}'s tenders kept out of training, ours "
+                                f"does not reach {GOAL_RATIO}× the reference on them.")
+    if pl == "not run":
+        parts.append("安慰剂检验未运行。" if zh else "Placebo: not run.")
+    else:
         p = check.placebo
         if pl:
             parts.append(f"安慰剂：换成活动相近的普通企业后，身份筛查的增益（{p.placebo_gain:.3f}）低于真实标注增益"
-                         f"（{p.real_gain:.3f}）的 {PLACEBO_GAIN_SHARE}：它们识别的不只是企业的投标圈子。" if zh else
+                         f"（{p.real_gain:.3f}）的 {PLACEBO_GAIN_SHARE} 倍：它们识别的不只是企业的投标圈子。" if zh else
                          f"Placebo: for ordinary firms of similar activity the identity screens gain {p.placebo_gain:.3f} "
                          f"AUC, under {PLACEBO_GAIN_SHARE} of their {p.real_gain:.3f} on the real label: they "
                          "recognise more than the firms' bidding neighbourhood.")
@@ -507,19 +517,17 @@ def verdict(check: FirmCheck, lang: str = "en") -> str:
                          f"Placebo: the identity screens 'detect' a fake cartel of ordinary firms of similar activity "
                          f"too (gain {p.placebo_gain:.3f} AUC against {p.real_gain:.3f} on the real label): they "
                          "recognise the firms' bidding neighbourhood, not collusion.")
-    ok = lo is True and pl is not False
-    if check.placebo is None:
-        tail = ("（未做安慰剂检验。）" if zh else " (No placebo check was run.)")
-    else:
-        tail = ""
-    if ok and pl:
-        parts.append("结论：身份筛查带来的提升可以计入目标。" if zh else
-                     "So the gain from the identity screens may count towards the goal.")
-    elif not ok:
+    if lo is False or pl is False:
         parts.append("结论：身份筛查带来的提升不能作为目标达成的依据；不含身份筛查的结果才是对串通行为的检验。" if zh else
                      "So the gain from the identity screens cannot be counted as meeting the goal; the figures "
                      "without identity screens are the test of collusive behaviour.")
-    return " ".join(parts) + tail
+    elif lo is True and pl is True:
+        parts.append("结论：身份筛查带来的提升可以计入目标。" if zh else
+                     "So the gain from the identity screens may count towards the goal.")
+    else:
+        parts.append("结论：尚不能判断，两项检验都需运行并完成。" if zh else
+                     "Not decided: both checks must run and complete.")
+    return " ".join(parts)
 
 
 def firm_check(bids: pd.DataFrame, firms: Sequence[str], *, leave_one_out: bool = True, placebo: bool = True,
