@@ -21,6 +21,10 @@ Rooms
 :mod:`~riskmodel.collusion.evaluate`
     per-dataset stratified cross-validation of both, with the small tenders
     counted and reported.
+:mod:`~riskmodel.collusion.holdout`
+    firm checks where the label is "an accused firm bid": leave each accused
+    firm out of training and test on its tenders; a placebo cartel of
+    activity-matched ordinary firms.
 :mod:`~riskmodel.collusion.report`
     tables and figures for the validation report notebook.
 :mod:`~riskmodel.collusion.cli`
@@ -31,13 +35,16 @@ from riskmodel.collusion.bids import (BID_COLUMNS, IDENTITY_COLUMNS, BidsFileErr
                                      load_bids, read_bids, validate_bids)
 from riskmodel.collusion.evaluate import (CollusionEvaluationError, DatasetEvaluation, Evaluation, default_models,
                                           evaluate, evaluate_dataset)
+from riskmodel.collusion.holdout import (FirmCheck, HeldOutFirm, PlaceboCheck, firm_check, leave_one_firm_out,
+                                         match_placebo_firms, placebo_check)
 from riskmodel.collusion.model import (ALL_SCREENS, CANDIDATES, DEFAULT_FEATURES, SIZE_FEATURE, ScreenClassifier,
                                        reference_classifier, tender_table)
 from riskmodel.collusion.identity import IDENTITY_SCREEN_NAMES, IDENTITY_SCREENS, compute_identity_screens
 from riskmodel.collusion.screens import EXTRA_SCREENS, compute_extra_screens
 
 __all__ = [
-    "ALL_SCREENS", "BID_COLUMNS", "IDENTITY_COLUMNS", "IDENTITY_SCREENS", "IDENTITY_SCREEN_NAMES",
+    "FirmCheck", "HeldOutFirm", "PlaceboCheck", "firm_check", "leave_one_firm_out", "match_placebo_firms",
+    "placebo_check", "ALL_SCREENS", "BID_COLUMNS", "IDENTITY_COLUMNS", "IDENTITY_SCREENS", "IDENTITY_SCREEN_NAMES",
     "compute_identity_screens", "from_ohio_milk_bidders", "CANDIDATES", "EXTRA_SCREENS", "compute_extra_screens", "BidsFileError", "CollusionEvaluationError", "DEFAULT_FEATURES", "DatasetEvaluation", "Evaluation",
     "SIZE_FEATURE", "ScreenClassifier", "default_models", "evaluate", "evaluate_dataset", "from_tables", "load_bids",
     "read_bids", "reference_classifier", "tender_table", "validate_bids",
