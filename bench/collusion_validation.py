@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="firm checks: leave each of these firms out (default: the Ohio file's accused firms)")
     ap.add_argument("--placebo", action="store_true", help="firm checks: the placebo cartel of matched firms")
     args = ap.parse_args(argv)
+    version = code_version()  # of the code that runs, not of whatever is committed while it runs
     all_files = tuple(OHIO_PLAIN if f.startswith("ohio") and args.ohio_without_identities else f for f in FILES)
     files = all_files if args.datasets is None else tuple(f for f in all_files
                                                           if f.removesuffix(".csv") in args.datasets)
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     bids = load_bids(list(paths.values()))
     if args.hold_out_firms is not None or args.placebo:
-        return _firm_checks(args, paths, bids, t0)
+        return _firm_checks(args, paths, bids, t0, version)
     ev = evaluate(bids, min_bids=args.min_bids, n_splits=args.folds, random_state=args.seed, n_jobs=args.n_jobs,
                   n_estimators=args.trees, ablation=not args.no_ablation, inner_cv=args.inner_folds,
                   inner_repeats=args.inner_repeats, group_by=args.group_by,
@@ -109,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nours chose (inner CV of each training fold):")
     for d in ev.datasets:
         print(f"  {d.dataset:<15}{', '.join(d.selected.get('ours', []))}")
-    print(f"\n{seconds:.0f} s on this machine, code {code_version()}")
-    record = {"benchmark": "collusion_validation", "code_version": code_version(),
+    print(f"\n{seconds:.0f} s on this machine, code {version}")
+    record = {"benchmark": "collusion_validation", "code_version": version,
               "data_fingerprint": fingerprint_files(paths), "seconds": round(seconds, 1),
               "produced_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **ev.to_dict()}
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _firm_checks(args, paths: dict[str, Path], bids, t0: float) -> int:
+def _firm_checks(args, paths: dict[str, Path], bids, t0: float, version: str) -> int:
     """The firm checks on every dataset whose bids name their bidders; a JSON record beside the others."""
     firms = args.hold_out_firms
     if not firms:
@@ -146,8 +147,8 @@ def _firm_checks(args, paths: dict[str, Path], bids, t0: float) -> int:
     seconds = time.perf_counter() - t0
     for c in checks:
         print(c.to_text())
-    print(f"\n{seconds:.0f} s on this machine, code {code_version()}")
-    record = {"benchmark": "collusion_firm_checks", "code_version": code_version(),
+    print(f"\n{seconds:.0f} s on this machine, code {version}")
+    record = {"benchmark": "collusion_firm_checks", "code_version": version,
               "data_fingerprint": fingerprint_files(paths), "seconds": round(seconds, 1),
               "produced_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "checks": [json.loads(c.to_json()) for c in checks]}
     RESULTS.mkdir(parents=True, exist_ok=True)
