@@ -190,3 +190,13 @@ def test_verdict_stays_open_until_both_checks_ran():
     assert "Leave one firm out: not run" in verdict(only_placebo) and "Not decided" in verdict(only_placebo)
     only_lofo = FirmCheck("d", ["A"], "market", [_held("A", 0.80, 0.70)], None, {})
     assert "Placebo: not run" in verdict(only_lofo) and "尚不能判断" in verdict(only_lofo, "zh")
+
+
+def test_verdict_compares_the_bid_screens_on_both_labels():
+    fake = PlaceboCheck(pd.DataFrame({"placebo": ["X"]}, index=pd.Index(["A"], name="firm")),
+                        placebo=_dataset(0.85, 0.70), real=_dataset(0.87, 0.70))
+    text = verdict(FirmCheck("d", ["A"], "market", [], fake, {}))
+    assert "ours scores 0.700 on the placebo against 0.700 on the real label" in text
+    assert "on this label they do not show collusion detection either" in text and "cannot be counted" in text
+    real_only = PlaceboCheck(fake.matches, placebo=_dataset(0.56, 0.55), real=_dataset(0.87, 0.70))
+    assert "find the real cartel better" in verdict(FirmCheck("d", ["A"], "market", [], real_only, {}))

@@ -517,10 +517,25 @@ def verdict(check: FirmCheck, lang: str = "en") -> str:
                          f"Placebo: the identity screens 'detect' a fake cartel of ordinary firms of similar activity "
                          f"too (gain {p.placebo_gain:.3f} AUC against {p.real_gain:.3f} on the real label): they "
                          "recognise the firms' bidding neighbourhood, not collusion.")
+    if pl != "not run":
+        p = check.placebo
+        rn, pn = p.real.metrics[NO_IDENTITY]["roc_auc"], p.placebo.metrics[NO_IDENTITY]["roc_auc"]
+        rr, pr = p.real.metrics[REFERENCE]["roc_auc"], p.placebo.metrics[REFERENCE]["roc_auc"]
+        # "as well" unless the real label's AUC is higher by more than the fold-to-fold spread (noise, not a tuning)
+        spread = max(p.real.metrics[NO_IDENTITY].get("auc_fold_sd", 0.0), p.placebo.metrics[NO_IDENTITY].get(
+            "auc_fold_sd", 0.0))
+        as_high = not (rn - pn > (spread if np.isfinite(spread) else 0.0))
+        parts.append((f"不含身份筛查时，本模型在安慰剂上的 AUC 为 {pn:.3f}，真实标注 {rn:.3f}（参照模型 {pr:.3f} 对 {rr:.3f}）："
+                      + ("报价筛查对普通企业的“识别”一样好（差距不超过各折间的波动），这一标注也不能证明它们识别的是串通。" if as_high else
+                         "报价筛查对真实卡特尔的识别好于对普通企业。")) if zh else
+                     (f"Without identity screens ours scores {pn:.3f} on the placebo against {rn:.3f} on the real "
+                      f"label (the reference {pr:.3f} against {rr:.3f}): "
+                      + ("the bid screens 'detect' the ordinary firms as well (within the fold-to-fold spread), so "
+                         "on this label they do not show collusion detection either." if as_high else
+                         "the bid screens find the real cartel better than the ordinary firms.")))
     if lo is False or pl is False:
-        parts.append("结论：身份筛查带来的提升不能作为目标达成的依据；不含身份筛查的结果才是对串通行为的检验。" if zh else
-                     "So the gain from the identity screens cannot be counted as meeting the goal; the figures "
-                     "without identity screens are the test of collusive behaviour.")
+        parts.append("结论：身份筛查带来的提升不能作为目标达成的依据。" if zh else
+                     "So the gain from the identity screens cannot be counted as meeting the goal.")
     elif lo is True and pl is True:
         parts.append("结论：身份筛查带来的提升可以计入目标。" if zh else
                      "So the gain from the identity screens may count towards the goal.")
