@@ -122,7 +122,11 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
     q["rank"] = q.groupby(["entity_type", "period"]).score.rank(method="first", ascending=False).astype(int)
     # reasons: the event's own fired flags, most severe first, with their texts and evidence
     f = flags[flags.fired.astype(bool) & flags.entity_type.isin(EVENT_TYPES)]
-    f = f.assign(period=_quarter(f.period)).sort_values(["severity", "value"], ascending=False)
+    f = f.assign(period=_quarter(f.period))
+    # the queued events' flags only: at scale the fired events are many and the queue is short
+    queued = pd.MultiIndex.from_frame(q[["entity_type", "entity_id", "period"]])
+    f = f[pd.MultiIndex.from_frame(f[["entity_type", "entity_id", "period"]]).isin(queued)]
+    f = f.sort_values(["severity", "value"], ascending=False)
     grouped = {k: g for k, g in f.groupby(["entity_type", "entity_id", "period"])}
     reasons, evidence = [], []
     for r in q.itertuples():  # the queue only
