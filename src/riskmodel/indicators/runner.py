@@ -124,7 +124,7 @@ class FlagStore:
             return
         frame = attach_posts(frame, self._data, copy=False)  # the indicator's frame is ours: no copy of millions of rows
         path = self.folder / f"{position:04d}.parquet"
-        pq.write_table(pa.Table.from_pandas(frame, schema=FLAG_SCHEMA, preserve_index=False), path, compression="zstd")
+        write_table(frame, path, schema=FLAG_SCHEMA)  # a slice at a time: millions of rows are not held twice
         self._parts[position] = path
         self._fired[position] = frame[frame.fired.to_numpy(bool)].reset_index(drop=True)
         self._stacked = None
