@@ -296,8 +296,7 @@ def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
     p = p.reset_index(names="_row").explode("s")
     p["s"] = p.s.astype("int64")
     keys = p[["station_id", "grower_id", "grader_id", "s"]].drop_duplicates()
-    data.con.register("_leaf_pairs", keys)
-    try:
+    with data.registered("_leaf_pairs", keys):
         ev = data.sql(f"""
             WITH lots AS ({_lots_sql()})
             SELECT station_id, grower_id, grader_id, yr AS s, list(purchase_id ORDER BY purchased_at, purchase_id) AS evidence
@@ -305,8 +304,6 @@ def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
                  AND _leaf_pairs.grower_id = lots.grower_id AND _leaf_pairs.grader_id = lots.grader_id
                  AND _leaf_pairs.s = lots.yr
             GROUP BY ALL""")
-    finally:
-        data.con.unregister("_leaf_pairs")
     m = p.merge(ev.astype({"s": "int64"}), how="left", on=["station_id", "grower_id", "grader_id", "s"])
     m = m.sort_values(["_row", "s"], kind="stable")
     out: list[list[str]] = [[] for _ in range(len(pairs))]

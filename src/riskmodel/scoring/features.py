@@ -30,15 +30,14 @@ def employee_quarters(data: Dataset) -> pd.DataFrame:
     """Every employee-quarter in post, with the post (position, department, sensitivity) held at the quarter's end."""
     qs = pd.DataFrame({"period": quarters(data)})
     qs["q_end"] = qs.period + pd.offsets.QuarterEnd(0)
-    data.con.register("_quarters", qs)
-    df = data.sql("""
-        SELECT q.period, ph.employee_id AS entity_id, ph.position_id, ph.department_id, p.sensitivity,
-               date_diff('day', ph.start_date, q.q_end) / 365.25 AS tenure_years
-        FROM _quarters q
-        JOIN post_history ph ON ph.start_date <= q.q_end AND (ph.end_date IS NULL OR ph.end_date >= q.period)
-        JOIN positions p ON p.position_id = ph.position_id
-        QUALIFY row_number() OVER (PARTITION BY ph.employee_id, q.period ORDER BY ph.start_date DESC) = 1""")
-    data.con.unregister("_quarters")
+    with data.registered("_quarters", qs):
+        df = data.sql("""
+            SELECT q.period, ph.employee_id AS entity_id, ph.position_id, ph.department_id, p.sensitivity,
+                   date_diff('day', ph.start_date, q.q_end) / 365.25 AS tenure_years
+            FROM _quarters q
+            JOIN post_history ph ON ph.start_date <= q.q_end AND (ph.end_date IS NULL OR ph.end_date >= q.period)
+            JOIN positions p ON p.position_id = ph.position_id
+            QUALIFY row_number() OVER (PARTITION BY ph.employee_id, q.period ORDER BY ph.start_date DESC) = 1""")
     df["period"] = pd.to_datetime(df.period)
     return df.sort_values(KEY, ignore_index=True)
 
