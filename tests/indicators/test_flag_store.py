@@ -81,3 +81,18 @@ def test_event_queue_from_the_store_equals_the_queue_from_every_row(both, model)
     b, used_b = event_queue(store.fired, lab, test, 3, model=model, scored=store.scored)
     assert used_a == used_b and len(a) > 0
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_catalogue_lets_go_of_what_indicators_shared(small_company):
+    """Leaf pairs and bid-screen inputs are cached while the catalogue runs and released after it."""
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.indicators import bids, leaf
+    from riskmodel.indicators.runner import compute_flag_store
+
+    data = Dataset.from_dir(small_company)
+    bids._screen_inputs(data)
+    assert data in bids._SCREEN_INPUTS
+    store, _ = compute_flag_store(data, only=["LEAF-002", "BID-005"])
+    with store:
+        assert len(store.fired) or store.rows
+    assert data not in leaf._PAIRS and data not in bids._SCREEN_INPUTS

@@ -14,6 +14,7 @@ next to every result.  Inspired by PyOD's ``BaseDetector`` (``threshold_``,
 from __future__ import annotations
 
 import string
+import weakref
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
@@ -23,6 +24,25 @@ from pydantic import BaseModel, ConfigDict
 
 from riskmodel.data.dataset import Dataset
 from riskmodel.errors import RiskModelError
+
+#: per-dataset caches that indicators share while the catalogue runs (:func:`dataset_cache`)
+_CACHES: list[weakref.WeakKeyDictionary] = []
+
+
+def dataset_cache() -> weakref.WeakKeyDictionary:
+    """A cache keyed by dataset for what several indicators of the catalogue read (a dataset that is gone takes
+    its entries with it); :func:`release_caches` empties it once the catalogue has run."""
+    cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    _CACHES.append(cache)
+    return cache
+
+
+def release_caches(data: Dataset) -> None:
+    """Forget what the indicators cached for ``data`` (at scale, gigabytes held through training otherwise); the
+    next indicator that needs it computes it again."""
+    for cache in _CACHES:
+        cache.pop(data, None)
+
 
 ENTITY_TYPES = ("purchase_order", "tender", "claim", "leaf_purchase", "employee", "supplier", "grower",
                 "department", "station", "contract", "month")

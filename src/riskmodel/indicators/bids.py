@@ -16,7 +16,6 @@ competition.  BID-003 keeps it: a sole supplier charging far above the market is
 
 from __future__ import annotations
 
-import weakref
 from typing import ClassVar
 
 import numpy as np
@@ -24,7 +23,7 @@ import pandas as pd
 from scipy.stats import hypergeom
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.indicators.base import Indicator, Params
+from riskmodel.indicators.base import Indicator, Params, dataset_cache
 from riskmodel.indicators.registry import register
 from riskmodel.indicators.screens import SCREENS
 
@@ -215,7 +214,7 @@ class AwardAboveMarket(Indicator):
 
 # -- bid-rigging screens ------------------------------------------------------------------------------
 
-_SCREEN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SCREEN_INPUTS = dataset_cache()
 
 
 def _screen_inputs(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:

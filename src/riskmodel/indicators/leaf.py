@@ -35,19 +35,18 @@ before it, and the station manager linked is the one in post on that date.
 
 from __future__ import annotations
 
-import weakref
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.indicators.base import Indicator, Params
+from riskmodel.indicators.base import Indicator, Params, dataset_cache
 from riskmodel.indicators.registry import register
 
 _NO_END = pd.Timestamp("2262-04-11")
 #: grader × grower comparisons per dataset and parameters (LEAF-002 and LEAF-003 share them)
-_PAIRS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PAIRS = dataset_cache()
 
 
 # -- shared helpers ---------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from riskmodel import __version__
 from riskmodel.data.dataset import Dataset
 from riskmodel.data.store import atomic_dir, write_table
-from riskmodel.indicators.base import FLAG_COLUMNS, LINK_COLUMNS
+from riskmodel.indicators.base import FLAG_COLUMNS, LINK_COLUMNS, release_caches
 from riskmodel.indicators.registry import configured
 from riskmodel.provenance import code_version
 
@@ -64,12 +64,15 @@ def _each_indicator(data: Dataset, settings, only, progress: bool):
     with Progress(TextColumn("[bold]indicators[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), disable=not progress) as bar:
         task = bar.add_task("", total=len(indicators))
-        for position, ind in enumerate(indicators):
-            bar.update(task, description=ind.id)
-            f, stat = run_indicator(ind, data)
-            yield position, f, stat
-            del f  # the consumer has it; at scale one indicator's rows at a time is what memory holds
-            bar.advance(task)
+        try:
+            for position, ind in enumerate(indicators):
+                bar.update(task, description=ind.id)
+                f, stat = run_indicator(ind, data)
+                yield position, f, stat
+                del f  # the consumer has it; at scale one indicator's rows at a time is what memory holds
+                bar.advance(task)
+        finally:
+            release_caches(data)  # what indicators shared (leaf pairs, bid screen inputs) is not needed after them
 
 
 #: the flag table's columns and types on disk (:class:`FlagStore`), whatever types an indicator's query produced
