@@ -157,13 +157,7 @@ def validate_bids(frame: pd.DataFrame, source: str = "<frame>", *, header_lines:
             raise BidsFileError(f"{source}: column '{LABEL}' must be 0 (competitive), 1 (collusive) or empty (unknown); "
                                 f"{_rows(df.index[bad], header_lines)} hold {_values(raw[bad])}")
         df[LABEL] = lab.astype("Int8")
-        per_tender = df.groupby(["dataset", "tender_id"], sort=False)[LABEL].nunique(dropna=False)
-        mixed = per_tender[per_tender > 1]
-        if len(mixed):
-            rows = df.index[df.set_index(["dataset", "tender_id"]).index.isin(mixed.index)]
-            tenders = ", ".join(t for _, t in mixed.index[:_MAX_LISTED])
-            raise BidsFileError(f"{source}: column '{LABEL}' is a tender-level label but differs between bids of "
-                                f"tender(s) {tenders} ({_rows(rows, header_lines)}); give every bid of a tender the same label")
+        _per_tender_constant(df, LABEL, source, header_lines, what="is a tender-level label", same="label")
     else:
         df[LABEL] = pd.array([pd.NA] * len(df), dtype="Int8")
     _check_identity_columns(df, source, header_lines)
@@ -171,14 +165,15 @@ def validate_bids(frame: pd.DataFrame, source: str = "<frame>", *, header_lines:
     return df[list(BID_COLUMNS) + extra].reset_index(drop=True)
 
 
-def _per_tender_constant(df: pd.DataFrame, col: str, source: str, header_lines: int) -> None:
+def _per_tender_constant(df: pd.DataFrame, col: str, source: str, header_lines: int, what: str = "describes the tender",
+                         same: str | None = None) -> None:
     per = df.groupby(["dataset", "tender_id"], sort=False)[col].nunique(dropna=False)
     mixed = per[per > 1]
     if len(mixed):
         rows = df.index[df.set_index(["dataset", "tender_id"]).index.isin(mixed.index)]
         tenders = ", ".join(t for _, t in mixed.index[:_MAX_LISTED])
-        raise BidsFileError(f"{source}: column '{col}' describes the tender but differs between bids of tender(s) "
-                            f"{tenders} ({_rows(rows, header_lines)}); give every bid of a tender the same {col}")
+        raise BidsFileError(f"{source}: column '{col}' {what} but differs between bids of tender(s) "
+                            f"{tenders} ({_rows(rows, header_lines)}); give every bid of a tender the same {same or col}")
 
 
 def _check_identity_columns(df: pd.DataFrame, source: str, header_lines: int) -> None:
