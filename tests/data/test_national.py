@@ -23,6 +23,10 @@ def test_provinces_are_id_disjoint_copies_that_keep_the_contract(small_company, 
     leaf = pd.read_parquet(out / "leaf_purchases.parquet", columns=["grader_id", "grower_id", "weight_kg"])
     assert (leaf.grader_id.str[:4] == leaf.grower_id.str[:4]).all()  # a province's purchases stay in the province
     assert leaf.weight_kg.sum() == pytest.approx(2 * src["leaf_purchases"].weight_kg.sum())
+    # fapiao numbers are per province: the copies do not make every claim a duplicate (RMB-003)
+    claims = pd.read_parquet(out / "claims.parquet", columns=["claim_id", "invoice_number"])
+    per_number = claims.groupby("invoice_number").claim_id.agg(lambda c: c.str[:4].nunique())
+    assert (per_number == 1).all()
     truth = pd.read_parquet(out / "truth" / "scheme_entities.parquet")
     assert truth.entity_id.str.startswith(("P01-", "P02-")).all()
     assert not [p for p in validate_dataset(out).problems if p.severity == "error"]

@@ -4,7 +4,10 @@ A national tobacco company is many provincial companies under one roof.  :func:`
 writes ``provinces`` copies of a generated company side by side, each province with its own id
 namespace: every id, key and reference column and every column that identifies a person or firm
 (names, ID numbers, phones, addresses, bank accounts, credit codes) is prefixed with the province
-code, so no employee, supplier, grower or link is shared across provinces.  Dates, amounts and
+code, so no employee, supplier, grower or link is shared across provinces.  So are document numbers
+(:data:`DOCUMENT_NUMBERS`): a fapiao's code carries the region of the tax bureau that issued it, so
+two provinces never print the same number, and copies that shared them would look like duplicate
+claims (RMB-003) on every row.  Dates, amounts and
 codes are unchanged; reference tables keyed by codes alone (grade prices) are national and written once.  The work it takes (rows, distinct entities, group sizes, graph size) grows
 with the number of provinces, which is what a scale benchmark needs; the provinces repeat each
 other's patterns, so it is not a dataset to judge models on.
@@ -26,6 +29,10 @@ from riskmodel.data.store import atomic_dir, read_manifest, write_manifest
 from riskmodel.errors import RiskModelError
 
 
+#: Columns holding numbers printed on documents issued within a province (fapiao numbers).
+DOCUMENT_NUMBERS = frozenset({"invoice_number"})
+
+
 def _prefixed(table: str, columns: list[str]) -> set[str]:
     """Columns of ``table`` that get the province prefix."""
     t = TABLES_BY_NAME.get(table)
@@ -34,7 +41,7 @@ def _prefixed(table: str, columns: list[str]) -> set[str]:
     out = set()
     for c in t.columns:
         if c.dtype == "str" and c.allowed is None and (c.name.endswith("_id") or c.name in t.key_columns or c.references
-                                                        or c.unique or c.identifier):
+                                                        or c.unique or c.identifier or c.name in DOCUMENT_NUMBERS):
             out.add(c.name)
     return out & set(columns)
 
