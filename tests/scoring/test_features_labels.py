@@ -8,7 +8,7 @@ import pytest
 
 from riskmodel.errors import RiskModelError
 from riskmodel.scoring.explain import feature_text
-from riskmodel.scoring.features import RECENCY_CAP, _recency, monotone_signs, split_window
+from riskmodel.scoring.features import RECENCY_CAP, _recency, monotone_signs, split_window, trailing_sum
 from riskmodel.scoring.labels import localise
 
 
@@ -25,6 +25,16 @@ def test_recency_counts_quarters_since_the_last_flag_of_each_family():
     assert r.since_PRC[6:].tolist() == [RECENCY_CAP] * 6, "E1's flags never reach E2"
     assert r.since_RMB[6:].tolist() == [RECENCY_CAP] * 5 + [0], "a later flag never reaches back"
     assert (r.since_LEAF == RECENCY_CAP).all()
+
+
+@pytest.mark.parametrize("window", [1, 2, 4, 8])
+def test_trailing_sum_equals_a_rolling_sum_per_entity(window):
+    rng = np.random.default_rng(window)
+    df = pd.DataFrame({"entity_id": np.sort(rng.choice(["a", "b", "c", "d", "e"], 60)), "v": rng.integers(0, 5, 60).astype(float)})
+    df.loc[df.entity_id == "e", "v"] = rng.random((df.entity_id == "e").sum())  # not only counts
+    expected = df.groupby("entity_id").v.rolling(window, min_periods=1).sum().reset_index(level=0, drop=True).sort_index()
+    got = trailing_sum(df.v.to_numpy(), df.groupby("entity_id").cumcount().to_numpy(), window)
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=0, atol=1e-9)
 
 
 def test_window_names_monotone_signs_and_texts():

@@ -67,9 +67,9 @@ def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | No
     # memory: the same counts over trailing windows (schemes last longer than a quarter, leaf seasons are a year apart)
     out = out.sort_values(KEY, ignore_index=True)
     roll_cols = [c for c in ind_cols if c != "severity_sum_peer_z"]
-    for w in windows:
-        rolled = out.groupby("entity_id")[roll_cols].rolling(w, min_periods=1).sum().reset_index(level=0, drop=True)
-        out[[f"{c}_{w}q" for c in roll_cols]] = rolled.sort_index().to_numpy()
+    pos = out.groupby("entity_id", sort=False).cumcount().to_numpy()
+    out = out.join(pd.DataFrame({f"{c}_{w}q": trailing_sum(out[c].to_numpy(float), pos, w) for w in windows for c in roll_cols},
+                                index=out.index))
     if recency:
         out = out.join(_recency(out, ind_cols))
     if graph is not None and len(graph):
@@ -77,6 +77,21 @@ def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | No
         out = out.merge(graph, on=KEY, how="left")
         out[gcols] = out[gcols].fillna(0)
     return out
+
+
+def trailing_sum(values: np.ndarray, pos: np.ndarray, window: int) -> np.ndarray:
+    """The sum of each row's value and the ``window - 1`` rows before it in its group — a group's rows
+    consecutive, ``pos`` each row's place in its group (0, 1, …) — i.e. ``groupby(...).rolling(window,
+    min_periods=1).sum()`` as a difference of cumulative sums: one pass, no per-group work.
+
+    Examples
+    --------
+    >>> trailing_sum(np.array([1., 2, 3, 4, 5]), np.array([0, 1, 2, 0, 1]), 2).tolist()
+    [1.0, 3.0, 5.0, 4.0, 9.0]
+    """
+    cs = np.concatenate([[0.0], np.cumsum(values)])
+    i = np.arange(1, len(values) + 1)
+    return cs[i] - cs[i - np.minimum(window, pos + 1)]
 
 
 def _recency(X: pd.DataFrame, ind_cols: list[str]) -> pd.DataFrame:
