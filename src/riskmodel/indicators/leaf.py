@@ -255,11 +255,14 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
     Returns the eligible pair-seasons only — the grower is the grader's regular in S, the pooled seasons hold at least
     ``min_lots`` of the grader's lots of the grower, and others graded at least ``min_other_lots`` of the grower's
     lots up to S — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g, base_from,
-    seasons, season_lots, season_var_g, last_at, season_end`` (``yr``: the season S; ``n1``: the grader's pooled lots;
-    ``share``: his share of the grower's lots at the station in the pooled seasons; ``seasons``: the pooled seasons,
-    ascending, with ``season_lots`` the grader's lots of the grower and ``season_var_g`` the variance of his leniency
-    estimate in each; ``base_from``: the baseline's first season; ``last_at``: the grader's last lot of the grower in
-    S; ``season_end``: the company's last purchase of S).  Cached per dataset and parameters.
+    seasons, n_seasons, last_at, season_end`` and, for k = 0 … ``max_seasons`` − 1, ``season_k, lots_k, var_g_k``
+    (``yr``: the season S; ``n1``: the grader's pooled lots; ``share``: his share of the grower's lots at the station in
+    the pooled seasons; ``seasons``: the pooled seasons as a label, ``"2023–2025"``; ``season_k``: the k-th season
+    before S if it is pooled (the grower was the grader's regular in it; else missing), with ``lots_k`` the grader's
+    lots of the grower and ``var_g_k`` the variance of his leniency estimate in it — plain numeric columns, not
+    lists, so that millions of pairs stay compact; ``base_from``: the baseline's first season; ``last_at``: the
+    grader's last lot of the grower in S; ``season_end``: the company's last purchase of S).  Cached per dataset and
+    parameters.
     """
     return _pairs_cached(data, min_lots, min_other_lots, min_share, max_seasons).copy()
 
@@ -285,15 +288,16 @@ def _season_label(seasons) -> str:
 
 def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
     """The grader's lots of the grower at the station in the pooled seasons (purchase ids in time order), per row of
-    ``pairs`` (``station_id``, ``grower_id``, ``grader_id``, ``yr`` and ``seasons``, the pooled seasons; without
-    ``seasons``, season ``yr`` alone).  Fetched for the pairs that fired only: the lists of every eligible pair would
+    ``pairs`` (``station_id``, ``grower_id``, ``grader_id``, ``yr`` and the pooled seasons' ``season_0`` … columns of
+    :func:`grader_grower_pairs`; without them, season ``yr`` alone).  Fetched for the pairs that fired only: the lists of every eligible pair would
     cost more memory at scale than everything else the indicator holds."""
     if pairs.empty:
         return []
-    p = pairs[_PAIR_KEY].reset_index(drop=True)
-    p["s"] = pairs["seasons"].to_list() if "seasons" in pairs else [[y] for y in p.yr]
-    p = p.reset_index(names="_row").explode("s")
-    p["s"] = p.s.astype("int64")
+    pairs = pairs.reset_index(drop=True)
+    p = pairs[_PAIR_KEY].reset_index(names="_row")
+    long = (_pooled_seasons(pairs) if "season_0" in pairs
+            else pd.DataFrame({"_row": np.arange(len(pairs)), "s": pairs.yr.to_numpy().astype("int64")}))
+    p = p.merge(long[["_row", "s"]], on="_row")
     keys = p[["station_id", "grower_id", "grader_id", "s"]].drop_duplicates()
     with data.registered("_leaf_pairs", keys):
         ev = data.sql(f"""
@@ -312,8 +316,16 @@ def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
     return out
 
 
+def _season_columns(max_seasons: int) -> list[str]:
+    return [f"{c}_{k}" for k in range(max_seasons) for c in ("season", "lots", "var_g")]
+
+
 def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
                          max_seasons: int) -> pd.DataFrame:
+    per_season = ", ".join(f"any_value(r.yr) FILTER (WHERE c.yi - r.yi = {k}) AS season_{k}, "
+                           f"any_value(r.n1) FILTER (WHERE c.yi - r.yi = {k}) AS lots_{k}, "
+                           f"any_value(r.var_g) FILTER (WHERE c.yi - r.yi = {k}) AS var_g_{k}" for k in range(int(max_seasons)))
+    season_cols = ", ".join(f"c.{c}" for c in _season_columns(int(max_seasons)))
     df = data.sql(f"""
         WITH lots AS ({_lots_sql()}),
         pm AS (SELECT station_id, yr, pos, avg(lvl) AS m FROM lots GROUP BY ALL),
@@ -348,22 +360,24 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
         ps AS (
             SELECT station_id, grower_id, grader_id, yr, sum(m) AS n1, sum(s) AS s1, max(last_at) AS last_at
             FROM dlv GROUP BY ALL),
+        -- the seasons in order (yi: 1, 2, …)
+        yrs AS (SELECT yr, row_number() OVER (ORDER BY yr) AS yi FROM (SELECT DISTINCT yr FROM lots)),
         -- the seasons in which the grower is the grader's regular
         reg AS (
-            SELECT p.*, sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) AS n_all, coalesce(gm.var_g, 0) AS var_g
-            FROM ps p LEFT JOIN gm USING (station_id, grader_id, yr)
+            SELECT p.*, yrs.yi, sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) AS n_all, coalesce(gm.var_g, 0) AS var_g
+            FROM ps p JOIN yrs USING (yr) LEFT JOIN gm USING (station_id, grader_id, yr)
             QUALIFY p.n1 / sum(p.n1) OVER (PARTITION BY station_id, grower_id, yr) >= {float(min_share)}),
         -- windows: the seasons window_from … S that a test at season S pools (at most max_seasons of them, never a later one)
-        yrs AS (SELECT DISTINCT yr FROM lots),
         win AS (
             SELECT a.yr, b.yr AS window_from FROM yrs a JOIN yrs b ON b.yr <= a.yr
             QUALIFY row_number() OVER (PARTITION BY a.yr ORDER BY b.yr DESC) <= {int(max_seasons)}),
-        -- pooled: at each season S of a regular pair and each window window_from … S, the pair's regular seasons in the window
+        -- pooled: at each season S of a regular pair and each window window_from … S, the pair's regular seasons in the
+        -- window, k seasons before S (k = 0 … max_seasons - 1) in plain columns: season_k, lots_k, var_g_k (NULL where the
+        -- grower was not the grader's regular that season)
         cand1 AS (
             SELECT c.station_id, c.grower_id, c.grader_id, c.yr, win.window_from, any_value(c.last_at) AS last_at,
                    sum(r.n1) AS n1, sum(r.s1) AS s1, sum(r.n1) / sum(r.n_all) AS share,
-                   any_value(c.n1) AS n1_now, any_value(c.s1) AS s1_now, list(r.yr ORDER BY r.yr) AS seasons, list(r.n1 ORDER BY r.yr) AS season_lots,
-                   list(r.var_g ORDER BY r.yr) AS season_var_g,
+                   any_value(c.n1) AS n1_now, any_value(c.s1) AS s1_now, {per_season},
                    sum(r.n1 * r.n1 * r.var_g) / (sum(r.n1) * sum(r.n1)) AS var_g
             FROM reg c JOIN win ON win.yr = c.yr
             JOIN reg r ON r.station_id = c.station_id AND r.grower_id = c.grower_id AND r.grader_id = c.grader_id
@@ -396,7 +410,7 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
         se AS ({_season_end_sql()}),
         elig AS (
             SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, b.n0, c.share,
-                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.s0 / b.n0 - c.s1_now / c.n1_now AS diff_now, b.base_from, c.seasons, c.season_lots, c.season_var_g,
+                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.s0 / b.n0 - c.s1_now / c.n1_now AS diff_now, b.base_from, {season_cols},
                    c.last_at, se.season_end, v.v_within_grower, w.v_within_delivery, w.m_bar, c.var_g
             FROM cand1 c
             JOIN base b USING (station_id, grower_id, grader_id, yr)
@@ -413,9 +427,30 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
     se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0) + df.var_g.astype(float))
     df["se"] = se.where(se > 0)
     df["z"] = df["diff"] / df.se
-    for c in ("seasons", "season_lots", "season_var_g"):
-        df[c] = df[c].map(lambda v: [float(x) for x in v] if c == "season_var_g" else [int(x) for x in v])
+    seasons = df[[f"season_{k}" for k in range(int(max_seasons))]]
+    df["n_seasons"] = seasons.notna().sum(axis=1)
+    # the label of each distinct set of pooled seasons, made once per set
+    sets = seasons.groupby(list(seasons.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(df))).groupby(sets).first()
+    labels = {g: _season_label(sorted(v for v in seasons.iloc[i] if pd.notna(v))) for g, i in first.items()}
+    df["seasons"] = pd.Series(sets).map(labels).to_numpy()
     return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
+
+
+def _pooled_seasons(df: pd.DataFrame) -> pd.DataFrame:
+    """The pooled seasons of each row of a pairs frame, long: ``_row`` (position in ``df``), ``k`` (seasons before
+    the row's season S), ``s`` (the season), ``n_s`` (the grader's lots of the grower in it) and ``var_g`` (the
+    variance of his leniency estimate in it), in ascending season order per row."""
+    ks = sorted(int(c.rsplit("_", 1)[1]) for c in df.columns if c.startswith("season_") and c[7:].isdigit())
+    parts = []
+    for k in reversed(ks):
+        have = df[f"season_{k}"].notna().to_numpy()
+        rows = np.flatnonzero(have)
+        parts.append(pd.DataFrame({"_row": rows, "k": k, "s": df[f"season_{k}"].to_numpy()[rows].astype("int64"),
+                                   "n_s": df[f"lots_{k}"].to_numpy()[rows].astype(float),
+                                   "var_g": df[f"var_g_{k}"].to_numpy()[rows].astype(float)}))
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["_row", "k", "s", "n_s", "var_g"])
+    return long.sort_values(["_row", "s"], kind="stable", ignore_index=True)
 
 
 def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) -> pd.Series:
@@ -425,10 +460,7 @@ def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) ->
     Cov(dᵢ, dⱼ) = Σₛ aᵢₛ aⱼₛ var_gₛ and, with zᵢ = dᵢ / seᵢ and wᵢ = 1 / seᵢ, the cross terms of Var(Σ wᵢ zᵢ) sum to
     Σₛ var_gₛ ((Σᵢ aᵢₛ wᵢ²)² − Σᵢ aᵢₛ² wᵢ⁴).
     """
-    long = pd.DataFrame({"_row": np.repeat(np.arange(len(df)), df.seasons.map(len).to_numpy()),
-                         "s": np.concatenate(df.seasons.to_numpy()) if len(df) else [],
-                         "n_s": np.concatenate(df.season_lots.to_numpy()) if len(df) else [],
-                         "var_g": np.concatenate(df.season_var_g.to_numpy()) if len(df) else []})
+    long = _pooled_seasons(df)
     long["a"] = long.n_s / df.n1.to_numpy(float)[long._row]
     w2 = (w.to_numpy(float) ** 2)[long._row]
     for k in key:
@@ -515,8 +547,8 @@ class _GraderFavour(Indicator):
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
             "gain": gain, "season_gain": self.sign * df.diff_now.astype(float), "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
-            "share": df.share.astype(float), "year": yr, "seasons": df.seasons.map(_season_label),
-            "n_seasons": df.seasons.map(len).astype(int),
+            "share": df.share.astype(float), "year": yr, "seasons": df.seasons,
+            "n_seasons": df.n_seasons.astype(int),
             "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
             "evidence": evidence})
 
