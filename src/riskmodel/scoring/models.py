@@ -25,9 +25,14 @@ from riskmodel.errors import RiskModelError
 from riskmodel.scoring.features import monotone_signs
 
 
-def _frame(X, columns=None) -> pd.DataFrame:
+def _frame(X, columns=None, dtype=float) -> pd.DataFrame:
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=columns)
-    return X.astype(float)
+    return X.astype(dtype)
+
+
+def _rows(X, idx: np.ndarray):
+    """Rows ``idx`` (positions) of a frame or an array."""
+    return X.iloc[idx].reset_index(drop=True) if isinstance(X, pd.DataFrame) else X[idx]
 
 
 class RiskScorer(ClassifierMixin, BaseEstimator):
@@ -126,8 +131,8 @@ class IForestScorer(RiskScorer):
         return pd.DataFrame(-np.asarray(sv), index=X.index, columns=X.columns)
 
 
-def _pu_fit_data(X: pd.DataFrame, y: np.ndarray, first_stage, random_state: int):
-    """Elkan–Noto weighting; returns (X, y, weight, c)."""
+def _pu_fit_data(X, y: np.ndarray, first_stage, random_state: int):
+    """Elkan–Noto weighting; returns (X, y, weight, c) — ``X`` a frame or an array, the rows the same kind."""
     y = np.asarray(y)
     if not (y == 1).any():
         raise RiskModelError("no positive labels to learn from: the archive has no cases in the training period "
@@ -138,8 +143,8 @@ def _pu_fit_data(X: pd.DataFrame, y: np.ndarray, first_stage, random_state: int)
     g = np.zeros(len(y))
     n_splits = int(min(5, max(2, s.sum())))
     for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(X, s):
-        m = fit_estimator(first_stage(), X.iloc[tr], s[tr])
-        g[te] = m.predict_proba(X.iloc[te])[:, 1]
+        m = fit_estimator(first_stage(), _rows(X, tr), s[tr])
+        g[te] = m.predict_proba(_rows(X, te))[:, 1]
     c = float(np.clip(g[s == 1].mean(), 1e-3, 1.0))
     unl = (y == -1)
     gu = np.clip(g[unl], 1e-6, 1 - 1e-6)
@@ -150,7 +155,7 @@ def _pu_fit_data(X: pd.DataFrame, y: np.ndarray, first_stage, random_state: int)
     yf = np.concatenate([np.ones(s.sum()), np.zeros(known_neg.sum()), np.ones(unl.sum()), np.zeros(unl.sum())])
     wf = np.concatenate([np.ones(s.sum()), np.ones(known_neg.sum()), w, 1 - w])
     keep = wf > 0
-    return X.iloc[rows[keep]].reset_index(drop=True), yf[keep], wf[keep], c
+    return _rows(X, rows[keep]), yf[keep], wf[keep], c
 
 
 class XGBScorer(RiskScorer):
@@ -193,7 +198,9 @@ class XGBScorer(RiskScorer):
                              random_state=self.random_state, n_jobs=2, eval_metric="logloss")
 
     def fit(self, X, y, sample_weight=None):
-        X = _frame(X)
+        # float32: XGBoost's own precision (it casts to it), so the trees are the same and the PU training rows
+        # (every unlabelled row twice) take half the memory
+        X = _frame(X, dtype=np.float32)
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         y = np.asarray(y)
         if self.pu == "elkan_noto":
@@ -241,10 +248,15 @@ class LogisticScorecard(RiskScorer):
         X = _frame(X)
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         self.scaler_ = StandardScaler().fit(X)
-        Z = pd.DataFrame(self.scaler_.transform(X), columns=X.columns)
+        # one array, standardised in place; the PU rows are taken from it as an array (no frame copies)
+        Z = X.to_numpy(dtype=float, copy=True)
+        del X
+        Z -= self.scaler_.mean_
+        Z /= self.scaler_.scale_
         y = np.asarray(y)
         if self.pu == "elkan_noto":
             Zf, yf, wf, self.label_frequency_ = _pu_fit_data(Z, y, self._lr, self.random_state)
+            del Z
         else:
             Zf, yf, wf, self.label_frequency_ = Z, (y == 1).astype(int), None, 1.0
         self.model_ = self._lr().fit(Zf, yf, sample_weight=wf)
@@ -252,8 +264,7 @@ class LogisticScorecard(RiskScorer):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        X = self._check_columns(X)
-        return self.model_.decision_function(pd.DataFrame(self.scaler_.transform(X), columns=X.columns))
+        return self.model_.decision_function(self.scaler_.transform(self._check_columns(X)))
 
     def contributions(self, X) -> pd.DataFrame:
         """coefficient × standardised value per feature; with ``bias`` (the intercept) they sum to the log-odds."""
