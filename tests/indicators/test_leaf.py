@@ -399,8 +399,13 @@ def test_pooled_favour_never_reads_a_later_season():
         df["evidence"] = df.evidence.map(tuple)
     earlier = three[three.year < 2026].reset_index(drop=True)
     pd.testing.assert_frame_equal(two.reset_index(drop=True), earlier[two.columns], check_dtype=False)
-    pairs_two = leaf.grader_grower_pairs(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", _favour_seasons([2024, 2025]))}), 6, 3, 0.5)
+    data_two = Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", _favour_seasons([2024, 2025]))})
+    pairs_two = leaf.grader_grower_pairs(data_two, 6, 3, 0.5, user="LEAF-002")
     assert set(pairs_two.window_from) == {2024, 2025} and pairs_two.groupby("yr").window_from.max().to_dict() == {2024: 2024, 2025: 2025}
+    # the pairs are kept for the other indicator that reads them, and let go of once it has
+    assert leaf._PAIRS[data_two]
+    pd.testing.assert_frame_equal(leaf.grader_grower_pairs(data_two, 6, 3, 0.5, user="LEAF-003"), pairs_two)
+    assert not leaf._PAIRS[data_two]
 
 
 def test_a_favour_that_starts_late_is_not_diluted_by_the_fair_seasons_before_it():

@@ -229,7 +229,7 @@ class GraderGradeStructure(Indicator):
 
 # -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
 def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
-                        max_seasons: int = 3) -> pd.DataFrame:
+                        max_seasons: int = 3, user: str | None = None) -> pd.DataFrame:
     """Grade each grader gives each of his regular growers, pooled over the seasons the grower has been his regular up
     to the current one, against the grade the grower gets from the station's other graders in those seasons and the
     earlier ones.
@@ -262,17 +262,23 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
     lots of the grower and ``var_g_k`` the variance of his leniency estimate in it — plain numeric columns, not
     lists, so that millions of pairs stay compact; ``base_from``: the baseline's first season; ``last_at``: the
     grader's last lot of the grower in S; ``season_end``: the company's last purchase of S).  Cached per dataset and
-    parameters.
+    parameters; ``user`` (an indicator id of :data:`PAIR_USERS`) says who reads it, and once every one of them has,
+    the entry is dropped (at national scale it is more than a gigabyte, and the catalogue goes on for long after).
     """
-    return _pairs_cached(data, min_lots, min_other_lots, min_share, max_seasons).copy()
-
-
-def _pairs_cached(data: Dataset, min_lots: int, min_other_lots: int, min_share: float, max_seasons: int) -> pd.DataFrame:
     key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons))
     cached = _PAIRS.setdefault(data, {})
     if key not in cached:
-        cached[key] = _grader_grower_pairs(data, *key)
-    return cached[key]
+        cached[key] = (_grader_grower_pairs(data, *key), set())
+    frame, users = cached[key]
+    if user is not None:
+        users.add(user)
+        if users >= PAIR_USERS:
+            del cached[key]
+    return frame.copy()
+
+
+#: the indicators that read the grader × grower pairs
+PAIR_USERS = frozenset({"LEAF-002", "LEAF-003"})
 
 
 _PAIR_KEY = ["station_id", "grower_id", "grader_id", "yr"]
@@ -496,7 +502,7 @@ class _GraderFavour(Indicator):
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         p = self.params
-        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons)
+        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons, user=self.id)
         if df.empty:
             return pd.DataFrame()
         z = self.sign * df.z.astype(float).fillna(0.0)
