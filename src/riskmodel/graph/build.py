@@ -147,43 +147,44 @@ def entity_attributes(data: Dataset, min_share: int = 1) -> pd.DataFrame:
     """
     cols = ["source", "entity_type", "entity_id", "target", "attr_kind", "role", "key", "subkind"]
     normalise = {"phone": normalize_phone, "bank_account": normalize_account, "id_number": normalize_account}
-    parts, addresses = [], []
+    # one kind at a time (a key links only entities of its kind): at most one kind's raw values are held at once;
+    # ``seq`` is the source's place (tables, then their fields; paid-into accounts last), the rows' order in the end
+    sources = []  # (kind, sql, entity_type, role)
     for table, (etype, id_col, _, fields) in ATTRIBUTE_FIELDS.items():
-        if not data.has(table):
-            continue
-        for col, kind, role in fields:
-            df = data.sql(f"SELECT {id_col} AS entity_id, {col} AS raw FROM {table}")
-            part = pd.DataFrame({"entity_type": etype, "entity_id": df.entity_id.astype(str), "attr_kind": kind, "role": role})
+        if data.has(table):
+            sources += [(kind, f"SELECT {id_col} AS entity_id, {col} AS raw FROM {table}", etype, role) for col, kind, role in fields]
+    if data.has("payments", "purchase_orders"):
+        sources.append(("bank_account", """SELECT DISTINCT po.supplier_id AS entity_id, p.bank_account AS raw
+                                           FROM payments p JOIN purchase_orders po USING (po_id)""", "supplier", "paid_into_account"))
+    kept = []
+    for kind in dict.fromkeys(k for k, *_ in sources):
+        parts, raws = [], []
+        for seq, (k, sql, etype, role) in enumerate(sources):
+            if k != kind:
+                continue
+            df = data.sql(sql)
+            part = pd.DataFrame({"entity_type": etype, "entity_id": df.entity_id.astype(str), "attr_kind": kind, "role": role,
+                                 "seq": seq})
             if kind == "address":  # one call for every table's addresses: city names are learnt across them
-                addresses.append((part, df.raw))
+                raws.append(df.raw)
             else:
                 part["key"] = normalise[kind](df.raw)
             parts.append(part)
             del df
-    if data.has("payments", "purchase_orders"):
-        p = data.sql("""SELECT DISTINCT po.supplier_id AS entity_id, p.bank_account AS raw
-                        FROM payments p JOIN purchase_orders po USING (po_id)""")
-        parts.append(pd.DataFrame({"entity_type": "supplier", "entity_id": p.entity_id.astype(str), "attr_kind": "bank_account",
-                                   "role": "paid_into_account", "key": normalize_account(p.raw)}))
-    if not parts:
+        a = pd.concat(parts, ignore_index=True)
+        del parts
+        if kind == "address":
+            a["key"] = normalize_address(pd.concat(raws, ignore_index=True)).to_numpy()
+            del raws
+        a = a[a.key.notna()]
+        # an account that payments went into and that is the supplier's own registered account says nothing new
+        a = a.drop_duplicates(["entity_type", "entity_id", "key"], keep="first")
+        if min_share > 1:
+            a = a[a.groupby("key").entity_id.transform("size") >= min_share]
+        kept.append(a)
+    if not kept:
         return pd.DataFrame(columns=cols)
-    if addresses:
-        keys = normalize_address(pd.concat([raw for _, raw in addresses], ignore_index=True))
-        start = 0
-        for part, _ in addresses:
-            part["key"] = keys.iloc[start:start + len(part)].reset_index(drop=True)
-            start += len(part)
-        del keys, addresses
-    a = pd.concat(parts, ignore_index=True)
-    del parts
-    for c in ("entity_type", "attr_kind", "role"):
-        a[c] = a[c].astype("category")
-    a = a[a.key.notna()]
-    # an account that payments went into and that is the supplier's own registered account says nothing new
-    a = a.drop_duplicates(["entity_type", "entity_id", "attr_kind", "key"], keep="first")
-    if min_share > 1:
-        a = a[a.groupby(["attr_kind", "key"], observed=True).entity_id.transform("size") >= min_share]
-    a = a.astype({c: str for c in ("entity_type", "attr_kind", "role")})
+    a = pd.concat(kept, ignore_index=True).sort_values("seq", kind="stable", ignore_index=True)
     a["subkind"] = np.where(a.attr_kind.eq("phone"), np.where(is_mobile(a.key), "mobile", "landline"), a.attr_kind)
     a["source"] = a.entity_type + ":" + a.entity_id
     a["target"] = a.attr_kind + ":" + a.key.astype(str)
