@@ -47,6 +47,8 @@ from riskmodel.indicators.registry import register
 _NO_END = pd.Timestamp("2262-04-11")
 #: grader × grower comparisons per dataset and parameters (LEAF-002 and LEAF-003 share them)
 _PAIRS = dataset_cache()
+#: the indicators that read the grader × grower pairs (the cached pairs are dropped once all of them have)
+PAIR_USERS = frozenset({"LEAF-002", "LEAF-003"})
 
 
 # -- shared helpers ---------------------------------------------------------------------------------------------------
@@ -275,10 +277,6 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
         if users >= PAIR_USERS:
             del cached[key]
     return frame.copy()
-
-
-#: the indicators that read the grader × grower pairs
-PAIR_USERS = frozenset({"LEAF-002", "LEAF-003"})
 
 
 _PAIR_KEY = ["station_id", "grower_id", "grader_id", "yr"]
