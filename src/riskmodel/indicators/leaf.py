@@ -35,6 +35,7 @@ before it, and the station manager linked is the one in post on that date.
 
 from __future__ import annotations
 
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -229,7 +230,7 @@ class GraderGradeStructure(Indicator):
 
 # -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
 def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
-                        max_seasons: int = 3) -> pd.DataFrame:
+                        max_seasons: int = 3, baseline_prior: str = "station") -> pd.DataFrame:
     """Grade each grader gives each of his regular growers, pooled over the seasons the grower has been his regular up
     to the current one, against the grade the grower gets from the station's other graders in those seasons and the
     earlier ones.
@@ -245,27 +246,50 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
     starting afresh every season) and their mean residual is compared with the mean residual of the grower's lots
     graded by anyone else at the station in S or an earlier season (the baseline: a favoured grower brings most of a
     season's lots to his grader, so one season's other lots are often too few).  Nothing after S is read: a pooled row
-    for S is final when S is.  ``diff`` = others' mean − this grader's mean (positive: the grader grades this grower
-    better) and ``z`` = diff / ``se``, its standard error, from the within-grower variance of the station over the
-    seasons up to S, a design effect for lots of one delivery being alike (from the intra-delivery correlation of the
-    residuals) and ``var_g``, the variance of the pooled leniency correction (the lot-weighted per-season variances of
-    the grader's leniency estimate, cluster-robust over his occasional growers; that error is shared by all his pairs
-    of a season).
+    for S is final when S is.
+
+    Where the others graded fewer than ``min_other_lots`` of the grower's lots up to S — a first-season grower, or one
+    favoured from his first season on, who brings nearly every lot to his grader — their mean says too little.  With
+    ``baseline_prior="station"`` (the default) such a pair is compared with an empirical-Bayes baseline instead of
+    being left out: the others' mean (if any) shrunk towards the station's average over the same seasons (close to 0
+    after the adjustments above) with weight ``n0·τ² / (n0·τ² + σ²)``, where σ² is the per-lot variance of a grower's
+    mean (the within-grower variance times the design effect below) and τ² the variance of growers' true levels at the
+    station over the seasons up to S (one-way random-effects moment estimator, :func:`station_grower_variance`); the
+    baseline's variance ``σ²·τ² / (n0·τ² + σ²)`` goes into the standard error, so the spread of growers' leaf counts
+    against the pair.  Pairs with at least ``min_other_lots`` lots by others keep the others' mean (variance σ²/n0):
+    their own record with the other graders is the fairer baseline for a grower whose leaf really is better.  With
+    ``"none"`` the low-baseline pairs are left out, as before the prior existed (use it where a station assigns
+    graders to villages: there the station's average is no baseline for one village's growers).
+
+    ``diff`` = baseline − this grader's mean (positive: the grader grades this grower better) and ``z`` = diff /
+    ``se``, its standard error, from the within-grower variance of the station over the seasons up to S, a design
+    effect for lots of one delivery being alike (from the intra-delivery correlation of the residuals), the
+    baseline's variance and ``var_g``, the variance of the pooled leniency correction (the lot-weighted per-season
+    variances of the grader's leniency estimate, cluster-robust over his occasional growers; that error is shared by
+    all his pairs of a season).
 
     Returns the eligible pair-seasons only — the grower is the grader's regular in S, the pooled seasons hold at least
     ``min_lots`` of the grader's lots of the grower, and others graded at least ``min_other_lots`` of the grower's
     lots up to S — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g, base_from,
     seasons, season_lots, season_var_g, last_at, season_end`` (``yr``: the season S; ``n1``: the grader's pooled lots;
-    ``share``: his share of the grower's lots at the station in the pooled seasons; ``seasons``: the pooled seasons,
+    ``share``: his share of the grower's lots at the station in the pooled seasons; ``n0``: the others' lots of the
+    grower; ``base_weight``: the weight of the others' mean in the baseline (1 where it is their mean alone, less
+    where the prior fills in); ``seasons``: the pooled seasons,
     ascending, with ``season_lots`` the grader's lots of the grower and ``season_var_g`` the variance of his leniency
     estimate in each; ``base_from``: the baseline's first season; ``last_at``: the grader's last lot of the grower in
     S; ``season_end``: the company's last purchase of S).  Cached per dataset and parameters.
     """
-    return _pairs_cached(data, min_lots, min_other_lots, min_share, max_seasons).copy()
+    return _pairs_cached(data, min_lots, min_other_lots, min_share, max_seasons, baseline_prior).copy()
 
 
-def _pairs_cached(data: Dataset, min_lots: int, min_other_lots: int, min_share: float, max_seasons: int) -> pd.DataFrame:
-    key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons))
+_PRIORS = ("station", "none")
+
+
+def _pairs_cached(data: Dataset, min_lots: int, min_other_lots: int, min_share: float, max_seasons: int,
+                  baseline_prior: str = "station") -> pd.DataFrame:
+    if baseline_prior not in _PRIORS:
+        raise ValueError(f"baseline_prior must be one of {_PRIORS}, not {baseline_prior!r}")
+    key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons), str(baseline_prior))
     cached = _PAIRS.setdefault(data, {})
     if key not in cached:
         cached[key] = _grader_grower_pairs(data, *key)
@@ -313,7 +337,8 @@ def pair_lots(data: Dataset, pairs: pd.DataFrame) -> list[list[str]]:
 
 
 def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
-                         max_seasons: int) -> pd.DataFrame:
+                         max_seasons: int, baseline_prior: str) -> pd.DataFrame:
+    prior = baseline_prior == "station"
     df = data.sql(f"""
         WITH lots AS ({_lots_sql()}),
         pm AS (SELECT station_id, yr, pos, avg(lvl) AS m FROM lots GROUP BY ALL),
@@ -385,7 +410,11 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             SELECT y.station_id, y.yr, g.grower_id, sum(g.n) AS n, sum(g.s) AS s, sum(g.ss) AS ss
             FROM seasons y JOIN gr g ON g.station_id = y.station_id AND g.yr <= y.yr GROUP BY ALL),
         v AS (
-            SELECT station_id, yr, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower
+            SELECT station_id, yr, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower,
+                   -- for the spread of growers' true levels (the baseline's prior): growers, lots, Σn², and the
+                   -- between-grower sum of squares Σ n (mean − overall mean)²
+                   count(*) AS n_growers, sum(n) AS n_lots, sum(n * n) AS n_sq, sum(s) / sum(n) AS station_mean,
+                   sum(s * s / n) - sum(s) * sum(s) / sum(n) AS ss_between
             FROM grc GROUP BY ALL),
         w0 AS (
             SELECT station_id, yr, sum(ss - s * s / m) AS r, sum(m) AS n, count(*) AS k FROM dlv GROUP BY ALL),
@@ -395,27 +424,80 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             FROM seasons y JOIN w0 ON w0.station_id = y.station_id AND w0.yr <= y.yr GROUP BY ALL),
         se AS ({_season_end_sql()}),
         elig AS (
-            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, b.n0, c.share,
-                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.s0 / b.n0 - c.s1_now / c.n1_now AS diff_now, b.base_from, c.seasons, c.season_lots, c.season_var_g,
-                   c.last_at, se.season_end, v.v_within_grower, w.v_within_delivery, w.m_bar, c.var_g
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, coalesce(b.n0, 0) AS n0, c.share,
+                   coalesce(b.s0, 0) AS s0, c.s1, c.n1_now, c.s1_now, coalesce(b.base_from, c.yr) AS base_from,
+                   c.seasons, c.season_lots, c.season_var_g,
+                   c.last_at, se.season_end, v.v_within_grower, v.n_growers, v.n_lots, v.n_sq, v.ss_between,
+                   v.station_mean,
+                   w.v_within_delivery, w.m_bar, c.var_g
             FROM cand1 c
-            JOIN base b USING (station_id, grower_id, grader_id, yr)
+            LEFT JOIN base b USING (station_id, grower_id, grader_id, yr)
             JOIN v USING (station_id, yr)
             JOIN w USING (station_id, yr)
             JOIN se USING (yr)
-            WHERE b.n0 >= {int(min_other_lots)})
+            WHERE {"TRUE" if prior else f"coalesce(b.n0, 0) >= {int(min_other_lots)}"})
         SELECT * FROM elig ORDER BY station_id, yr, grader_id, grower_id, window_from""")
     if df.empty:
         return df
     vw = df.v_within_grower.astype(float)
     icc = ((vw - df.v_within_delivery.astype(float)) / vw).clip(lower=0, upper=1).fillna(0)
     deff = 1 + (df.m_bar.astype(float) - 1).clip(lower=0) * icc
-    se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0) + df.var_g.astype(float))
+    sigma2 = (vw * deff).fillna(0.0)  # per-lot variance of a grower's mean, clustering included
+    n0, s0 = df.n0.astype(float), df.s0.astype(float)
+    # the others' mean where they graded enough of the grower's lots; the empirical-Bayes baseline where they did not
+    weight = pd.Series(1.0, index=df.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base, var_base = s0 / n0, sigma2 / n0
+    low = (n0 < min_other_lots).to_numpy()
+    if prior and low.any():
+        tau2 = station_grower_variance(df.ss_between, df.n_growers, df.n_lots, df.n_sq, sigma2)
+        den = n0 * tau2 + sigma2
+        mean = df.station_mean.astype(float).fillna(0.0)
+        weight = weight.mask(low, (n0 * tau2 / den).where(den > 0, 0.0))
+        base = base.mask(low, ((s0 * tau2 + sigma2 * mean) / den).where(den > 0, mean))
+        var_base = var_base.mask(low, (sigma2 * tau2 / den).where(den > 0, 0.0))
+    df["diff"] = base - df.s1.astype(float) / df.n1
+    df["diff_now"] = base - df.s1_now.astype(float) / df.n1_now
+    df["base_weight"] = weight
+    se = np.sqrt(sigma2 / df.n1 + var_base + df.var_g.astype(float))
     df["se"] = se.where(se > 0)
     df["z"] = df["diff"] / df.se
     for c in ("seasons", "season_lots", "season_var_g"):
         df[c] = df[c].map(lambda v: [float(x) for x in v] if c == "season_var_g" else [int(x) for x in v])
-    return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
+    return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar", "n_growers", "n_lots", "n_sq",
+                            "ss_between", "station_mean", "s0", "s1", "n1_now", "s1_now"])
+
+
+def station_grower_variance(ss_between, n_growers, n_lots, n_sq, sigma2):
+    """Variance τ² of growers' true mean levels at a station: the one-way random-effects moment estimator.
+
+    With growers g = 1 … G of nₘ lots (N in all) and the between-grower sum of squares B = Σ nₘ (ȳₘ − ȳ)²,
+    E[B] = (G − 1) σ² + (N − Σ nₘ² / N) τ², so τ² = max(0, (B − (G − 1) σ²) / (N − Σ nₘ² / N)), σ² being the per-lot
+    variance of a grower's mean (clustering included).  0 where it cannot be estimated.
+
+    Parameters
+    ----------
+    ss_between, n_growers, n_lots, n_sq, sigma2 : array-like
+        B, G, N, Σ nₘ² and σ², one value per station (and season window).
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        τ², never negative.
+
+    Examples
+    --------
+    >>> float(station_grower_variance(12.0, 5, 50, 500, 1.0))
+    0.2
+    """
+    ss_between, n_growers, n_lots, n_sq, sigma2 = (np.asarray(v, dtype=float) if not isinstance(v, pd.Series)
+                                                    else v.astype(float)
+                                                    for v in (ss_between, n_growers, n_lots, n_sq, sigma2))
+    den = n_lots - n_sq / n_lots
+    tau2 = (ss_between - (n_growers - 1) * sigma2) / den
+    tau2 = np.where((den > 0) & np.isfinite(tau2), tau2, 0.0)
+    out = np.clip(tau2, 0.0, None)
+    return pd.Series(out, index=ss_between.index) if isinstance(ss_between, pd.Series) else out
 
 
 def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) -> pd.Series:
@@ -437,6 +519,52 @@ def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) ->
     g = long.groupby([*key, "s"], sort=False).agg(aw2=("aw2", "sum"), a2w4=("a2w4", "sum"), var_g=("var_g", "first"))
     term = (g.var_g * (g.aw2 ** 2 - g.a2w4).clip(lower=0)).groupby(level=list(range(len(key)))).sum()
     return pd.Series(pd.MultiIndex.from_frame(df[key]).map(term), index=df.index).fillna(0.0)
+
+
+def circle_count_p(z: pd.Series, groups, cut: float) -> pd.Series:
+    """One-sided p-value, per row's group, of the number of z-scores at or above ``cut``.
+
+    Under the null hypothesis the group's z-scores are standard normal (independent), so the count of those reaching
+    ``cut`` among the group's n scores is Binomial(n, Φ̄(cut)); the p-value is its upper tail at the count observed.
+    Missing z-scores do not count in n.
+
+    Parameters
+    ----------
+    z : pandas.Series
+        z-scores, NaN where a row has none.
+    groups : list of pandas.Series or str
+        the grouping (as for ``Series.groupby``).
+    cut : float
+        the z-score a row must reach to count.
+
+    Returns
+    -------
+    pandas.Series
+        the group's p-value on every row of the group.
+
+    Examples
+    --------
+    >>> z = pd.Series([2.0, 2.5, 0.1, -0.3, 1.9, 0.0, -1.0, 0.2, 0.4, -0.2])
+    >>> round(float(circle_count_p(z, [pd.Series(["g"] * 10)], 1.645).iloc[0]), 4)  # 3 of 10 at 5 % each
+    0.0115
+    """
+    hit = (z >= cut).astype(float).where(z.notna())
+    g = hit.groupby(groups)
+    k, n = g.transform("sum"), g.transform("count")
+    return pd.Series(stats.binom.sf(k - 1, n, stats.norm.sf(cut)), index=z.index).where(n > 0, 1.0)
+
+
+def simes(p: np.ndarray) -> np.ndarray:
+    """Simes' combination of each row's p-values: min over k of m·p₍ₖ₎ / k (valid under positive dependence).
+
+    Examples
+    --------
+    >>> simes(np.array([[0.01, 0.04], [0.5, 0.2]])).round(3).tolist()
+    [0.02, 0.4]
+    """
+    p = np.sort(np.asarray(p, dtype=float), axis=1)
+    m = p.shape[1]
+    return np.minimum((m * p / np.arange(1, m + 1)).min(axis=1), 1.0)
 
 
 class _GraderFavour(Indicator):
@@ -461,10 +589,12 @@ class _GraderFavour(Indicator):
         pair_z: float = 1.28
         threshold: float = 0.3
         max_seasons: int = 3
+        baseline_prior: Literal["station", "none"] = "station"
+        circle_z: tuple[float, ...] = (1.645, 2.326)
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         p = self.params
-        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons)
+        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons, p.baseline_prior)
         if df.empty:
             return pd.DataFrame()
         z = self.sign * df.z.astype(float).fillna(0.0)
@@ -480,11 +610,19 @@ class _GraderFavour(Indicator):
         w2 = (w * w).groupby(groups).transform("sum")
         var = w2 + _shared_leniency_variance(df, w, kw)
         window_z = ((w * z).groupby(groups).transform("sum") / np.sqrt(var)).where(var > 0, 0.0)
+        window_p = pd.Series(stats.norm.sf(window_z), index=df.index)
+        if p.circle_z:
+            # a favoured circle is often a few of many regulars: Stouffer's sum dilutes it among the fair ones.  The
+            # number of regulars at least `c` standard errors in this direction, against the binomial count of
+            # chance, is sensitive to a small circle; Simes' test combines it with Stouffer's (one hypothesis,
+            # positively dependent statistics), so a group shift and a small circle are both found.
+            tests = [window_p.to_numpy()] + [circle_count_p(z.where(w > 0), groups, c).to_numpy() for c in p.circle_z]
+            window_p = pd.Series(simes(np.column_stack(tests)), index=df.index)
         # the windows of a grader-season (this season alone, the last two, … up to max_seasons) test one hypothesis
         # on nested data: Simes' combination of their p-values (valid for positively dependent tests) gives the
         # grader-season's p-value, so a favour that goes on accumulates evidence and one that starts now is not
         # diluted by the clean seasons before it; the window with the smallest p-value is the one reported
-        gw = df[kw].assign(p=stats.norm.sf(window_z)).drop_duplicates(kw)
+        gw = df[kw].assign(p=window_p).drop_duplicates(kw)
         gw = gw.sort_values(["grader_id", "station_id", "yr", "p", "window_from"], ascending=[True, True, True, True, False])
         kg = ["grader_id", "station_id", "yr"]
         rank = gw.groupby(kg).cumcount() + 1
