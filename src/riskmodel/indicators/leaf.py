@@ -578,7 +578,9 @@ class _GraderFavour(Indicator):
     source = ("烟叶收购“严禁” rules of county tobacco bureaus (严禁抬级抬价、人情烟、关系烟；严禁压级压价); 国家烟草专卖局"
               "《烟叶收购质量管理办法》; Stouffer et al. (1949) and Lipták (1958) (combining z-scores, weighted); Strube (1985) "
               "(combining correlated tests); Cameron & Miller (2015) (cluster-robust variance); Simes (1986) and "
-              "Sarkar (1998) (combining the nested windows' p-values, valid under positive dependence); Benjamini & "
+              "Sarkar (1998) (combining the nested windows' p-values, valid under positive dependence); Morris (1983) "
+              "(empirical-Bayes shrinkage); Searle, Casella & McCulloch (1992) (one-way random-effects moment estimator "
+              "of the between-grower variance); Benjamini & "
               "Hochberg (1995).")
 
     class Params(Params):
@@ -649,6 +651,7 @@ class _GraderFavour(Indicator):
         base_from = df.base_from.astype(int)
         lots = iter(pair_lots(data, df[fired.to_numpy()]))
         evidence = [next(lots) if f else () for f in fired.to_numpy()]
+        base_zh, base_en = self._baseline_texts(df, fired.to_numpy(), yr, base_from)
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
@@ -656,7 +659,20 @@ class _GraderFavour(Indicator):
             "share": df.share.astype(float), "year": yr, "seasons": df.seasons.map(_season_label),
             "n_seasons": df.seasons.map(len).astype(int),
             "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
+            "base_weight": df.base_weight.astype(float), "baseline_zh": base_zh, "baseline_en": base_en,
             "evidence": evidence})
+
+    def _baseline_texts(self, df: pd.DataFrame, fired: np.ndarray, yr: pd.Series, base_from: pd.Series):
+        """What the grader's levels were compared with, in words, for the fired rows ('' elsewhere)."""
+        seasons = np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str))
+        low = (df.n0 < self.params.min_other_lots).to_numpy()
+        n0 = df.n0.astype(int).astype(str).to_numpy()
+        zh = np.where(low, "该烟农的经验贝叶斯基准（同站其他定级员" + seasons + "年仅定其" + n0 + "批，向本站同期平均收缩）",
+                      "同站其他定级员（" + seasons + "年）给该烟农的")
+        en = np.where(low, "the grower's empirical-Bayes baseline (the station's other graders graded only " + n0
+                      + " of his lots in " + seasons + ", shrunk towards the station's average)",
+                      "the station's other graders graded the same grower (" + seasons + ")")
+        return np.where(fired, zh, ""), np.where(fired, en, "")
 
 
 @register
@@ -678,13 +694,22 @@ class GraderUpgradesGrower(_GraderFavour):
                    "`max_seasons`; never a later season), the grader's lots of each grower who is his regular in S are "
                    "pooled over the window's seasons in which the grower was his regular (at least `min_lots` lots) and "
                    "compared with the grower's lots graded by the station's other graders in S and the earlier seasons "
-                   "(at least `min_other_lots`; a favoured grower brings most of a season's lots to his grader): `gain` = "
-                   "the level others give the grower minus the level this grader gives (positive: better), `z` its "
+                   "(a favoured grower brings most of a season's lots to his grader).  Where the others graded fewer than "
+                   "`min_other_lots` of them (a first-season grower, or one favoured from the start), the baseline is "
+                   "empirical Bayes (`baseline_prior: station`): their mean shrunk towards the station's average with "
+                   "weight n0·τ²/(n0·τ² + σ²), τ² the spread of growers' true levels at the station (one-way "
+                   "random-effects moments), σ² the per-lot variance, and the baseline's variance in the standard error; "
+                   "with `baseline_prior: none` such pairs are not scored.  `gain` = "
+                   "the baseline level minus the level this grader gives (positive: better), `z` its "
                    "standard score (within-grower variance over those seasons, design effect for lots of one delivery, "
-                   "the error of the grader's leniency estimates).  Stage 1: per grader, season and window, Stouffer's "
+                   "the baseline's variance, the error of the grader's leniency estimates).  Stage 1: per grader, season "
+                   "and window, Stouffer's "
                    "combined z over his regulars (weighted by 1/standard error, with the correlation the shared leniency "
                    "estimates put between his pairs in its variance) tests whether he grades his regulars better as a "
-                   "group; the windows' one-sided p-values are combined by Simes' test (nested windows: positively "
+                   "group, and for each cut-off c in `circle_z` the number of his regulars with z ≥ c against the "
+                   "binomial count of chance tests for a small favoured circle among many fair regulars (a sum dilutes "
+                   "it); the tests' p-values are combined by Simes' test; "
+                   "the windows' one-sided p-values are combined by Simes' test (nested windows: positively "
                    "dependent), so evidence accumulates while a favour goes on and a favour that starts now is not "
                    "diluted by the fair seasons before it; the grader-seasons' p-values are adjusted across the season's "
                    "graders (Benjamini–Hochberg).  Stage 2: in a grader significant at `alpha`, a grower fires in the "
@@ -701,20 +726,22 @@ class GraderUpgradesGrower(_GraderFavour):
     output = ("One row per eligible grader × grower × station × season: value = gain in levels when both stages pass "
               "(else 0); season_gain: the gain in the season alone; employee_id = the grader; evidence = the grader's "
               "lots of that grower in the pooled seasons; seasons: the pooled seasons (n_seasons of them); "
-              "baseline_seasons: the seasons of the other graders' lots compared; grader_q: the grader-season's adjusted "
+              "baseline_seasons: the seasons of the other graders' lots compared; n_other: their lots (below "
+              "`min_other_lots`: the empirical-Bayes baseline was used); grader_q: the grader-season's adjusted "
               "p-value; period = the season's last purchase in the company (when the evidence is complete).")
     exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others in the season and "
-                  "the earlier ones) cannot be compared and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
+                  "the earlier ones) are compared with the station's average through the empirical-Bayes baseline; at a "
+                  "station that assigns graders to villages that average is no fair baseline for one village's growers: "
+                  "set `baseline_prior: none` there, and such growers are not scored.  Growers seen by "
                   "a grader only now and then (below `min_lots` over the pooled seasons, or below `min_share` in the "
                   "season) are not scored either.  A grader who is lenient with everyone is LEAF-001's subject and is "
                   "removed here.  Better leaf at a station or in a season is removed by the station × season × position "
                   "average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），"
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比"
+                 "{baseline_zh}高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），"
                  "疑似人情烟")
     reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
-                 "station in those seasons), {value:.2f} levels better on average than the station's other graders "
-                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get better levels "
+                 "station in those seasons), {value:.2f} levels better on average than {baseline_en}, and his regular growers as a group get better levels "
                  "(adjusted p={grader_q:.1g}): possible favour leaf")
 
 
@@ -732,8 +759,10 @@ class GraderDowngradesGrower(_GraderFavour):
            "station.")
     methodology = ("As LEAF-002 with the sign reversed: `gain` = the level this grader gives minus the level the others "
                    "give the grower (positive: worse with this grader), pooled over windows of seasons ending at the "
-                   "current one (the grower's seasons as the grader's regular); stage 1 tests, per grader and season, "
-                   "whether his regular growers as a group are graded worse (Stouffer per window, Simes across the "
+                   "current one (the grower's seasons as the grader's regular), against the same baseline (the others' "
+                   "mean, or the empirical-Bayes baseline where they graded fewer than `min_other_lots` lots); stage 1 "
+                   "tests, per grader and season, whether his regular growers as a group, or a circle of them, are "
+                   "graded worse (Stouffer and the `circle_z` count tests per window, combined by Simes; Simes across the "
                    "windows, Benjamini–Hochberg across the season's graders); stage 2 fires the growers with z ≥ "
                    "`pair_z` and a gain of at least `threshold` levels over the window and in the season itself.  The row "
                    "is dated at the season's last purchase in the company.")
@@ -744,15 +773,15 @@ class GraderDowngradesGrower(_GraderFavour):
               "0); employee_id = the grader; evidence = the grader's lots of that grower in the pooled seasons; "
               "season_gain, seasons, n_seasons, baseline_seasons, grader_q and period as LEAF-002 (period: the season's "
               "last purchase in the company).")
-    exclusions = ("As LEAF-002: growers not comparable (too few lots by others, or not a regular of this grader) are not "
-                  "scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
+    exclusions = ("As LEAF-002: growers with too few lots by others are compared with the station's average "
+                  "(empirical-Bayes baseline; not scored with `baseline_prior: none`), growers not regulars of this "
+                  "grader are not scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
                   "is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），"
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比"
+                 "{baseline_zh}低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），"
                  "疑似压级压价")
     reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
-                 "station in those seasons), {value:.2f} levels worse on average than the station's other graders "
-                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get worse levels "
+                 "station in those seasons), {value:.2f} levels worse on average than {baseline_en}, and his regular growers as a group get worse levels "
                  "(adjusted p={grader_q:.1g}): possible down-grading")
 
 
