@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -372,16 +373,17 @@ def _favour_seasons(years: list[int], n_fav: int = 6, n_regulars: int = 10) -> l
     return [lot for y in years for lot in grading_station("ST1", fav, {}, n_regulars=n_regulars, year=y)]
 
 
-def _favour(rows: list[dict], cls=leaf.GraderUpgradesGrower) -> pd.DataFrame:
-    return cls().compute(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", rows)}))
+def _favour(rows: list[dict], cls=leaf.GraderUpgradesGrower, **params) -> pd.DataFrame:
+    return cls(**params).compute(Dataset.from_frames({"leaf_purchases": frame("leaf_purchases", rows)}))
 
 
 def test_favour_that_goes_on_accumulates_evidence_across_seasons():
-    # one season of this circle is not enough (A's circle among his fair regulars, q above alpha) ...
-    one = _favour(_favour_seasons([2024]))
+    # Stouffer's sum alone (no circle count test): one season of this circle is not enough (A's circle among his
+    # fair regulars, q above alpha) ...
+    one = _favour(_favour_seasons([2024]), circle_z=())
     assert not (one.value > 0).any() and (one.grader_q > 0.05).all()
     # ... two seasons of it are: 2025 pools 2024 and 2025, and 2024's own result stays as it was
-    two = _favour(_favour_seasons([2024, 2025]))
+    two = _favour(_favour_seasons([2024, 2025]), circle_z=())
     fired = two[two.value > 0]
     assert set(fired.year) == {2025} and set(fired.grower_id) == {f"FAV{k}" for k in range(6)}
     assert (fired.seasons == "2024–2025").all() and (fired.n_seasons == 2).all() and (fired.n_lots == 18).all()
@@ -417,3 +419,76 @@ def test_a_favour_that_starts_late_is_not_diluted_by_the_fair_seasons_before_it(
     fired = out[out.value > 0]
     assert set(fired.year) == {2025} and set(fired.grower_id) == {f"FAV{k}" for k in range(6)}
     assert (fired.seasons == "2025").all(), "the window that shows the favour is this season alone"
+
+
+# -- LEAF-002 / LEAF-003: small circles, low-baseline growers -----------------------------------------------------------
+def test_a_small_circle_among_many_fair_regulars_is_found_by_the_count_test():
+    # one season, six favoured among sixteen regulars: Stouffer's sum dilutes them (see the test above), the number
+    # of regulars graded far better than chance allows does not
+    rows = _favour_seasons([2024])
+    with_count, without = _favour(rows), _favour(rows, circle_z=())
+    assert set(with_count[with_count.value > 0].grower_id) == {f"FAV{k}" for k in range(6)}
+    assert not (without.value > 0).any()
+    assert with_count.grader_q.iloc[0] < 0.05 < without.grader_q.iloc[0]
+    # a fair grader's regulars stay silent with the count test on
+    fair = _favour([lot for lot in grading_station("ST1", {}, {}, n_regulars=16, year=2024)])
+    assert not (fair.value > 0).any()
+
+
+def test_circle_count_p_is_exact_and_calibrated():
+    z = pd.Series([2.0, 2.5, 0.1, -0.3, 1.9, 0.0, -1.0, 0.2, 0.4, -0.2, np.nan])
+    g = [pd.Series(["g"] * 11)]
+    # 3 of 10 scores (the NaN does not count) reach 1.645: P(Binomial(10, q) >= 3), q = P(Z >= 1.645) ≈ 0.05
+    q = 0.5 * math.erfc(1.645 / math.sqrt(2))
+    assert leaf.circle_count_p(z, g, 1.645).iloc[0] == pytest.approx(
+        1 - sum(math.comb(10, k) * q ** k * (1 - q) ** (10 - k) for k in range(3)), rel=1e-9)
+    # under the null (independent standard normal z-scores) it rejects at most as often as its level
+    rng = np.random.default_rng(0)
+    sims = pd.Series(rng.standard_normal(40 * 4000))
+    groups = [pd.Series(np.repeat(np.arange(4000), 40))]
+    p = leaf.circle_count_p(sims, groups, 2.326).groupby(groups[0].to_numpy()).first()
+    assert 0.002 < (p <= 0.05).mean() <= 0.05        # discrete: conservative, but not degenerate
+    assert leaf.simes(np.array([[0.01, 0.04, 0.5]]))[0] == pytest.approx(0.03)
+
+
+def test_station_grower_variance_recovers_the_spread_of_growers():
+    rng = np.random.default_rng(1)
+    n = rng.integers(5, 30, 400)
+    true = rng.normal(0, 0.4, 400)                              # τ² = 0.16
+    sums = np.array([rng.normal(t, 0.7, k).sum() for t, k in zip(true, n)])   # σ² = 0.49
+    ss_between = (sums ** 2 / n).sum() - sums.sum() ** 2 / n.sum()
+    tau2 = leaf.station_grower_variance(ss_between, len(n), n.sum(), (n * n).sum(), 0.49)
+    assert 0.12 < float(tau2) < 0.20
+    assert float(leaf.station_grower_variance(0.0, 10, 100, 1000, 0.49)) == 0.0, "never negative"
+
+
+def _all_to_a(station: str, growers: dict[str, int], year: int = 2024) -> list[dict]:
+    """Growers who bring all twelve lots to grader A (the first season of a grower, or a circle favoured from the
+    start): nobody else ever grades them.  A shifts each one's level by the given amount."""
+    return [_lot(10_000 + 100 * j + k, station, f"{station}A", grower, lvl + shift, year)
+            for j, (grower, shift) in enumerate(growers.items()) for k, lvl in enumerate(PATTERN)]
+
+
+@pytest.mark.parametrize("cls, shift", [(leaf.GraderUpgradesGrower, -1), (leaf.GraderDowngradesGrower, +1)])
+def test_a_circle_nobody_else_grades_is_compared_with_the_station_average(cls, shift):
+    circle = {f"KIN{k}": shift for k in range(6)}
+    rows = grading_station("ST1", {}, {}, n_regulars=10) + _all_to_a("ST1", circle)
+    out = _favour(rows, cls=cls)
+    kin = out[out.grower_id.str.startswith("KIN")]
+    assert len(kin) == 6 and (kin.n_other == 0).all() and (kin.base_weight == 0).all()
+    assert set(kin[kin.value > 0].grower_id) == set(circle)
+    flags = run_case(Case(cls.id, "first season", {"leaf_purchases": rows}, set(), set()))
+    text = flags[flags.fired].iloc[0]
+    assert "经验贝叶斯基准" in text.text_zh and "empirical-Bayes baseline" in text.text_en
+    # without the prior these growers cannot be compared and are not scored
+    none = _favour(rows, cls=cls, baseline_prior="none")
+    assert not none.grower_id.str.startswith("KIN").any()
+
+
+def test_one_grower_with_really_better_leaf_that_nobody_else_grades_stays_silent():
+    # a grader fair to his regulars, and one grower whose leaf is a level better who brings every lot to him: one
+    # grower is no circle, and the grader is not significant
+    rows = grading_station("ST1", {}, {}, n_regulars=10) + _all_to_a("ST1", {"GOODLEAF": 0})
+    rows = [{**r, "grade": f"C{max(int(r['grade'][1]) - 1, 1)}F"} if r["grower_id"] == "GOODLEAF" else r for r in rows]
+    out = _favour(rows)
+    assert "GOODLEAF" in set(out.grower_id) and not (out.value > 0).any()

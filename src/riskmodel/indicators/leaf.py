@@ -35,6 +35,7 @@ before it, and the station manager linked is the one in post on that date.
 
 from __future__ import annotations
 
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,8 @@ _NO_END = pd.Timestamp("2262-04-11")
 _PAIRS = dataset_cache()
 #: the indicators that read the grader × grower pairs (the cached pairs are dropped once all of them have)
 PAIR_USERS = frozenset({"LEAF-002", "LEAF-003"})
+#: the baselines a low-baseline pair can be compared with (``baseline_prior``)
+_PRIORS = ("station", "none")
 
 
 # -- shared helpers ---------------------------------------------------------------------------------------------------
@@ -231,7 +234,7 @@ class GraderGradeStructure(Indicator):
 
 # -- LEAF-002 / LEAF-003 ----------------------------------------------------------------------------------------------
 def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
-                        max_seasons: int = 3, user: str | None = None) -> pd.DataFrame:
+                        max_seasons: int = 3, baseline_prior: str = "station", user: str | None = None) -> pd.DataFrame:
     """Grade each grader gives each of his regular growers, pooled over the seasons the grower has been his regular up
     to the current one, against the grade the grower gets from the station's other graders in those seasons and the
     earlier ones.
@@ -247,27 +250,46 @@ def grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_s
     starting afresh every season) and their mean residual is compared with the mean residual of the grower's lots
     graded by anyone else at the station in S or an earlier season (the baseline: a favoured grower brings most of a
     season's lots to his grader, so one season's other lots are often too few).  Nothing after S is read: a pooled row
-    for S is final when S is.  ``diff`` = others' mean − this grader's mean (positive: the grader grades this grower
-    better) and ``z`` = diff / ``se``, its standard error, from the within-grower variance of the station over the
-    seasons up to S, a design effect for lots of one delivery being alike (from the intra-delivery correlation of the
-    residuals) and ``var_g``, the variance of the pooled leniency correction (the lot-weighted per-season variances of
-    the grader's leniency estimate, cluster-robust over his occasional growers; that error is shared by all his pairs
-    of a season).
+    for S is final when S is.
+
+    Where the others graded fewer than ``min_other_lots`` of the grower's lots up to S — a first-season grower, or one
+    favoured from his first season on, who brings nearly every lot to his grader — their mean says too little.  With
+    ``baseline_prior="station"`` (the default) such a pair is compared with an empirical-Bayes baseline instead of
+    being left out: the others' mean (if any) shrunk towards the station's average over the same seasons (close to 0
+    after the adjustments above) with weight ``n0·τ² / (n0·τ² + σ²)``, where σ² is the per-lot variance of a grower's
+    mean (the within-grower variance times the design effect below) and τ² the variance of growers' true levels at the
+    station over the seasons up to S (one-way random-effects moment estimator, :func:`station_grower_variance`); the
+    baseline's variance ``σ²·τ² / (n0·τ² + σ²)`` goes into the standard error, so the spread of growers' leaf counts
+    against the pair.  Pairs with at least ``min_other_lots`` lots by others keep the others' mean (variance σ²/n0):
+    their own record with the other graders is the fairer baseline for a grower whose leaf really is better.  With
+    ``"none"`` the low-baseline pairs are left out, as before the prior existed (use it where a station assigns
+    graders to villages: there the station's average is no baseline for one village's growers).
+
+    ``diff`` = baseline − this grader's mean (positive: the grader grades this grower better) and ``z`` = diff /
+    ``se``, its standard error, from the within-grower variance of the station over the seasons up to S, a design
+    effect for lots of one delivery being alike (from the intra-delivery correlation of the residuals), the
+    baseline's variance and ``var_g``, the variance of the pooled leniency correction (the lot-weighted per-season
+    variances of the grader's leniency estimate, cluster-robust over his occasional growers; that error is shared by
+    all his pairs of a season).
 
     Returns the eligible pair-seasons only — the grower is the grader's regular in S, the pooled seasons hold at least
     ``min_lots`` of the grader's lots of the grower, and others graded at least ``min_other_lots`` of the grower's
     lots up to S — with ``grader_id, grower_id, station_id, yr, n1, n0, share, diff, se, z, var_g, base_from,
     seasons, n_seasons, last_at, season_end`` and, for k = 0 … ``max_seasons`` − 1, ``season_k, lots_k, var_g_k``
     (``yr``: the season S; ``n1``: the grader's pooled lots; ``share``: his share of the grower's lots at the station in
-    the pooled seasons; ``seasons``: the pooled seasons as a label, ``"2023–2025"``; ``season_k``: the k-th season
-    before S if it is pooled (the grower was the grader's regular in it; else missing), with ``lots_k`` the grader's
-    lots of the grower and ``var_g_k`` the variance of his leniency estimate in it — plain numeric columns, not
-    lists, so that millions of pairs stay compact; ``base_from``: the baseline's first season; ``last_at``: the
-    grader's last lot of the grower in S; ``season_end``: the company's last purchase of S).  Cached per dataset and
-    parameters; ``user`` (an indicator id of :data:`PAIR_USERS`) says who reads it, and once every one of them has,
-    the entry is dropped (at national scale it is more than a gigabyte, and the catalogue goes on for long after).
+    the pooled seasons; ``n0``: the others' lots of the grower; ``base_weight``: the weight of the others' mean in the
+    baseline (1 where it is their mean alone, less where the prior fills in); ``seasons``: the pooled seasons as a
+    label, ``"2023–2025"``; ``season_k``: the k-th season before S if it is pooled (the grower was the grader's regular
+    in it; else missing), with ``lots_k`` the grader's lots of the grower and ``var_g_k`` the variance of his leniency
+    estimate in it — plain numeric columns, not lists, so that millions of pairs stay compact; ``base_from``: the
+    baseline's first season; ``last_at``: the grader's last lot of the grower in S; ``season_end``: the company's last
+    purchase of S).  Cached per dataset and parameters; ``user`` (an indicator id of :data:`PAIR_USERS`) says who reads
+    it, and once every one of them has, the entry is dropped (at national scale it is more than a gigabyte, and the
+    catalogue goes on for long after).
     """
-    key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons))
+    if baseline_prior not in _PRIORS:
+        raise ValueError(f"baseline_prior must be one of {_PRIORS}, not {baseline_prior!r}")
+    key = (int(min_lots), int(min_other_lots), float(min_share), int(max_seasons), str(baseline_prior))
     cached = _PAIRS.setdefault(data, {})
     if key not in cached:
         cached[key] = (_grader_grower_pairs(data, *key), set())
@@ -325,7 +347,8 @@ def _season_columns(max_seasons: int) -> list[str]:
 
 
 def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_share: float,
-                         max_seasons: int) -> pd.DataFrame:
+                         max_seasons: int, baseline_prior: str) -> pd.DataFrame:
+    prior = baseline_prior == "station"
     per_season = ", ".join(f"any_value(r.yr) FILTER (WHERE c.yi - r.yi = {k}) AS season_{k}, "
                            f"any_value(r.n1) FILTER (WHERE c.yi - r.yi = {k}) AS lots_{k}, "
                            f"any_value(r.var_g) FILTER (WHERE c.yi - r.yi = {k}) AS var_g_{k}" for k in range(int(max_seasons)))
@@ -403,7 +426,11 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             SELECT y.station_id, y.yr, g.grower_id, sum(g.n) AS n, sum(g.s) AS s, sum(g.ss) AS ss
             FROM seasons y JOIN gr g ON g.station_id = y.station_id AND g.yr <= y.yr GROUP BY ALL),
         v AS (
-            SELECT station_id, yr, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower
+            SELECT station_id, yr, sum(ss - s * s / n) / nullif(sum(n) - count(*), 0) AS v_within_grower,
+                   -- for the spread of growers' true levels (the baseline's prior): growers, lots, Σn², and the
+                   -- between-grower sum of squares Σ n (mean − overall mean)²
+                   count(*) AS n_growers, sum(n) AS n_lots, sum(n * n) AS n_sq, sum(s) / sum(n) AS station_mean,
+                   sum(s * s / n) - sum(s) * sum(s) / sum(n) AS ss_between
             FROM grc GROUP BY ALL),
         w0 AS (
             SELECT station_id, yr, sum(ss - s * s / m) AS r, sum(m) AS n, count(*) AS k FROM dlv GROUP BY ALL),
@@ -413,22 +440,42 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
             FROM seasons y JOIN w0 ON w0.station_id = y.station_id AND w0.yr <= y.yr GROUP BY ALL),
         se AS ({_season_end_sql()}),
         elig AS (
-            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, b.n0, c.share,
-                   b.s0 / b.n0 - c.s1 / c.n1 AS diff, b.s0 / b.n0 - c.s1_now / c.n1_now AS diff_now, b.base_from, {season_cols},
-                   c.last_at, se.season_end, v.v_within_grower, w.v_within_delivery, w.m_bar, c.var_g
+            SELECT c.station_id, c.grower_id, c.grader_id, c.yr, c.window_from, c.n1, coalesce(b.n0, 0) AS n0, c.share,
+                   coalesce(b.s0, 0) AS s0, c.s1, c.n1_now, c.s1_now, coalesce(b.base_from, c.yr) AS base_from,
+                   {season_cols},
+                   c.last_at, se.season_end, v.v_within_grower, v.n_growers, v.n_lots, v.n_sq, v.ss_between,
+                   v.station_mean,
+                   w.v_within_delivery, w.m_bar, c.var_g
             FROM cand1 c
-            JOIN base b USING (station_id, grower_id, grader_id, yr)
+            LEFT JOIN base b USING (station_id, grower_id, grader_id, yr)
             JOIN v USING (station_id, yr)
             JOIN w USING (station_id, yr)
             JOIN se USING (yr)
-            WHERE b.n0 >= {int(min_other_lots)})
+            WHERE {"TRUE" if prior else f"coalesce(b.n0, 0) >= {int(min_other_lots)}"})
         SELECT * FROM elig ORDER BY station_id, yr, grader_id, grower_id, window_from""")
     if df.empty:
         return df
     vw = df.v_within_grower.astype(float)
     icc = ((vw - df.v_within_delivery.astype(float)) / vw).clip(lower=0, upper=1).fillna(0)
     deff = 1 + (df.m_bar.astype(float) - 1).clip(lower=0) * icc
-    se = np.sqrt(vw * deff * (1 / df.n1 + 1 / df.n0) + df.var_g.astype(float))
+    sigma2 = (vw * deff).fillna(0.0)  # per-lot variance of a grower's mean, clustering included
+    n0, s0 = df.n0.astype(float), df.s0.astype(float)
+    # the others' mean where they graded enough of the grower's lots; the empirical-Bayes baseline where they did not
+    weight = pd.Series(1.0, index=df.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base, var_base = s0 / n0, sigma2 / n0
+    low = (n0 < min_other_lots).to_numpy()
+    if prior and low.any():
+        tau2 = station_grower_variance(df.ss_between, df.n_growers, df.n_lots, df.n_sq, sigma2)
+        den = n0 * tau2 + sigma2
+        mean = df.station_mean.astype(float).fillna(0.0)
+        weight = weight.mask(low, (n0 * tau2 / den).where(den > 0, 0.0))
+        base = base.mask(low, ((s0 * tau2 + sigma2 * mean) / den).where(den > 0, mean))
+        var_base = var_base.mask(low, (sigma2 * tau2 / den).where(den > 0, 0.0))
+    df["diff"] = base - df.s1.astype(float) / df.n1
+    df["diff_now"] = base - df.s1_now.astype(float) / df.n1_now
+    df["base_weight"] = weight
+    se = np.sqrt(sigma2 / df.n1 + var_base + df.var_g.astype(float))
     df["se"] = se.where(se > 0)
     df["z"] = df["diff"] / df.se
     seasons = df[[f"season_{k}" for k in range(int(max_seasons))]]
@@ -438,7 +485,40 @@ def _grader_grower_pairs(data: Dataset, min_lots: int, min_other_lots: int, min_
     first = pd.Series(np.arange(len(df))).groupby(sets).first()
     labels = {g: _season_label(sorted(v for v in seasons.iloc[i] if pd.notna(v))) for g, i in first.items()}
     df["seasons"] = pd.Series(sets).map(labels).to_numpy()
-    return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar"])
+    return df.drop(columns=["v_within_grower", "v_within_delivery", "m_bar", "n_growers", "n_lots", "n_sq",
+                            "ss_between", "station_mean", "s0", "s1", "n1_now", "s1_now"])
+
+
+def station_grower_variance(ss_between, n_growers, n_lots, n_sq, sigma2):
+    """Variance τ² of growers' true mean levels at a station: the one-way random-effects moment estimator.
+
+    With growers g = 1 … G of nₘ lots (N in all) and the between-grower sum of squares B = Σ nₘ (ȳₘ − ȳ)²,
+    E[B] = (G − 1) σ² + (N − Σ nₘ² / N) τ², so τ² = max(0, (B − (G − 1) σ²) / (N − Σ nₘ² / N)), σ² being the per-lot
+    variance of a grower's mean (clustering included).  0 where it cannot be estimated.
+
+    Parameters
+    ----------
+    ss_between, n_growers, n_lots, n_sq, sigma2 : array-like
+        B, G, N, Σ nₘ² and σ², one value per station (and season window).
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        τ², never negative.
+
+    Examples
+    --------
+    >>> float(station_grower_variance(12.0, 5, 50, 500, 1.0))
+    0.2
+    """
+    ss_between, n_growers, n_lots, n_sq, sigma2 = (np.asarray(v, dtype=float) if not isinstance(v, pd.Series)
+                                                    else v.astype(float)
+                                                    for v in (ss_between, n_growers, n_lots, n_sq, sigma2))
+    den = n_lots - n_sq / n_lots
+    tau2 = (ss_between - (n_growers - 1) * sigma2) / den
+    tau2 = np.where((den > 0) & np.isfinite(tau2), tau2, 0.0)
+    out = np.clip(tau2, 0.0, None)
+    return pd.Series(out, index=ss_between.index) if isinstance(ss_between, pd.Series) else out
 
 
 def _pooled_seasons(df: pd.DataFrame) -> pd.DataFrame:
@@ -475,6 +555,52 @@ def _shared_leniency_variance(df: pd.DataFrame, w: pd.Series, key: list[str]) ->
     return pd.Series(pd.MultiIndex.from_frame(df[key]).map(term), index=df.index).fillna(0.0)
 
 
+def circle_count_p(z: pd.Series, groups, cut: float) -> pd.Series:
+    """One-sided p-value, per row's group, of the number of z-scores at or above ``cut``.
+
+    Under the null hypothesis the group's z-scores are standard normal (independent), so the count of those reaching
+    ``cut`` among the group's n scores is Binomial(n, Φ̄(cut)); the p-value is its upper tail at the count observed.
+    Missing z-scores do not count in n.
+
+    Parameters
+    ----------
+    z : pandas.Series
+        z-scores, NaN where a row has none.
+    groups : list of pandas.Series or str
+        the grouping (as for ``Series.groupby``).
+    cut : float
+        the z-score a row must reach to count.
+
+    Returns
+    -------
+    pandas.Series
+        the group's p-value on every row of the group.
+
+    Examples
+    --------
+    >>> z = pd.Series([2.0, 2.5, 0.1, -0.3, 1.9, 0.0, -1.0, 0.2, 0.4, -0.2])
+    >>> round(float(circle_count_p(z, [pd.Series(["g"] * 10)], 1.645).iloc[0]), 4)  # 3 of 10 at 5 % each
+    0.0115
+    """
+    hit = (z >= cut).astype(float).where(z.notna())
+    g = hit.groupby(groups)
+    k, n = g.transform("sum"), g.transform("count")
+    return pd.Series(stats.binom.sf(k - 1, n, stats.norm.sf(cut)), index=z.index).where(n > 0, 1.0)
+
+
+def simes(p: np.ndarray) -> np.ndarray:
+    """Simes' combination of each row's p-values: min over k of m·p₍ₖ₎ / k (valid under positive dependence).
+
+    Examples
+    --------
+    >>> simes(np.array([[0.01, 0.04], [0.5, 0.2]])).round(3).tolist()
+    [0.02, 0.4]
+    """
+    p = np.sort(np.asarray(p, dtype=float), axis=1)
+    m = p.shape[1]
+    return np.minimum((m * p / np.arange(1, m + 1)).min(axis=1), 1.0)
+
+
 class _GraderFavour(Indicator):
     """Shared logic of LEAF-002 (sign +1: better levels) and LEAF-003 (sign −1: worse levels)."""
 
@@ -486,7 +612,9 @@ class _GraderFavour(Indicator):
     source = ("烟叶收购“严禁” rules of county tobacco bureaus (严禁抬级抬价、人情烟、关系烟；严禁压级压价); 国家烟草专卖局"
               "《烟叶收购质量管理办法》; Stouffer et al. (1949) and Lipták (1958) (combining z-scores, weighted); Strube (1985) "
               "(combining correlated tests); Cameron & Miller (2015) (cluster-robust variance); Simes (1986) and "
-              "Sarkar (1998) (combining the nested windows' p-values, valid under positive dependence); Benjamini & "
+              "Sarkar (1998) (combining the nested windows' p-values, valid under positive dependence); Morris (1983) "
+              "(empirical-Bayes shrinkage); Searle, Casella & McCulloch (1992) (one-way random-effects moment estimator "
+              "of the between-grower variance); Benjamini & "
               "Hochberg (1995).")
 
     class Params(Params):
@@ -497,10 +625,12 @@ class _GraderFavour(Indicator):
         pair_z: float = 1.28
         threshold: float = 0.3
         max_seasons: int = 3
+        baseline_prior: Literal["station", "none"] = "station"
+        circle_z: tuple[float, ...] = (1.645, 2.326)
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         p = self.params
-        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons, user=self.id)
+        df = grader_grower_pairs(data, p.min_lots, p.min_other_lots, p.min_share, p.max_seasons, p.baseline_prior, user=self.id)
         if df.empty:
             return pd.DataFrame()
         z = self.sign * df.z.astype(float).fillna(0.0)
@@ -516,11 +646,19 @@ class _GraderFavour(Indicator):
         w2 = (w * w).groupby(groups).transform("sum")
         var = w2 + _shared_leniency_variance(df, w, kw)
         window_z = ((w * z).groupby(groups).transform("sum") / np.sqrt(var)).where(var > 0, 0.0)
+        window_p = pd.Series(stats.norm.sf(window_z), index=df.index)
+        if p.circle_z:
+            # a favoured circle is often a few of many regulars: Stouffer's sum dilutes it among the fair ones.  The
+            # number of regulars at least `c` standard errors in this direction, against the binomial count of
+            # chance, is sensitive to a small circle; Simes' test combines it with Stouffer's (one hypothesis,
+            # positively dependent statistics), so a group shift and a small circle are both found.
+            tests = [window_p.to_numpy()] + [circle_count_p(z.where(w > 0), groups, c).to_numpy() for c in p.circle_z]
+            window_p = pd.Series(simes(np.column_stack(tests)), index=df.index)
         # the windows of a grader-season (this season alone, the last two, … up to max_seasons) test one hypothesis
         # on nested data: Simes' combination of their p-values (valid for positively dependent tests) gives the
         # grader-season's p-value, so a favour that goes on accumulates evidence and one that starts now is not
         # diluted by the clean seasons before it; the window with the smallest p-value is the one reported
-        gw = df[kw].assign(p=stats.norm.sf(window_z)).drop_duplicates(kw)
+        gw = df[kw].assign(p=window_p).drop_duplicates(kw)
         gw = gw.sort_values(["grader_id", "station_id", "yr", "p", "window_from"], ascending=[True, True, True, True, False])
         kg = ["grader_id", "station_id", "yr"]
         rank = gw.groupby(kg).cumcount() + 1
@@ -547,6 +685,7 @@ class _GraderFavour(Indicator):
         base_from = df.base_from.astype(int)
         lots = iter(pair_lots(data, df[fired.to_numpy()]))
         evidence = [next(lots) if f else () for f in fired.to_numpy()]
+        base_zh, base_en = self._baseline_texts(df, fired.to_numpy(), yr, base_from)
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
@@ -554,7 +693,20 @@ class _GraderFavour(Indicator):
             "share": df.share.astype(float), "year": yr, "seasons": df.seasons,
             "n_seasons": df.n_seasons.astype(int),
             "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
+            "base_weight": df.base_weight.astype(float), "baseline_zh": base_zh, "baseline_en": base_en,
             "evidence": evidence})
+
+    def _baseline_texts(self, df: pd.DataFrame, fired: np.ndarray, yr: pd.Series, base_from: pd.Series):
+        """What the grader's levels were compared with, in words, for the fired rows ('' elsewhere)."""
+        seasons = np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str))
+        low = (df.n0 < self.params.min_other_lots).to_numpy()
+        n0 = df.n0.astype(int).astype(str).to_numpy()
+        zh = np.where(low, "该烟农的经验贝叶斯基准（同站其他定级员" + seasons + "年仅定其" + n0 + "批，向本站同期平均收缩）",
+                      "同站其他定级员（" + seasons + "年）给该烟农的")
+        en = np.where(low, "the grower's empirical-Bayes baseline (the station's other graders graded only " + n0
+                      + " of his lots in " + seasons + ", shrunk towards the station's average)",
+                      "the station's other graders graded the same grower (" + seasons + ")")
+        return np.where(fired, zh, ""), np.where(fired, en, "")
 
 
 @register
@@ -576,13 +728,22 @@ class GraderUpgradesGrower(_GraderFavour):
                    "`max_seasons`; never a later season), the grader's lots of each grower who is his regular in S are "
                    "pooled over the window's seasons in which the grower was his regular (at least `min_lots` lots) and "
                    "compared with the grower's lots graded by the station's other graders in S and the earlier seasons "
-                   "(at least `min_other_lots`; a favoured grower brings most of a season's lots to his grader): `gain` = "
-                   "the level others give the grower minus the level this grader gives (positive: better), `z` its "
+                   "(a favoured grower brings most of a season's lots to his grader).  Where the others graded fewer than "
+                   "`min_other_lots` of them (a first-season grower, or one favoured from the start), the baseline is "
+                   "empirical Bayes (`baseline_prior: station`): their mean shrunk towards the station's average with "
+                   "weight n0·τ²/(n0·τ² + σ²), τ² the spread of growers' true levels at the station (one-way "
+                   "random-effects moments), σ² the per-lot variance, and the baseline's variance in the standard error; "
+                   "with `baseline_prior: none` such pairs are not scored.  `gain` = "
+                   "the baseline level minus the level this grader gives (positive: better), `z` its "
                    "standard score (within-grower variance over those seasons, design effect for lots of one delivery, "
-                   "the error of the grader's leniency estimates).  Stage 1: per grader, season and window, Stouffer's "
+                   "the baseline's variance, the error of the grader's leniency estimates).  Stage 1: per grader, season "
+                   "and window, Stouffer's "
                    "combined z over his regulars (weighted by 1/standard error, with the correlation the shared leniency "
                    "estimates put between his pairs in its variance) tests whether he grades his regulars better as a "
-                   "group; the windows' one-sided p-values are combined by Simes' test (nested windows: positively "
+                   "group, and for each cut-off c in `circle_z` the number of his regulars with z ≥ c against the "
+                   "binomial count of chance tests for a small favoured circle among many fair regulars (a sum dilutes "
+                   "it); the tests' p-values are combined by Simes' test; "
+                   "the windows' one-sided p-values are combined by Simes' test (nested windows: positively "
                    "dependent), so evidence accumulates while a favour goes on and a favour that starts now is not "
                    "diluted by the fair seasons before it; the grader-seasons' p-values are adjusted across the season's "
                    "graders (Benjamini–Hochberg).  Stage 2: in a grader significant at `alpha`, a grower fires in the "
@@ -599,20 +760,22 @@ class GraderUpgradesGrower(_GraderFavour):
     output = ("One row per eligible grader × grower × station × season: value = gain in levels when both stages pass "
               "(else 0); season_gain: the gain in the season alone; employee_id = the grader; evidence = the grader's "
               "lots of that grower in the pooled seasons; seasons: the pooled seasons (n_seasons of them); "
-              "baseline_seasons: the seasons of the other graders' lots compared; grader_q: the grader-season's adjusted "
+              "baseline_seasons: the seasons of the other graders' lots compared; n_other: their lots (below "
+              "`min_other_lots`: the empirical-Bayes baseline was used); grader_q: the grader-season's adjusted "
               "p-value; period = the season's last purchase in the company (when the evidence is complete).")
     exclusions = ("Growers whose lots nearly all go to one grader (fewer than `min_other_lots` by others in the season and "
-                  "the earlier ones) cannot be compared and are not scored — that is the pattern at a station that assigns graders to villages; growers seen by "
+                  "the earlier ones) are compared with the station's average through the empirical-Bayes baseline; at a "
+                  "station that assigns graders to villages that average is no fair baseline for one village's growers: "
+                  "set `baseline_prior: none` there, and such growers are not scored.  Growers seen by "
                   "a grader only now and then (below `min_lots` over the pooled seasons, or below `min_share` in the "
                   "season) are not scored either.  A grader who is lenient with everyone is LEAF-001's subject and is "
                   "removed here.  Better leaf at a station or in a season is removed by the station × season × position "
                   "average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），"
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比"
+                 "{baseline_zh}高{value:.2f}级，且其常来烟农整体偏高（校正后p={grader_q:.1g}），"
                  "疑似人情烟")
     reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
-                 "station in those seasons), {value:.2f} levels better on average than the station's other graders "
-                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get better levels "
+                 "station in those seasons), {value:.2f} levels better on average than {baseline_en}, and his regular growers as a group get better levels "
                  "(adjusted p={grader_q:.1g}): possible favour leaf")
 
 
@@ -630,8 +793,10 @@ class GraderDowngradesGrower(_GraderFavour):
            "station.")
     methodology = ("As LEAF-002 with the sign reversed: `gain` = the level this grader gives minus the level the others "
                    "give the grower (positive: worse with this grader), pooled over windows of seasons ending at the "
-                   "current one (the grower's seasons as the grader's regular); stage 1 tests, per grader and season, "
-                   "whether his regular growers as a group are graded worse (Stouffer per window, Simes across the "
+                   "current one (the grower's seasons as the grader's regular), against the same baseline (the others' "
+                   "mean, or the empirical-Bayes baseline where they graded fewer than `min_other_lots` lots); stage 1 "
+                   "tests, per grader and season, whether his regular growers as a group, or a circle of them, are "
+                   "graded worse (Stouffer and the `circle_z` count tests per window, combined by Simes; Simes across the "
                    "windows, Benjamini–Hochberg across the season's graders); stage 2 fires the growers with z ≥ "
                    "`pair_z` and a gain of at least `threshold` levels over the window and in the season itself.  The row "
                    "is dated at the season's last purchase in the company.")
@@ -642,15 +807,15 @@ class GraderDowngradesGrower(_GraderFavour):
               "0); employee_id = the grader; evidence = the grader's lots of that grower in the pooled seasons; "
               "season_gain, seasons, n_seasons, baseline_seasons, grader_q and period as LEAF-002 (period: the season's "
               "last purchase in the company).")
-    exclusions = ("As LEAF-002: growers not comparable (too few lots by others, or not a regular of this grader) are not "
-                  "scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
+    exclusions = ("As LEAF-002: growers with too few lots by others are compared with the station's average "
+                  "(empirical-Bayes baseline; not scored with `baseline_prior: none`), growers not regulars of this "
+                  "grader are not scored; a grader strict with everyone is LEAF-001's subject; poorer leaf at a station or in a season "
                   "is removed by the station × season × position average.")
-    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比同站其他"
-                 "定级员（{baseline_seasons}年）给该烟农的低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），"
+    reason_zh = ("该定级员{seasons}年为烟农{grower_id}定级{n_lots}批（占其同期在该站交售的{share:.0%}），平均等级比"
+                 "{baseline_zh}低{value:.2f}级，且其常来烟农整体偏低（校正后p={grader_q:.1g}），"
                  "疑似压级压价")
     reason_en = ("in {seasons} this grader graded {n_lots} of grower {grower_id}'s lots ({share:.0%} of his lots at the "
-                 "station in those seasons), {value:.2f} levels worse on average than the station's other graders "
-                 "graded the same grower ({baseline_seasons}), and his regular growers as a group get worse levels "
+                 "station in those seasons), {value:.2f} levels worse on average than {baseline_en}, and his regular growers as a group get worse levels "
                  "(adjusted p={grader_q:.1g}): possible down-grading")
 
 
