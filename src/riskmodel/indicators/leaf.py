@@ -685,20 +685,21 @@ class _GraderFavour(Indicator):
         base_from = df.base_from.astype(int)
         lots = iter(pair_lots(data, df[fired.to_numpy()]))
         evidence = [next(lots) if f else () for f in fired.to_numpy()]
-        base_zh, base_en = self._baseline_texts(df, fired.to_numpy(), yr, base_from)
+        baseline_seasons = np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str))
+        base_zh, base_en = self._baseline_texts(df, fired.to_numpy(), baseline_seasons)
         return pd.DataFrame({
             "entity_id": df.grower_id, "grower_id": df.grower_id, "employee_id": df.grader_id, "station_id": df.station_id,
             "period": pd.to_datetime(df.season_end), "value": np.where(fired, gain.clip(lower=0), 0.0),
             "gain": gain, "season_gain": self.sign * df.diff_now.astype(float), "z": z, "grader_q": q, "n_lots": df.n1.astype(int), "n_other": df.n0.astype(int),
             "share": df.share.astype(float), "year": yr, "seasons": df.seasons,
             "n_seasons": df.n_seasons.astype(int),
-            "baseline_seasons": np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str)),
+            "baseline_seasons": baseline_seasons,
             "base_weight": df.base_weight.astype(float), "baseline_zh": base_zh, "baseline_en": base_en,
             "evidence": evidence})
 
-    def _baseline_texts(self, df: pd.DataFrame, fired: np.ndarray, yr: pd.Series, base_from: pd.Series):
-        """What the grader's levels were compared with, in words, for the fired rows ('' elsewhere)."""
-        seasons = np.where(base_from == yr, yr.astype(str), base_from.astype(str) + "–" + yr.astype(str))
+    def _baseline_texts(self, df: pd.DataFrame, fired: np.ndarray, seasons: np.ndarray):
+        """What the grader's levels were compared with (over the baseline ``seasons``), in words, for the fired rows
+        ('' elsewhere)."""
         low = (df.n0 < self.params.min_other_lots).to_numpy()
         n0 = df.n0.astype(int).astype(str).to_numpy()
         zh = np.where(low, "该烟农的经验贝叶斯基准（同站其他定级员" + seasons + "年仅定其" + n0 + "批，向本站同期平均收缩）",
