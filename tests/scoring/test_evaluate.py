@@ -32,6 +32,11 @@ def test_evaluate_prints_the_brier_scores_it_computes(small_run, small_company, 
         assert "none (the run has no calibrated probability)" in res.output
     assert f"{cal['brier_constant_base_rate']:.4f}" in res.output
     assert "vs baselines" in res.output and "scheme recall with event alerts" in res.output
+    # the queue splits into: in a scheme active that quarter, after a scheme ended (within a year), uninvolved
+    for name, m in json.loads((run / "evaluation.json").read_text(encoding="utf-8"))["models"].items():
+        parts = (m["precision_at_capacity"], m["queued_after_scheme"], m["queued_uninvolved"])
+        assert all(0 <= v <= 1 for v in parts) and abs(sum(parts) - 1) < 1e-9, (name, parts)
+        assert re.search(rf"{name}\s.*after a scheme {m['queued_after_scheme']:.2f}  uninvolved {m['queued_uninvolved']:.2f}", res.output)
 
 
 def test_calibration_lines_without_a_calibrated_probability():

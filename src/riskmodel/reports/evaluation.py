@@ -58,6 +58,9 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     for name, m in ev["models"].items():
         rows.append({"model": name, t(lang, "复核能力下精确率", "precision@capacity"): round(m["precision_at_capacity"], 3),
                      "95% CI": f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]",
+                     t(lang, "入队者方案已结束（一年内）", "queued after their scheme ended (within a year)"):
+                         round(m.get("queued_after_scheme", float("nan")), 3),
+                     t(lang, "入队者未涉案", "queued uninvolved"): round(m.get("queued_uninvolved", float("nan")), 3),
                      t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
                      "AP": round(m["average_precision"], 3), t(lang, "入队", "queued"): m["queued"]})
     return pd.DataFrame(rows).set_index("model")

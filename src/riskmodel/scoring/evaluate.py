@@ -92,14 +92,33 @@ def indicator_coverage(flags: pd.DataFrame, truth: dict[str, pd.DataFrame]) -> t
     return schemes, pd.DataFrame(out)
 
 
-def employee_quarter_truth(truth: dict[str, pd.DataFrame], keys: pd.DataFrame) -> np.ndarray:
-    """1 where the employee takes part in a planted scheme active in that quarter."""
+#: how long after a scheme ended a queued person counts as "after the scheme" rather than uninvolved: four
+#: quarters, one leaf season (a season's evidence is complete only at its end, and the next season decides
+#: whether a grader's scheme went on)
+AFTER_SCHEME_QUARTERS = 4
+
+
+def employee_quarter_truth(truth: dict[str, pd.DataFrame], keys: pd.DataFrame, after_quarters: int = 0) -> np.ndarray:
+    """1 where the employee takes part in a planted scheme active in that quarter (``after_quarters`` > 0: or
+    in one that ended at most that many quarters before the quarter began).
+
+    Examples
+    --------
+    >>> truth = {"schemes": pd.DataFrame({"scheme_id": ["S1"], "start_date": pd.to_datetime(["2024-02-01"]),
+    ...                                   "end_date": pd.to_datetime(["2024-12-25"])}),
+    ...          "scheme_entities": pd.DataFrame({"scheme_id": ["S1"], "entity_type": ["employee"], "entity_id": ["E1"]})}
+    >>> keys = pd.DataFrame({"entity_id": ["E1"] * 4 + ["E2"], "period": pd.to_datetime(
+    ...     ["2023-10-01", "2024-10-01", "2025-07-01", "2026-01-01", "2024-10-01"])})
+    >>> employee_quarter_truth(truth, keys).tolist(), employee_quarter_truth(truth, keys, after_quarters=4).tolist()
+    ([0, 1, 0, 0, 0], [0, 1, 1, 0, 0])
+    """
     se = truth["scheme_entities"].query("entity_type == 'employee'").merge(truth["schemes"], on="scheme_id")
     k = keys[["entity_id", "period"]].copy()
     k["_i"] = np.arange(len(k))
     k["q_end"] = pd.to_datetime(k.period) + pd.offsets.QuarterEnd(0)
     m = k.merge(se, left_on="entity_id", right_on="entity_id")
-    hit = m[(m.start_date <= m.q_end) & (m.end_date >= pd.to_datetime(m.period))]._i.unique()
+    until = m.end_date + pd.DateOffset(months=3 * after_quarters) if after_quarters else m.end_date
+    hit = m[(m.start_date <= m.q_end) & (until >= pd.to_datetime(m.period))]._i.unique()
     y = np.zeros(len(k), dtype=int)
     y[hit] = 1
     return y
@@ -198,7 +217,10 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     """Precision at review capacity and scheme recall on the test quarters, for the model and every baseline.
 
     Reads the run's ``scores.parquet`` and the dataset's ground truth; writes nothing.  Precision is the share of
-    queued employee-quarters whose employee takes part in a planted scheme active that quarter; scheme recall is
+    queued employee-quarters whose employee takes part in a planted scheme active that quarter; the rest of the
+    queue splits into ``queued_after_scheme`` (the employee's scheme ended in the :data:`AFTER_SCHEME_QUARTERS`
+    quarters before: a late catch, a false positive all the same) and ``queued_uninvolved`` (no scheme of theirs
+    active then or in that year before: the people a review would trouble for nothing); scheme recall is
     the share of planted schemes active in the test period (and involving an employee) with at least one of their
     employees queued in a test quarter.  95 % confidence intervals by bootstrap (queued rows; schemes).
     """
@@ -215,6 +237,8 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     test = scores[scores.split == "test"].reset_index(drop=True)
     truth = load_truth(dataset_dir)
     y = employee_quarter_truth(truth, test)
+    # the queue's other rows: people whose scheme ended in the year before the quarter (caught late), and the rest
+    y_after = employee_quarter_truth(truth, test, AFTER_SCHEME_QUARTERS) - y
     se = truth["scheme_entities"].merge(truth["schemes"], on="scheme_id")
     lo, hi = test.period.min(), test.period.max() + pd.offsets.QuarterEnd(0)
     active = se[(se.entity_type == "employee") & (se.start_date <= hi) & (se.end_date >= lo)]
@@ -233,7 +257,9 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
         models[name] = {
             "precision_at_capacity": prec, "precision_ci95": _bootstrap(y[q].astype(float), np.mean, seed=seed),
             "precision_by_quarter": {str(pd.Timestamp(k).date()): float(v) for k, v in per_q.items()},
-            "queued": int(q.sum()), "scheme_recall": float(hit.mean()) if len(hit) else float("nan"),
+            "queued": int(q.sum()), "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
+            "queued_uninvolved": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
+            "scheme_recall": float(hit.mean()) if len(hit) else float("nan"),
             "scheme_recall_ci95": _bootstrap(hit, np.mean, seed=seed), "schemes_active": int(len(ids)),
             "schemes_caught": int(len(caught)), "average_precision": float(average_precision_score(y, test[col])) if y.any() else float("nan"),
         }
