@@ -19,28 +19,12 @@ def _quarters(n, start="2023-01-01"):
 def test_recency_counts_quarters_since_the_last_flag_of_each_family():
     q = _quarters(6)
     X = pd.DataFrame({"entity_id": ["E1"] * 6 + ["E2"] * 6, "period": list(q) * 2,
-                      "PRC-002": [0, 1, 0, 0, 2, 0] + [0] * 6, "RMB-003": [0] * 6 + [0, 0, 0, 0, 0, 1],
-                      "department_id": ["D1"] * 12, "position_id": ["P1"] * 12})
+                      "PRC-002": [0, 1, 0, 0, 2, 0] + [0] * 6, "RMB-003": [0] * 6 + [0, 0, 0, 0, 0, 1]})
     r = _recency(X, ["PRC-002", "RMB-003"])
     assert r.since_PRC[:6].tolist() == [RECENCY_CAP, 0, 1, 2, 0, 1]
     assert r.since_PRC[6:].tolist() == [RECENCY_CAP] * 6, "E1's flags never reach E2"
     assert r.since_RMB[6:].tolist() == [RECENCY_CAP] * 5 + [0], "a later flag never reaches back"
     assert (r.since_LEAF == RECENCY_CAP).all()
-    for fam in ("PRC", "RMB", "LEAF"):  # never moved: the current post's recency is the whole history's
-        assert r[f"since_{fam}_post"].tolist() == r[f"since_{fam}"].tolist()
-
-
-def test_recency_in_the_current_post_restarts_when_the_post_changes():
-    q = _quarters(6)
-    X = pd.DataFrame({"entity_id": ["E1"] * 6, "period": q, "LEAF-002": [1, 0, 0, 0, 0, 1],
-                      "department_id": ["D1", "D1", "D2", "D2", "D1", "D1"], "position_id": ["P5"] * 6})
-    r = _recency(X, ["LEAF-002"])
-    assert r.since_LEAF.tolist() == [0, 1, 2, 3, 4, 0]
-    # rotated to D2 after the flag; back in D1 later is a new stint, not the old one
-    assert r.since_LEAF_post.tolist() == [0, 1, RECENCY_CAP, RECENCY_CAP, RECENCY_CAP, 0]
-    X["position_id"] = ["P5", "P6", "P6", "P6", "P6", "P6"]
-    X["department_id"] = "D1"
-    assert _recency(X, ["LEAF-002"]).since_LEAF_post.tolist() == [0, RECENCY_CAP, RECENCY_CAP, RECENCY_CAP, RECENCY_CAP, 0]
 
 
 @pytest.mark.parametrize("window", [1, 2, 4, 8])
@@ -61,9 +45,6 @@ def test_window_names_monotone_signs_and_texts():
     assert "近八个季度" in zh and "in the last eight quarters" in en
     assert feature_text("since_LEAF", 0)[1] == "leaf-purchasing red flags this quarter"
     assert "2 quarters ago" in feature_text("since_RMB", 2)[1]
-    assert monotone_signs(["since_LEAF_post"]) == {"since_LEAF_post": -1}
-    assert feature_text("since_LEAF_post", 1) == ("现岗位最近一次烟叶收购类红旗在1个季度前", "last leaf-purchasing red flag in the current post 1 quarter ago")
-    assert feature_text("since_LEAF_post", RECENCY_CAP)[1] == "no leaf-purchasing red flag in the current post"
 
 
 def test_case_window_narrows_to_the_span_of_the_subjects_relevant_flags():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.indicators.registry import all_indicators
-from riskmodel.scoring.features import RECENCY_CAP, split_window
+from riskmodel.scoring.features import split_window
 
 _ZH_NUM = {2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 8: "八"}
 _EN_NUM = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 8: "eight"}
@@ -29,15 +29,11 @@ def feature_text(feature: str, value: float, catalogue: dict | None = None) -> t
 
     ``catalogue`` is :func:`~riskmodel.indicators.registry.all_indicators` (looked up when not given).
     """
-    fam, post = feature[6:].removesuffix("_post"), feature.endswith("_post")
-    if feature.startswith("since_") and fam in _FAMILY:
-        zh, en = _FAMILY[fam]
-        where_zh, where_en = ("现岗位", " in the current post") if post else ("", "")
+    if feature.startswith("since_") and feature[6:] in _FAMILY:
+        zh, en = _FAMILY[feature[6:]]
         if value == 0:
-            return f"{where_zh}本季度有{zh}类红旗", f"{en} red flags this quarter{where_en}"
-        if post and value >= RECENCY_CAP:
-            return f"现岗位无{zh}类红旗", f"no {en} red flag in the current post"
-        return f"{where_zh}最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag{where_en} {value:.0f} quarter{'' if value == 1 else 's'} ago"
+            return f"本季度有{zh}类红旗", f"{en} red flags this quarter"
+        return f"最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag {value:.0f} quarters ago"
     cat = catalogue if catalogue is not None else all_indicators()
     base, window = split_window(feature)
     when_zh, when_en = (f"近{_ZH_NUM.get(window, window)}个季度", f"in the last {_EN_NUM.get(window, window)} quarters") if window else ("本季度", "this quarter")

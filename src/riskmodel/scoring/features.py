@@ -52,9 +52,7 @@ def people_features(data: Dataset, flags: pd.DataFrame, graph: pd.DataFrame | No
     this one included; ``*_8q``: the last eight — two leaf seasons, so a grader flagged last season still shows
     between seasons and in the next one), with ``recency`` the quarters since the person's last fired flag of each
     indicator family (``since_PRC``, ``since_RMB`` … 0: this quarter; capped at :data:`RECENCY_CAP`, also when
-    none ever fired) — a scheme that stopped fades while one that goes on stays lit — and the same within the
-    current post (``since_PRC_post`` …: capped when the flags were earned in an earlier post; a grader rotated to
-    another station can no longer favour the growers of the last one), post ``sensitivity``, and
+    none ever fired) — a scheme that stopped fades while one that goes on stays lit — post ``sensitivity``, and
     any graph features (``graph`` must have ``entity_id``, ``period`` and feature columns).  Only flags dated in
     or before a row's quarter enter it.
     """
@@ -97,21 +95,14 @@ def trailing_sum(values: np.ndarray, pos: np.ndarray, window: int) -> np.ndarray
 
 
 def _recency(X: pd.DataFrame, ind_cols: list[str]) -> pd.DataFrame:
-    """Quarters since the last quarter with a fired flag of each family, per row of ``X`` (sorted by entity, period):
-    ``since_{fam}`` over the person's whole history and ``since_{fam}_post`` within the current post (the same
-    position in the same department without a break; the cap when none fired there)."""
+    """Quarters since the last quarter with a fired flag of each family, per row of ``X`` (sorted by entity, period)."""
     qi = pd.Series(X.period.dt.year.to_numpy() * 4 + X.period.dt.quarter.to_numpy(), index=X.index, dtype=float)
-    # a new stint starts where the person's post (department, position) differs from the row before
-    post = X.department_id.astype(str) + "|" + X.position_id.astype(str)
-    new = (X.entity_id != X.entity_id.shift()) | (post != post.shift())
-    stint = new.cumsum()
     out = {}
     for fam in FAMILIES:
         cols = [c for c in ind_cols if c.startswith(fam + "-")]
         lit = X[cols].sum(axis=1) > 0 if cols else pd.Series(False, index=X.index)
-        flagged = qi.where(lit)
-        for name, key in ((f"since_{fam}", X.entity_id), (f"since_{fam}_post", stint)):
-            out[name] = (qi - flagged.groupby(key).ffill()).fillna(RECENCY_CAP).clip(upper=RECENCY_CAP)
+        last = qi.where(lit).groupby(X.entity_id).ffill()
+        out[f"since_{fam}"] = (qi - last).fillna(RECENCY_CAP).clip(upper=RECENCY_CAP)
     return pd.DataFrame(out, index=X.index)
 
 
