@@ -45,6 +45,7 @@ def test_window_names_monotone_signs_and_texts():
     assert "近八个季度" in zh and "in the last eight quarters" in en
     assert feature_text("since_LEAF", 0)[1] == "leaf-purchasing red flags this quarter"
     assert "2 quarters ago" in feature_text("since_RMB", 2)[1]
+    assert feature_text("since_RMB", 1)[1] == "last reimbursement red flag 1 quarter ago"
 
 
 def test_case_window_narrows_to_the_span_of_the_subjects_relevant_flags():

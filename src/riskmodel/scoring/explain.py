@@ -33,7 +33,7 @@ def feature_text(feature: str, value: float, catalogue: dict | None = None) -> t
         zh, en = _FAMILY[feature[6:]]
         if value == 0:
             return f"本季度有{zh}类红旗", f"{en} red flags this quarter"
-        return f"最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag {value:.0f} quarters ago"
+        return f"最近一次{zh}类红旗在{value:.0f}个季度前", f"last {en} red flag {value:.0f} quarter{'' if value == 1 else 's'} ago"
     cat = catalogue if catalogue is not None else all_indicators()
     base, window = split_window(feature)
     when_zh, when_en = (f"近{_ZH_NUM.get(window, window)}个季度", f"in the last {_EN_NUM.get(window, window)} quarters") if window else ("本季度", "this quarter")
