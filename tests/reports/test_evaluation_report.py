@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,19 @@ def test_report_tables_and_figure(evaluated):
     assert set(cv["calibration"].kind) == {"raw", "calibrated"}
     assert fig.axes[1].get_legend() is not None
     assert any("TreeSHAP" in x for x in EV.limitations("en").iloc[:, 0])
+    # the queue composition: one stacked bar per model, its three parts the evaluation's shares
+    comp = EV.queue_composition(run, "en")
+    ax = comp.axes[0]
+    models = run.evaluation["models"]
+    widths = {}
+    for bar_container, (key, *_rest) in zip(ax.containers, EV.QUEUE_PARTS):
+        for patch, name in zip(bar_container.patches, list(models)[::-1]):
+            widths[(name, key)] = patch.get_width()
+    assert widths == {(n, k): pytest.approx(models[n][k]) for n in models for k, *_ in EV.QUEUE_PARTS}
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["in a scheme that quarter", "after their scheme (within a year)", "uninvolved"]
+    # not evaluated, or evaluated before the split existed: no figure
+    assert EV.queue_composition(SimpleNamespace(evaluation=None)) is None
+    assert EV.queue_composition(SimpleNamespace(evaluation={"models": {"rules": {"precision_at_capacity": 0.7}}})) is None
 
 
 def test_curves_bins_follow_the_rare_positives(evaluated, small_company):

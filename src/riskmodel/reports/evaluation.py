@@ -66,6 +66,40 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+#: the three parts of each queue, in the order stacked, with their colours
+QUEUE_PARTS = (("precision_at_capacity", "方案进行中", "in a scheme that quarter", "#2c7fb8"),
+               ("queued_after_scheme", "方案已结束（一年内）", "after their scheme (within a year)", "#fdae61"),
+               ("queued_uninvolved", "未涉案", "uninvolved", "#d7191c"))
+
+
+def queue_composition(run: RunData, lang: str = "zh"):
+    """Who each model queues at the same capacity: people in a scheme that quarter (the precision), people whose
+    scheme ended in the year before, and uninvolved people — one stacked bar per model (needs ``riskmodel evaluate``).
+
+    Returns the figure, or ``None`` when the run has not been evaluated (or was evaluated before the split existed).
+    """
+    models = (run.evaluation or {}).get("models", {})
+    if not models or any(k not in m for m in models.values() for k, *_ in QUEUE_PARTS):
+        return None
+    setup_fonts()
+    fig = Figure(figsize=(8, 0.6 * len(models) + 1.2))
+    ax = fig.subplots()
+    names = list(models)[::-1]
+    left = [0.0] * len(names)
+    for key, zh, en, colour in QUEUE_PARTS:
+        v = [models[n][key] for n in names]
+        ax.barh(names, v, left=left, color=colour, label=t(lang, zh, en))
+        for i, (x, w) in enumerate(zip(left, v)):
+            if w >= 0.05:
+                ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=8, color="white")
+        left = [a + b for a, b in zip(left, v)]
+    ax.set(xlim=(0, 1), xlabel=t(lang, "入队人员—季度占比", "share of queued employee-quarters"),
+           title=t(lang, "同一复核能力下各模型的入队人员构成", "Who each model queues at the same capacity"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(names) < 4 else -0.2), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
     """Brier score of the raw (sigmoid of the margin) and calibrated probabilities on the test quarters, with the
     base rate and the mean prediction (needs ``riskmodel evaluate``)."""
