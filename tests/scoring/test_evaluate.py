@@ -44,3 +44,33 @@ def test_calibration_lines_without_a_calibrated_probability():
                                         "brier_raw_ci95": (0.24, 0.26)})
     assert lines[1].split() == ["raw", "(sigmoid", "of", "the", "margin)", "0.2500", "[0.2400,", "0.2600]"]
     assert "none" in lines[2] and lines[3].endswith("0.0196")
+
+
+def test_queue_splits_into_active_after_a_scheme_and_uninvolved(tmp_path):
+    """Hand-made run and truth: each model's queue of three is split by what the truth says of each person."""
+    import pandas as pd
+
+    from riskmodel.scoring.evaluate import evaluate_run
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    (data / "truth").mkdir(parents=True)
+    run.mkdir()
+    pd.DataFrame({"scheme_id": ["S1", "S2", "S3"], "scheme_type": ["kickback_related_supplier"] * 3,
+                  "start_date": pd.to_datetime(["2025-01-01", "2024-01-01", "2026-03-01"]),
+                  "end_date": pd.to_datetime(["2025-12-31", "2024-10-15", "2026-12-31"])}).to_parquet(data / "truth/schemes.parquet")
+    pd.DataFrame({"scheme_id": ["S1", "S2", "S3"], "entity_type": ["employee"] * 3,
+                  "entity_id": ["E1", "E2", "E4"]}).to_parquet(data / "truth/scheme_entities.parquet")
+    ids = [f"E{i}" for i in range(1, 11)]
+    scores = pd.DataFrame({"entity_id": ids, "period": pd.Timestamp("2025-04-01"), "split": "test",
+                           # a queues E1 (active), E2 (ended 2024-10-15: after a scheme), E3 (uninvolved)
+                           "score_a": [9, 8, 7, 0, 0, 0, 0, 0, 0, 0],
+                           # b queues E4 (a scheme that starts in 2026: uninvolved now), E1, E3
+                           "score_b": [8, 0, 7, 9, 0, 0, 0, 0, 0, 0]})
+    scores.to_parquet(run / "scores.parquet")
+    pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E1"]}).to_parquet(run / "alerts.parquet")
+    (run / "model_card.json").write_text(json.dumps({"model": "a", "capacity": 3, "test_periods": ["2025-04-01"],
+                                                     "calibration": {"fitted": False}}))
+    m = evaluate_run(run, data)["models"]
+    assert m["a"]["queued"] == m["b"]["queued"] == 3
+    assert (m["a"]["precision_at_capacity"], m["a"]["queued_after_scheme"], m["a"]["queued_uninvolved"]) == (1 / 3, 1 / 3, 1 / 3)
+    assert (m["b"]["precision_at_capacity"], m["b"]["queued_after_scheme"], m["b"]["queued_uninvolved"]) == (1 / 3, 0.0, 2 / 3)
