@@ -234,10 +234,11 @@ def evaluate(run_dir, data_dir, fmt):
         click.echo(f"  {name:9s} precision@capacity {m['precision_at_capacity']:.2f} "
                    f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
                    f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}  "
-                   f"after a scheme {m['queued_after_scheme']:.2f}  uninvolved {m['queued_uninvolved']:.2f}")
+                   f"queue: after their scheme {m['queued_after_scheme']:.2f}  no recent scheme {m['queued_no_recent_scheme']:.2f}")
     click.echo(f"{r['model']} vs baselines (precision ratio): "
                + ", ".join(f"{b} {v:.3f}x" for b, v in r["precision_ratio_vs_baselines"].items()))
     click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "
+               f"({r['schemes_caught_all_alerts']}/{r['schemes_active_all_alerts']}) "
                f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]")
     for line in calibration_lines(r["model"], r["calibration"]):
         click.echo(line)

@@ -64,7 +64,9 @@ def test_report_tables_and_figure(evaluated):
         for patch, name in zip(bar_container.patches, list(models)[::-1]):
             widths[(name, key)] = patch.get_width()
     assert widths == {(n, k): pytest.approx(models[n][k]) for n in models for k, *_ in EV.QUEUE_PARTS}
-    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["in a scheme that quarter", "after their scheme (within a year)", "uninvolved"]
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["in a scheme that quarter", "after their scheme (≤ 1 year)", "no scheme in the past year"]
+    zh = EV.queue_composition(run, "zh").axes[0]
+    assert "规则" in [x.get_text() for x in zh.get_yticklabels()] and "1%" in zh.get_title()
     # not evaluated, or evaluated before the split existed: no figure
     assert EV.queue_composition(SimpleNamespace(evaluation=None)) is None
     assert EV.queue_composition(SimpleNamespace(evaluation={"models": {"rules": {"precision_at_capacity": 0.7}}})) is None

@@ -32,11 +32,14 @@ def test_evaluate_prints_the_brier_scores_it_computes(small_run, small_company, 
         assert "none (the run has no calibrated probability)" in res.output
     assert f"{cal['brier_constant_base_rate']:.4f}" in res.output
     assert "vs baselines" in res.output and "scheme recall with event alerts" in res.output
-    # the queue splits into: in a scheme active that quarter, after a scheme ended (within a year), uninvolved
+    # the queue splits into: in a scheme active that quarter, after a scheme ended (within a year), no recent scheme
     for name, m in json.loads((run / "evaluation.json").read_text(encoding="utf-8"))["models"].items():
-        parts = (m["precision_at_capacity"], m["queued_after_scheme"], m["queued_uninvolved"])
+        parts = (m["precision_at_capacity"], m["queued_after_scheme"], m["queued_no_recent_scheme"])
         assert all(0 <= v <= 1 for v in parts) and abs(sum(parts) - 1) < 1e-9, (name, parts)
-        assert re.search(rf"{name}\s.*after a scheme {m['queued_after_scheme']:.2f}  uninvolved {m['queued_uninvolved']:.2f}", res.output)
+        assert re.search(rf"{name}\s.*after their scheme {m['queued_after_scheme']:.2f}  no recent scheme {m['queued_no_recent_scheme']:.2f}", res.output)
+    ev = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    assert f"({ev['schemes_caught_all_alerts']}/{ev['schemes_active_all_alerts']})" in res.output
+    assert abs(ev["schemes_caught_all_alerts"] / ev["schemes_active_all_alerts"] - ev["scheme_recall_all_alerts"]) < 1e-12
 
 
 def test_calibration_lines_without_a_calibrated_probability():
@@ -46,7 +49,7 @@ def test_calibration_lines_without_a_calibrated_probability():
     assert "none" in lines[2] and lines[3].endswith("0.0196")
 
 
-def test_queue_splits_into_active_after_a_scheme_and_uninvolved(tmp_path):
+def test_queue_splits_into_active_after_a_scheme_and_no_recent_scheme(tmp_path):
     """Hand-made run and truth: each model's queue of three is split by what the truth says of each person."""
     import pandas as pd
 
@@ -62,9 +65,9 @@ def test_queue_splits_into_active_after_a_scheme_and_uninvolved(tmp_path):
                   "entity_id": ["E1", "E2", "E4"]}).to_parquet(data / "truth/scheme_entities.parquet")
     ids = [f"E{i}" for i in range(1, 11)]
     scores = pd.DataFrame({"entity_id": ids, "period": pd.Timestamp("2025-04-01"), "split": "test",
-                           # a queues E1 (active), E2 (ended 2024-10-15: after a scheme), E3 (uninvolved)
+                           # a queues E1 (active), E2 (ended 2024-10-15: after a scheme), E3 (no scheme)
                            "score_a": [9, 8, 7, 0, 0, 0, 0, 0, 0, 0],
-                           # b queues E4 (a scheme that starts in 2026: uninvolved now), E1, E3
+                           # b queues E4 (a scheme that starts in 2026: none recent now), E1, E3
                            "score_b": [8, 0, 7, 9, 0, 0, 0, 0, 0, 0]})
     scores.to_parquet(run / "scores.parquet")
     pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E1"]}).to_parquet(run / "alerts.parquet")
@@ -72,5 +75,5 @@ def test_queue_splits_into_active_after_a_scheme_and_uninvolved(tmp_path):
                                                      "calibration": {"fitted": False}}))
     m = evaluate_run(run, data)["models"]
     assert m["a"]["queued"] == m["b"]["queued"] == 3
-    assert (m["a"]["precision_at_capacity"], m["a"]["queued_after_scheme"], m["a"]["queued_uninvolved"]) == (1 / 3, 1 / 3, 1 / 3)
-    assert (m["b"]["precision_at_capacity"], m["b"]["queued_after_scheme"], m["b"]["queued_uninvolved"]) == (1 / 3, 0.0, 2 / 3)
+    assert (m["a"]["precision_at_capacity"], m["a"]["queued_after_scheme"], m["a"]["queued_no_recent_scheme"]) == (1 / 3, 1 / 3, 1 / 3)
+    assert (m["b"]["precision_at_capacity"], m["b"]["queued_after_scheme"], m["b"]["queued_no_recent_scheme"]) == (1 / 3, 0.0, 2 / 3)

@@ -58,23 +58,26 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     for name, m in ev["models"].items():
         rows.append({"model": name, t(lang, "复核能力下精确率", "precision@capacity"): round(m["precision_at_capacity"], 3),
                      "95% CI": f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]",
-                     t(lang, "入队者方案已结束（一年内）", "queued after their scheme ended (within a year)"):
+                     t(lang, "违规已停止（一年内）", "after their scheme (≤ 1 year)"):
                          round(m.get("queued_after_scheme", float("nan")), 3),
-                     t(lang, "入队者未涉案", "queued uninvolved"): round(m.get("queued_uninvolved", float("nan")), 3),
+                     t(lang, "近一年无违规行为", "no scheme in the past year"): round(m.get("queued_no_recent_scheme", float("nan")), 3),
                      t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
                      "AP": round(m["average_precision"], 3), t(lang, "入队", "queued"): m["queued"]})
     return pd.DataFrame(rows).set_index("model")
 
 
 #: the three parts of each queue, in the order stacked, with their colours
-QUEUE_PARTS = (("precision_at_capacity", "方案进行中", "in a scheme that quarter", "#2c7fb8"),
-               ("queued_after_scheme", "方案已结束（一年内）", "after their scheme (within a year)", "#fdae61"),
-               ("queued_uninvolved", "未涉案", "uninvolved", "#d7191c"))
+QUEUE_PARTS = (("precision_at_capacity", "当季存在违规行为", "in a scheme that quarter", "#2c7fb8"),
+               ("queued_after_scheme", "违规已停止（一年内）", "after their scheme (≤ 1 year)", "#fdae61"),
+               ("queued_no_recent_scheme", "近一年无违规行为", "no scheme in the past year", "#d7191c"))
+#: the models' names in the Chinese report
+MODEL_ZH = {"xgboost": "XGBoost", "rules": "规则", "iforest": "孤立森林", "logistic": "逻辑评分卡"}
 
 
 def queue_composition(run: RunData, lang: str = "zh"):
     """Who each model queues at the same capacity: people in a scheme that quarter (the precision), people whose
-    scheme ended in the year before, and uninvolved people — one stacked bar per model (needs ``riskmodel evaluate``).
+    scheme ended in the year before, and people with no scheme in that year — one stacked bar per model (needs
+    ``riskmodel evaluate``).
 
     Returns the figure, or ``None`` when the run has not been evaluated (or was evaluated before the split existed).
     """
@@ -85,17 +88,21 @@ def queue_composition(run: RunData, lang: str = "zh"):
     fig = Figure(figsize=(8, 0.6 * len(models) + 1.2))
     ax = fig.subplots()
     names = list(models)[::-1]
+    labels = [MODEL_ZH.get(n, n) for n in names] if lang == "zh" else names
     left = [0.0] * len(names)
     for key, zh, en, colour in QUEUE_PARTS:
         v = [models[n][key] for n in names]
-        ax.barh(names, v, left=left, color=colour, label=t(lang, zh, en))
+        ax.barh(labels, v, left=left, color=colour, label=t(lang, zh, en))
         for i, (x, w) in enumerate(zip(left, v)):
             if w >= 0.05:
-                ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=8, color="white")
+                ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=9,
+                        color="black" if key == "queued_after_scheme" else "white")
         left = [a + b for a, b in zip(left, v)]
-    ax.set(xlim=(0, 1), xlabel=t(lang, "入队人员—季度占比", "share of queued employee-quarters"),
-           title=t(lang, "同一复核能力下各模型的入队人员构成", "Who each model queues at the same capacity"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(names) < 4 else -0.2), ncol=3, fontsize=8, frameon=False)
+    c = run.evaluation.get("capacity")
+    cap = (f"{c:.0%}" if c < 1 else f"{c:.0f}") if isinstance(c, (int, float)) else "?"
+    ax.set(xlim=(0, 1), xlabel=t(lang, "占预警名单人次（人·季度）比例", "share of queued employee-quarters"),
+           title=t(lang, f"同一复核能力（每季度{cap}）下各模型的预警名单构成", f"Who each model queues at the same capacity ({cap} a quarter)"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(names) < 4 else -0.2), ncol=3, fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 

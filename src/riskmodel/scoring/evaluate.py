@@ -92,7 +92,7 @@ def indicator_coverage(flags: pd.DataFrame, truth: dict[str, pd.DataFrame]) -> t
     return schemes, pd.DataFrame(out)
 
 
-#: how long after a scheme ended a queued person counts as "after the scheme" rather than uninvolved: four
+#: how long after a scheme ended a queued person counts as "after the scheme" rather than with no recent scheme: four
 #: quarters, one leaf season (a season's evidence is complete only at its end, and the next season decides
 #: whether a grader's scheme went on)
 AFTER_SCHEME_QUARTERS = 4
@@ -219,8 +219,9 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     Reads the run's ``scores.parquet`` and the dataset's ground truth; writes nothing.  Precision is the share of
     queued employee-quarters whose employee takes part in a planted scheme active that quarter; the rest of the
     queue splits into ``queued_after_scheme`` (the employee's scheme ended in the :data:`AFTER_SCHEME_QUARTERS`
-    quarters before: a late catch, a false positive all the same) and ``queued_uninvolved`` (no scheme of theirs
-    active then or in that year before: the people a review would trouble for nothing); scheme recall is
+    quarters before: a late catch, a false positive all the same) and ``queued_no_recent_scheme`` (no scheme of
+    theirs active then or ended in those quarters: mostly people never in a scheme, whom a review troubles for
+    nothing); scheme recall is
     the share of planted schemes active in the test period (and involving an employee) with at least one of their
     employees queued in a test quarter.  95 % confidence intervals by bootstrap (queued rows; schemes).
     """
@@ -258,7 +259,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "precision_at_capacity": prec, "precision_ci95": _bootstrap(y[q].astype(float), np.mean, seed=seed),
             "precision_by_quarter": {str(pd.Timestamp(k).date()): float(v) for k, v in per_q.items()},
             "queued": int(q.sum()), "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
-            "queued_uninvolved": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
+            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
             "scheme_recall": float(hit.mean()) if len(hit) else float("nan"),
             "scheme_recall_ci95": _bootstrap(hit, np.mean, seed=seed), "schemes_active": int(len(ids)),
             "schemes_caught": int(len(caught)), "average_precision": float(average_precision_score(y, test[col])) if y.any() else float("nan"),
@@ -278,6 +279,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "rows_in_test": int(len(y)), "models": models, "precision_ratio_vs_baselines": ratio,
             "scheme_recall_by_type": by_type,
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
+            "schemes_caught_all_alerts": int(caught_all.sum()), "schemes_active_all_alerts": int(len(all_ids)),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
             "calibration": calibration_report(test, y, best, seed, _fitted(card)), "data_source": str(dataset_dir),
