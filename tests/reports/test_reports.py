@@ -25,6 +25,7 @@ def _html_ok(path, figures="image/png"):
     assert f'src="data:{figures};base64,' in body, "figures are embedded"  # (the page's CSS holds icons too)
     assert "RunData(" not in body and "import " not in body, "code is hidden"
     assert "Traceback" not in body
+    assert "...</td>" not in body, "table text is shown whole, not cut at pandas' 50 characters"
     return html
 
 

@@ -19,6 +19,20 @@ def setup_fonts() -> str | None:
     return use_cjk_font()
 
 
+def setup_display() -> None:
+    """Show tables' text whole in a report: pandas cuts a cell at 50 characters by default, which would clip
+    reason codes, verdicts and citations ("报销金额贴近限额（RMB-006）近...").  Every report notebook calls this
+    in its first cell (the kernel is the report's own, so the setting reaches nothing else).
+
+    Examples
+    --------
+    >>> setup_display()
+    >>> "..." in pd.DataFrame({"reason": ["中标价高于同类市场均价37%" * 5]})._repr_html_()
+    False
+    """
+    pd.set_option("display.max_colwidth", None)
+
+
 def t(lang: str, zh: str, en: str) -> str:
     """Pick the label for the report's language."""
     return zh if lang == "zh" else en
