@@ -49,6 +49,14 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "内容", "value")])
 
 
+#: the three parts of each queue, in the order stacked, with their colours
+QUEUE_PARTS = (("precision_at_capacity", "当季存在违规行为", "in a scheme that quarter", "#2c7fb8"),
+               ("queued_after_scheme", "违规已停止（一年内）", "after their scheme (≤ 1 year)", "#fdae61"),
+               ("queued_no_recent_scheme", "近一年无违规行为", "no scheme in the past year", "#d7191c"))
+#: the models' names in the Chinese report
+MODEL_ZH = {"xgboost": "XGBoost", "rules": "规则", "iforest": "孤立森林", "logistic": "逻辑评分卡"}
+
+
 def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     """Every model side by side at the same capacity (needs ``riskmodel evaluate`` to have run)."""
     ev = run.evaluation
@@ -58,20 +66,10 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     for name, m in ev["models"].items():
         rows.append({"model": name, t(lang, "复核能力下精确率", "precision@capacity"): round(m["precision_at_capacity"], 3),
                      "95% CI": f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]",
-                     t(lang, "违规已停止（一年内）", "after their scheme (≤ 1 year)"):
-                         round(m.get("queued_after_scheme", float("nan")), 3),
-                     t(lang, "近一年无违规行为", "no scheme in the past year"): round(m.get("queued_no_recent_scheme", float("nan")), 3),
+                     **{t(lang, zh, en): round(m.get(key, float("nan")), 3) for key, zh, en, _ in QUEUE_PARTS[1:]},
                      t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
                      "AP": round(m["average_precision"], 3), t(lang, "入队", "queued"): m["queued"]})
     return pd.DataFrame(rows).set_index("model")
-
-
-#: the three parts of each queue, in the order stacked, with their colours
-QUEUE_PARTS = (("precision_at_capacity", "当季存在违规行为", "in a scheme that quarter", "#2c7fb8"),
-               ("queued_after_scheme", "违规已停止（一年内）", "after their scheme (≤ 1 year)", "#fdae61"),
-               ("queued_no_recent_scheme", "近一年无违规行为", "no scheme in the past year", "#d7191c"))
-#: the models' names in the Chinese report
-MODEL_ZH = {"xgboost": "XGBoost", "rules": "规则", "iforest": "孤立森林", "logistic": "逻辑评分卡"}
 
 
 def queue_composition(run: RunData, lang: str = "zh"):

@@ -221,9 +221,8 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     queue splits into ``queued_after_scheme`` (the employee's scheme ended in the :data:`AFTER_SCHEME_QUARTERS`
     quarters before: a late catch, a false positive all the same) and ``queued_no_recent_scheme`` (no scheme of
     theirs active then or ended in those quarters: mostly people never in a scheme, whom a review troubles for
-    nothing); scheme recall is
-    the share of planted schemes active in the test period (and involving an employee) with at least one of their
-    employees queued in a test quarter.  95 % confidence intervals by bootstrap (queued rows; schemes).
+    nothing); scheme recall is the share of planted schemes active in the test period (and involving an employee)
+    with at least one of their employees queued in a test quarter.  95 % confidence intervals by bootstrap (queued rows; schemes).
     """
     import json
 
