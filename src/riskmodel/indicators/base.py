@@ -51,6 +51,36 @@ FLAG_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "
                 "severity", "evidence", *LINK_COLUMNS, "text_zh", "text_en"]
 
 
+def evidence_complete(period: pd.Series, data_end: pd.Timestamp | None) -> pd.Series:
+    """Re-date yearly rows dated at their year's start to when the year's evidence is complete: 31 December, or
+    ``data_end`` (the data's last day) when the data stop earlier in that year.
+
+    A yearly aggregate dated 1 January would enter the features of the year's first quarter with the claims and
+    orders of the three quarters after it (look-ahead); dated at its completion it enters the quarter it was known
+    in.  Rows dated on another day (a leaf season's last purchase) are already dated at completion and are kept.
+
+    Examples
+    --------
+    >>> p = pd.Series(pd.to_datetime(["2024-01-01", "2025-01-01", "2024-12-25"]))
+    >>> evidence_complete(p, pd.Timestamp("2025-06-30")).dt.strftime("%Y-%m-%d").tolist()
+    ['2024-12-31', '2025-06-30', '2024-12-25']
+    """
+    period = pd.to_datetime(period)
+    at_start = (period.dt.month == 1) & (period.dt.day == 1)
+    end = period.dt.to_period("Y").dt.end_time.dt.normalize().astype(period.dtype)
+    if data_end is not None and not pd.isna(data_end):
+        end = end.clip(upper=pd.Timestamp(data_end))
+    return period.where(~at_start, end)
+
+
+def _data_end(data: Dataset) -> pd.Timestamp | None:
+    """The data's last day with activity; None for hand-made data without dated activity tables."""
+    try:
+        return data.period()[1]
+    except RiskModelError:
+        return None
+
+
 def _evidence(e) -> list:
     """A fired row's evidence as a list of ids (from a list, an array or a single id)."""
     if isinstance(e, (list, tuple, np.ndarray)):
@@ -75,7 +105,9 @@ class Indicator(ABC):
     entity : str
         What it scores, one of :data:`ENTITY_TYPES`.
     grain : {'event', 'month', 'quarter', 'year', 'all'}
-        The period a row's ``period`` stands for.
+        The period a row stands for.  A row's ``period`` is the date its evidence is complete, so that nothing
+        dated before it uses later data: a ``year`` row that ``compute`` dates at its year's start (1 January) is
+        re-dated by :meth:`run` to the year's last day the data cover (see :func:`evidence_complete`).
     tables : tuple of str
         Contract tables it reads.
     severity : int, 1–3
@@ -186,6 +218,8 @@ class Indicator(ABC):
         for c in ("entity_id", *LINK_COLUMNS):
             df[c] = df[c].astype("str")
         df["period"] = pd.to_datetime(df["period"]) if "period" in df else pd.NaT
+        if self.grain == "year" and df["period"].notna().any():
+            df["period"] = evidence_complete(df["period"], _data_end(data))
         df["text_zh"] = self._texts(df, self.reason_zh)
         df["text_en"] = self._texts(df, self.reason_en)
         return df[FLAG_COLUMNS]

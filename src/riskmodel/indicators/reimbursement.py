@@ -284,7 +284,9 @@ class DuplicateInvoice(Indicator):
                    "invoices. A *use* of a number is a supplier invoice, or a claimant's claim lines of one expense date "
                    "(lines in different categories are one fapiao split over categories; a second line in the same "
                    "category is a second use). Every claim whose number has at least `threshold` (2) uses fires; the value is the number of "
-                   "uses and the evidence all the claims and supplier invoices that carry the number.")
+                   "uses and the evidence all the claims and supplier invoices that carry the number.  A row is dated "
+                   "when its claim is a known duplicate: its own date, or the day the number reached `threshold` uses if "
+                   "that is later (the first claim of a number is no duplicate until the second use appears).")
     example = ("Number 2301…42 on a meals claim of E1 on 3 May, an office claim of E1 on 20 June and supplier invoice "
                "INV9: three uses, both claims fire. A hotel fapiao split into a lodging line and a meals line by E2 on "
                "the same day: one use, silent.")
@@ -302,9 +304,11 @@ class DuplicateInvoice(Indicator):
     def compute(self, data: Dataset) -> pd.DataFrame:
         norm = "upper(regexp_replace(coalesce({}, ''), '[^0-9A-Za-z]', '', 'g'))"
         m = int(self.params.min_length)
+        k = max(2, int(np.ceil(self.params.threshold)))
         df = data.sql(f"""
             WITH docs AS (
                 SELECT num, claim_id AS doc_id, 'claim' AS kind, CAST(NULL AS VARCHAR) AS supplier_id,
+                       CAST(expense_date AS DATE) AS d,
                        -- lines of one claimant and day in different categories are one fapiao split; a repeated
                        -- category is a second use
                        concat_ws('|', employee_id, CAST(expense_date AS DATE),
@@ -312,18 +316,24 @@ class DuplicateInvoice(Indicator):
                                                     ORDER BY claim_id)) AS use_key
                 FROM (SELECT *, {norm.format('invoice_number')} AS num FROM claims)
                 UNION ALL
-                SELECT {norm.format('invoice_number')}, invoice_id, 'invoice', CAST(supplier_id AS VARCHAR), 'invoice|' || invoice_id
+                SELECT {norm.format('invoice_number')}, invoice_id, 'invoice', CAST(supplier_id AS VARCHAR),
+                       CAST(invoice_date AS DATE), 'invoice|' || invoice_id
                 FROM invoices),
+            uses AS (SELECT num, use_key, min(d) AS d FROM docs GROUP BY num, use_key),
             nums AS (
                 SELECT num, count(DISTINCT use_key) AS n_uses, count(*) FILTER (kind = 'claim') AS n_claims,
                        count(*) FILTER (kind = 'invoice') AS n_invoices, list(doc_id ORDER BY kind, doc_id) AS evidence,
                        any_value(supplier_id) AS supplier_id
                 FROM docs
                 WHERE length(num) >= {m} AND NOT regexp_full_match(num, '0+')
-                GROUP BY num HAVING count(*) > 1)
-            SELECT c.claim_id AS entity_id, c.expense_date AS period, c.employee_id, n.supplier_id,
+                GROUP BY num HAVING count(*) > 1),
+            -- the day the number reached `threshold` uses: before it, no claim carrying it was a known duplicate
+            known AS (
+                SELECT num, (list(d ORDER BY d))[least(count(*), {k})] AS known_at FROM uses GROUP BY num)
+            SELECT c.claim_id AS entity_id, greatest(CAST(c.expense_date AS DATE), coalesce(k.known_at, CAST(c.expense_date AS DATE))) AS period,
+                   c.employee_id, n.supplier_id,
                    c.invoice_number, CAST(n.n_uses AS DOUBLE) AS value, n.n_uses, n.n_claims, n.n_invoices, n.evidence
-            FROM claims c JOIN nums n ON n.num = {norm.format('c.invoice_number')}""")
+            FROM claims c JOIN nums n ON n.num = {norm.format('c.invoice_number')} JOIN known k ON k.num = n.num""")
         df["supplier_id"] = df.supplier_id.astype(object).where(df.supplier_id.notna(), None)
         return df
 

@@ -1,0 +1,46 @@
+"""No flag is dated before the data that made it fire: a quarter's features never see later claims or orders."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskmodel.indicators.base import evidence_complete
+from riskmodel.indicators.registry import all_indicators
+
+
+@pytest.fixture(scope="module")
+def fired_with_dates(small_run, small_tables):
+    f = pd.read_parquet(small_run / "flags.parquet")
+    f = f[f.fired.astype(bool)]
+    t = small_tables
+    dates = pd.concat([
+        t["claims"][["claim_id", "expense_date"]].set_axis(["id", "d"], axis=1),
+        t["purchase_orders"][["po_id", "order_date"]].set_axis(["id", "d"], axis=1),
+        t["invoices"][["invoice_id", "invoice_date"]].set_axis(["id", "d"], axis=1),
+        t["leaf_purchases"][["purchase_id", "purchased_at"]].set_axis(["id", "d"], axis=1)])
+    dates["d"] = pd.to_datetime(dates.d).dt.normalize()
+    ev = f[["indicator_id", "entity_id", "period", "evidence"]].reset_index(names="row").explode("evidence")
+    return ev.merge(dates, left_on="evidence", right_on="id")
+
+
+def test_yearly_flags_are_dated_when_their_year_is_complete(fired_with_dates):
+    yearly = [k for k, v in all_indicators().items() if v.grain == "year"]
+    ev = fired_with_dates[fired_with_dates.indicator_id.isin(yearly)]
+    assert ev.indicator_id.nunique() >= 3  # claims, orders and leaf indicators fire on the small company
+    late = ev[ev.d > pd.to_datetime(ev.period)]
+    assert late.empty, late.groupby("indicator_id").size().to_dict()
+
+
+def test_a_duplicate_fapiao_is_flagged_once_its_second_use_exists(fired_with_dates):
+    ev = fired_with_dates[fired_with_dates.indicator_id == "RMB-003"]
+    assert ev.row.nunique() > 0
+    known = (ev.d <= pd.to_datetime(ev.period)).groupby(ev.row).sum()
+    assert (known >= 2).all()  # at its date, the claim's number had been used at least twice
+
+
+def test_evidence_complete_keeps_rows_dated_by_the_indicator():
+    p = pd.Series(pd.to_datetime(["2024-01-01", "2024-03-05", "2025-01-01"]))
+    out = evidence_complete(p, pd.Timestamp("2025-09-30"))
+    assert out.tolist() == [pd.Timestamp("2024-12-31"), pd.Timestamp("2024-03-05"), pd.Timestamp("2025-09-30")]
+    assert evidence_complete(p, None).iloc[2] == pd.Timestamp("2025-12-31")
