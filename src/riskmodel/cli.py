@@ -235,8 +235,10 @@ def evaluate(run_dir, data_dir, fmt):
                    f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
                    f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}  "
                    f"queue: after their scheme {m['queued_after_scheme']:.2f}  no recent scheme {m['queued_no_recent_scheme']:.2f}")
-    click.echo(f"{r['model']} vs baselines (precision ratio): "
-               + ", ".join(f"{b} {v:.3f}x" for b, v in r["precision_ratio_vs_baselines"].items()))
+    ci = r.get("precision_ratio_ci95", {})
+    click.echo(f"{r['model']} vs baselines (precision ratio, 95 % interval resampling people): "
+               + ", ".join(f"{b} {v:.3f}x" + (f" [{ci[b][0]:.2f}, {ci[b][1]:.2f}]" if b in ci else "")
+                           for b, v in r["precision_ratio_vs_baselines"].items()))
     click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "
                f"({r['schemes_caught_all_alerts']}/{r['schemes_active_all_alerts']}) "
                f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]")

@@ -77,3 +77,48 @@ def test_queue_splits_into_active_after_a_scheme_and_no_recent_scheme(tmp_path):
     assert m["a"]["queued"] == m["b"]["queued"] == 3
     assert (m["a"]["precision_at_capacity"], m["a"]["queued_after_scheme"], m["a"]["queued_no_recent_scheme"]) == (1 / 3, 1 / 3, 1 / 3)
     assert (m["b"]["precision_at_capacity"], m["b"]["queued_after_scheme"], m["b"]["queued_no_recent_scheme"]) == (1 / 3, 0.0, 2 / 3)
+
+
+def test_evaluation_intervals_resample_people_and_record_provenance(small_run, small_company, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(small_run, run)
+    res = CliRunner().invoke(main, ["evaluate", "--run", str(run), "--data", str(small_company)])
+    assert res.exit_code == 0, res.output
+    ev = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
+    assert set(ev["precision_ratio_ci95"]) == set(ev["precision_ratio_vs_baselines"])
+    for b, (lo, hi) in ev["precision_ratio_ci95"].items():
+        assert f"{b} {ev['precision_ratio_vs_baselines'][b]:.3f}x [{lo:.2f}, {hi:.2f}]" in res.output
+    for m in ev["models"].values():
+        assert m["queued_people"] <= m["queued"]
+    w = ev["evaluated_with"]
+    assert w["run_data_fingerprint"] == w["truth_data_fingerprint"] == card["data_fingerprint"]
+    assert w["code_version"] and w["bootstrap_draws"] == 1000 and w["model_seed"] == card["seed"]
+
+
+def test_person_bootstrap_counts_a_person_once_per_draw():
+    """One person queued in four quarters is one unit: the interval is as wide as with one row per person."""
+    import numpy as np
+
+    from riskmodel.scoring.evaluate import person_bootstrap
+
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    people = np.array(["A", "A", "A", "A", "B", "C", "D", "E"])
+    q = {"m": np.ones(8, bool), "r": np.array([0, 0, 0, 1, 1, 0, 0, 0], bool)}
+    prec, ratio = person_bootstrap(y, q, people, "m", n=2000, seed=1)
+    # rows would give a 95 % interval near [0.125, 0.875]; people give 0 (A not drawn) or far above 0.5 (A drawn)
+    assert prec["m"][0] == 0.0 and prec["m"][1] > 0.8
+    assert set(ratio) == {"r"}
+
+
+def test_evaluate_refuses_another_companys_truth(small_run, small_company, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(small_run, run)
+    other = tmp_path / "other"
+    shutil.copytree(small_company, other)
+    m = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    m["fingerprint"] = "0" * 12
+    (other / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    res = CliRunner().invoke(main, ["evaluate", "--run", str(run), "--data", str(other)])
+    assert res.exit_code != 0 and "is not the data the run" in res.output
+    assert not (run / "evaluation.json").exists() or "evaluated_with" not in (run / "evaluation.json").read_text(encoding="utf-8")

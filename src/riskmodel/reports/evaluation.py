@@ -63,12 +63,18 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
     if not ev:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "尚未运行 riskmodel evaluate", "run 'riskmodel evaluate' first")]})
     rows = []
+    best, ratio, ratio_ci = ev["model"], ev.get("precision_ratio_vs_baselines", {}), ev.get("precision_ratio_ci95", {})
+    ratio_col = t(lang, f"{MODEL_ZH.get(best, best)}精确率为其倍数 [95% CI]", f"{best}'s precision ÷ this [95% CI]")
     for name, m in ev["models"].items():
+        lo_hi = ratio_ci.get(name)
         rows.append({"model": name, t(lang, "复核能力下精确率", "precision@capacity"): round(m["precision_at_capacity"], 3),
                      "95% CI": f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]",
+                     ratio_col: "—" if name == best or name not in ratio else
+                     f"{ratio[name]:.2f}" + (f" [{lo_hi[0]:.2f}, {lo_hi[1]:.2f}]" if lo_hi else ""),
                      **{t(lang, zh, en): round(m.get(key, float("nan")), 3) for key, zh, en, _ in QUEUE_PARTS[1:]},
                      t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
-                     "AP": round(m["average_precision"], 3), t(lang, "入队", "queued"): m["queued"]})
+                     "AP": round(m["average_precision"], 3), t(lang, "入队（人·季度）", "queued (employee-quarters)"): m["queued"],
+                     t(lang, "入队人数", "people queued"): m.get("queued_people", "—")})
     return pd.DataFrame(rows).set_index("model")
 
 

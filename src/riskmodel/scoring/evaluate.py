@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import config
+from riskmodel.data.store import read_manifest
 from riskmodel.errors import RiskModelError
+from riskmodel.provenance import code_version
 
 _LINKS = {"employee": "employee_id", "supplier": "supplier_id", "grower": "grower_id"}
+#: bootstrap draws of every interval in the evaluation
+BOOTSTRAP_DRAWS = 1000
 
 
 def load_truth(dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -124,12 +128,65 @@ def employee_quarter_truth(truth: dict[str, pd.DataFrame], keys: pd.DataFrame, a
     return y
 
 
-def _bootstrap(values: np.ndarray, stat, n: int = 1000, seed: int = 0) -> tuple[float, float]:
+def _bootstrap(values: np.ndarray, stat, n: int = BOOTSTRAP_DRAWS, seed: int = 0) -> tuple[float, float]:
     if len(values) == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     draws = [stat(values[rng.integers(0, len(values), len(values))]) for _ in range(n)]
     return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def person_bootstrap(y: np.ndarray, queues: dict[str, np.ndarray], people: np.ndarray, reference: str,
+                     n: int = 1000, seed: int = 0) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """95 % intervals of each queue's precision and of ``reference``'s precision ratio to every other queue,
+    resampling people, not rows.
+
+    A person in an ongoing scheme is queued quarter after quarter, so a queue's rows are not independent: 84
+    employee-quarters may be 40 people.  Each draw resamples the test population's people with replacement (a
+    person drawn twice counts twice, one not drawn not at all) and recomputes every queue's precision on the same
+    draw, so the ratios' intervals are paired.
+
+    Parameters
+    ----------
+    y : array of 0/1
+        Truth per test row.
+    queues : dict of name -> bool array
+        Each model's queue over the test rows.
+    people : array
+        The person of each test row.
+    reference : str
+        The queue whose precision is divided by the others'.
+
+    Returns
+    -------
+    precision_ci, ratio_ci : dict
+        ``{name: (lo, hi)}``; the ratios for every name but ``reference``.
+
+    Examples
+    --------
+    >>> y = np.array([1, 1, 0, 0, 1, 0])
+    >>> q = {"a": np.array([1, 1, 0, 0, 0, 0], bool), "b": np.array([0, 1, 1, 0, 0, 0], bool)}
+    >>> pc, rc = person_bootstrap(y, q, np.array(["P1", "P1", "P2", "P3", "P4", "P5"]), "a", n=200)
+    >>> pc["a"]  # the queue of a holds one person, P1, who is in a scheme
+    (1.0, 1.0)
+    """
+    ids, inv = np.unique(np.asarray(people).astype(str), return_inverse=True)
+    y = np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    draws = {name: [] for name in queues}
+    for _ in range(n if len(ids) else 0):
+        w = np.bincount(rng.integers(0, len(ids), len(ids)), minlength=len(ids))[inv]
+        for name, q in queues.items():
+            wq = w[q]
+            draws[name].append(float((wq * y[q]).sum() / wq.sum()) if wq.sum() else np.nan)
+    prec = {name: _percentiles(np.asarray(d)[~np.isnan(d)].tolist()) for name, d in draws.items()}
+    ratio = {}
+    for name, d in draws.items():
+        if name != reference:
+            with np.errstate(divide="ignore", invalid="ignore"):  # a draw where the other queue caught nobody
+                r = np.asarray(draws[reference]) / np.asarray(d)
+            ratio[name] = _percentiles(r[np.isfinite(r)].tolist())
+    return prec, ratio
 
 
 #: upper quantiles of the predicted probability that bound the reliability bins: positives are rare (1–2 % of
@@ -222,7 +279,11 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     quarters before: a late catch, a false positive all the same) and ``queued_no_recent_scheme`` (no scheme of
     theirs active then or ended in those quarters: mostly people never in a scheme, whom a review troubles for
     nothing); scheme recall is the share of planted schemes active in the test period (and involving an employee)
-    with at least one of their employees queued in a test quarter.  95 % confidence intervals by bootstrap (queued rows; schemes).
+    with at least one of their employees queued in a test quarter.  95 % confidence intervals by bootstrap: of
+    precision and of the precision ratios by resampling people (:func:`person_bootstrap`), of recall by resampling
+    schemes.  ``evaluated_with`` records the code version, the fingerprints of the run's data and of the dataset
+    whose truth was read, and the bootstrap's seed and draws; a dataset whose fingerprint differs from the run's is
+    refused (its truth would not describe the run's people).
     """
     import json
 
@@ -236,17 +297,22 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     scores = pd.read_parquet(run_dir / "scores.parquet")
     test = scores[scores.split == "test"].reset_index(drop=True)
     truth = load_truth(dataset_dir)
+    truth_fp = (read_manifest(dataset_dir) or {}).get("fingerprint")
+    if card.get("data_fingerprint") and truth_fp and truth_fp != card["data_fingerprint"]:
+        raise RiskModelError(f"{dataset_dir} (data fingerprint {truth_fp}) is not the data the run {run_dir} was made "
+                             f"from (fingerprint {card['data_fingerprint']}, {card.get('data_source')}): its truth does "
+                             f"not describe the run's people; pass --data with the run's dataset")
     y = employee_quarter_truth(truth, test)
     # the queue's other rows: people whose scheme ended in the year before the quarter (caught late), and the rest
     y_after = employee_quarter_truth(truth, test, AFTER_SCHEME_QUARTERS) - y
     se = truth["scheme_entities"].merge(truth["schemes"], on="scheme_id")
     lo, hi = test.period.min(), test.period.max() + pd.offsets.QuarterEnd(0)
     active = se[(se.entity_type == "employee") & (se.start_date <= hi) & (se.end_date >= lo)]
-    models, caught_by = {}, {}
+    models, caught_by, queues = {}, {}, {}
     for col in [c for c in scores.columns if c.startswith("score_")]:
         name = col.removeprefix("score_")
         cut = by_capacity(test[col].to_numpy(), test.period.to_numpy(), capacity, max_share=1.0)
-        q = cut.labels
+        q = queues[name] = cut.labels
         queued = test[q]
         prec = float(y[q].mean()) if q.any() else float("nan")
         per_q = pd.Series(y[q]).groupby(queued.period.to_numpy()).mean()
@@ -255,7 +321,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
         ids = active.scheme_id.unique()
         hit = np.isin(ids, caught).astype(float)
         models[name] = {
-            "precision_at_capacity": prec, "precision_ci95": _bootstrap(y[q].astype(float), np.mean, seed=seed),
+            "precision_at_capacity": prec, "queued_people": int(queued.entity_id.nunique()),
             "precision_by_quarter": {str(pd.Timestamp(k).date()): float(v) for k, v in per_q.items()},
             "queued": int(q.sum()), "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
             "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
@@ -266,6 +332,9 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     best = card["model"]
     ratio = {b: (models[best]["precision_at_capacity"] / models[b]["precision_at_capacity"]
                  if models[b]["precision_at_capacity"] else float("inf")) for b in models if b != best}
+    prec_ci, ratio_ci = person_bootstrap(y, queues, test.entity_id.to_numpy(), best, BOOTSTRAP_DRAWS, seed)
+    for name, ci in prec_ci.items():
+        models[name]["precision_ci95"] = ci
     # every alert of the run (people and events) against every planted scheme active in the test period
     alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["entity_type", "entity_id"])
     active_all = se[(se.start_date <= hi) & (se.end_date >= lo)]
@@ -276,13 +345,17 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     by_type = {st: float(np.isin(g.scheme_id.unique(), list(caught_by[best])).mean()) for st, g in active.groupby("scheme_type")}
     return {"model": best, "capacity": capacity, "test_periods": card["test_periods"], "positives_in_test": int(y.sum()),
             "rows_in_test": int(len(y)), "models": models, "precision_ratio_vs_baselines": ratio,
+            "precision_ratio_ci95": ratio_ci,
             "scheme_recall_by_type": by_type,
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
             "schemes_caught_all_alerts": int(caught_all.sum()), "schemes_active_all_alerts": int(len(all_ids)),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
             "calibration": calibration_report(test, y, best, seed, _fitted(card)), "data_source": str(dataset_dir),
-            "run": str(run_dir)}
+            "run": str(run_dir),
+            "evaluated_with": {"code_version": code_version(), "run_data_fingerprint": card.get("data_fingerprint"),
+                               "truth_data_fingerprint": truth_fp, "model_seed": card.get("seed"),
+                               "bootstrap_seed": seed, "bootstrap_draws": BOOTSTRAP_DRAWS}}
 
 
 def _fitted(card: dict) -> bool:
