@@ -48,3 +48,20 @@ def test_ego_subgraph_keeps_the_relationship_part_first(tiny):
     assert len(H) == 10 and {"bank_account:6222021234567890123", "grower:G1"} <= set(H)
     with pytest.raises(KeyError, match="employee:E404"):
         ego_subgraph(G, "employee:E404")
+
+
+def test_link_features_are_as_of_each_quarter():
+    """S1 is registered in May and E1 first orders from it in August: no link in Q1, strength alone in Q2, the
+    dealing's score from Q3 on."""
+    from riskmodel.data.dataset import Dataset
+    from tests.graph.conftest import frame, tiny_tables
+
+    t = tiny_tables()
+    t["suppliers"][0]["registration_date"] = "2024-05-01"
+    t["purchase_orders"][0]["order_date"] = "2024-08-01"
+    t["purchase_orders"].append({"po_id": "PO0", "supplier_id": "S4", "buyer_id": "E5", "amount": 1_000, "order_date": "2024-01-15"})
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in t.items()})
+    f = graph_features(data, freq="quarter", entity_types=("employee",)).set_index(["entity_id", "period"])
+    e1 = f.loc["E1"].sort_index()
+    assert e1.n_links.tolist() == [0, 1, 1, 1]
+    assert e1.conflict_score_max.tolist() == pytest.approx([0.0, 1.0, 2.0, 2.0])

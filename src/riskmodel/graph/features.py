@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 
+import duckdb
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -115,6 +116,39 @@ def _data_periods(data: Dataset, freq: str) -> pd.DatetimeIndex:
     return pd.date_range(lo.to_period(freq[0].upper()).start_time, hi, freq={"year": "YS", "quarter": "QS", "month": "MS"}[freq])
 
 
+def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
+    """The :func:`~riskmodel.graph.links.conflict_links` rows known at the end of each period, scored as of then.
+
+    A link to a supplier counts from the supplier's registration (it did not exist before); dealing with it counts
+    from the pair's first dealing, so before it the link's score is its strength alone.  Without this a quarter
+    would see a company registered, or orders placed, after it.  Identifiers (phones, addresses, accounts) are the
+    tables' current ones: the contract holds no history of them.
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id``, ``counterparty_type``, ``counterparty_id``, ``period``, ``strength``, ``score``.
+    """
+    if periods.isna().all():  # undated data: the links as they are
+        return links.assign(period=periods[0])[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]]
+    ends = pd.PeriodIndex(periods, freq={"year": "Y", "quarter": "Q", "month": "M"}[freq]).end_time.normalize()
+    lk = links[["employee_id", "counterparty_type", "counterparty_id", "strength", "score", "first"]].copy()
+    lk["first"] = pd.to_datetime(lk["first"])
+    lk["since"] = pd.NaT
+    try:
+        reg = data.sql("SELECT supplier_id, registration_date FROM suppliers").set_index("supplier_id").registration_date
+    except duckdb.Error:  # hand-made data without suppliers or their registration dates: links count from the start
+        reg = None
+    if reg is not None:
+        sup = lk.counterparty_type.eq("supplier")
+        lk.loc[sup, "since"] = pd.to_datetime(lk.loc[sup, "counterparty_id"].map(reg))
+    grid = lk.merge(pd.DataFrame({"period": periods, "_end": ends}), how="cross")
+    grid = grid[grid.since.isna() | (grid.since <= grid._end)]
+    dealt = grid["first"].notna() & (grid["first"] <= grid._end)
+    grid["score"] = grid.score.where(dealt, grid.strength)
+    return grid[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]].reset_index(drop=True)
+
+
 def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None,
                    entity_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Relationship-graph features per entity and period, ready for scoring.
@@ -135,8 +169,9 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
     -------
     DataFrame
         ``entity_type`` (employee, supplier, grower), ``entity_id``, ``period`` (start of the period) and the
-        :data:`FEATURE_COLUMNS` of the entity type (others empty).  Link and bidding-community features describe
-        the whole data and repeat in every period; dealings, centrality and concentration are per period.
+        :data:`FEATURE_COLUMNS` of the entity type (others empty).  Link features are as of each period's end
+        (:func:`links_as_of`); bidding-community features describe the whole data and repeat in every period;
+        dealings, centrality and concentration are per period.
         Entities appear in every period of the data when they have any feature.
     """
     types = tuple(entity_types) if entity_types is not None else tuple(FEATURE_COLUMNS)
@@ -147,15 +182,9 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
     link_params["kind_weights"] = {**KIND_WEIGHTS, **(link_params.get("kind_weights") or {})}
     periods = _data_periods(data, freq)
     parts = []
-    # links (static): per employee, and per counterparty
+    # links as of each period: per employee, and per counterparty
     links = cached(data, conflict_links, **link_params)
-    if len(links):
-        e = links.groupby("employee_id").agg(n_links=("counterparty_id", "size"), link_strength_max=("strength", "max"),
-                                              conflict_score_max=("score", "max")).reset_index()
-        parts.append(e.rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
-        c = links.groupby(["counterparty_type", "counterparty_id"]).agg(n_links=("employee_id", "size"), link_strength_max=("strength", "max"),
-                                                                        conflict_score_max=("score", "max")).reset_index()
-        parts.append(c.rename(columns={"counterparty_type": "entity_type", "counterparty_id": "entity_id"}))
+    linked = links_as_of(data, links, periods, freq) if len(links) else pd.DataFrame()
     comm, mem = cached(data, bid_rings, **ring_params)
     if len(mem):
         m = mem.rename(columns={"supplier_id": "entity_id", "size": "cobid_community_size", "n_joint": "cobid_joint_tenders",
@@ -184,6 +213,12 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
         if "employee" in types:
             dyn.append(data.sql(f"""SELECT 'employee' AS entity_type, grader_id AS entity_id, {per} count(DISTINCT grower_id) AS n_growers_graded
                                     FROM leaf_purchases WHERE grader_id IS NOT NULL GROUP BY ALL"""))
+    if len(linked):
+        for keys, etype in ((["employee_id"], "employee"), (["counterparty_type", "counterparty_id"], None)):
+            g = linked.groupby([*keys, "period"]).agg(n_links=("strength", "size"), link_strength_max=("strength", "max"),
+                                                      conflict_score_max=("score", "max")).reset_index()
+            g = g.rename(columns={keys[-1]: "entity_id", "counterparty_type": "entity_type"})
+            dyn.append(g.assign(entity_type=etype) if etype else g)
     dynamic = pd.concat(dyn, ignore_index=True)
     dynamic = dynamic[dynamic.entity_type.isin(types)].groupby(["entity_type", "entity_id", "period"]).first().reset_index()
     static = static[static.entity_type.isin(types)]
