@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.indicators.golden import Case, check_case
+import pandas as pd
+
+from riskmodel.data.dataset import Dataset
+from tests.indicators.golden import Case, check_case, frame
 
 OFFICERS = {"O1": 3, "O2": 3, "O3": 4, "O4": 3, "O5": 3, "O6": 8, "O7": 3, "O8": 2, "O9": 3}  # O6: busy, not a broker
 PARK = ["0451-85001234", "0451 8500 1234", "(0451)85001234", "+86 451 8500 1234"]  # one switchboard, four spellings
@@ -102,3 +105,15 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.indicator_id}:{c.name[:30]}")
 def test_golden(case):
     check_case(case)
+
+
+def test_rel001_counts_a_link_from_the_suppliers_registration():
+    """Data from January 2023; supplier S1, registered in May 2024, carries E1's phone: the link is dated then."""
+    from riskmodel.indicators.registry import configured
+
+    tables = {"employees": [{"employee_id": "E1", "name": "张三", "phone": "138-1234-5678"}],
+              "suppliers": [{"supplier_id": "S1", "name": "甲公司", "legal_rep_phone": "+86 13812345678", "registration_date": "2024-05-01"}],
+              "claims": [{"claim_id": "C1", "employee_id": "E9", "expense_date": "2023-01-05", "amount": 10.0}]}
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in tables.items()})
+    f = configured(only=["REL-001"])[0].run(data)
+    assert f.loc[f.fired, "period"].tolist() == [pd.Timestamp("2024-05-01")]

@@ -99,7 +99,13 @@ class SharedAttributeLink(Indicator):
     def compute(self, data: Dataset) -> pd.DataFrame:
         links = _links(data, self.params)
         df = _link_rows(links[~links.deals])
+        # known from the data's start, or from the supplier's registration where that is later (no look-ahead)
         df["period"] = _start(data)
+        if len(df) and data.has("suppliers"):
+            reg = pd.to_datetime(data.table("suppliers").set_index("supplier_id").get("registration_date"))
+            if reg is not None:
+                since = pd.to_datetime(df.supplier_id.map(reg))
+                df["period"] = since.where(since > df.period, df.period)
         return df
 
 
