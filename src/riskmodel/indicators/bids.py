@@ -46,6 +46,21 @@ def _single_source_sql(data: Dataset, alias: str = "t") -> tuple[str, str]:
     return "", f"({alias}.method = 'single_source')"
 
 
+def _named(df: pd.DataFrame, data: Dataset) -> pd.DataFrame:
+    """``df`` with ``category_zh`` and ``category_en``: the category's names for the reason texts (its id where the
+    categories table does not name it)."""
+    if df is None or "category_id" not in df:
+        return df
+    names = (data.table("categories").set_index("category_id") if data.has("categories")
+             else pd.DataFrame(columns=["name_zh", "name_en"]))
+    ids = df.category_id.astype(object)
+    out = df.copy()
+    for lang in ("zh", "en"):
+        col = names.get(f"name_{lang}", pd.Series(dtype=object))
+        out[f"category_{lang}"] = ids.map(col).where(lambda v: v.notna() & (v.astype(str) != ""), ids)
+    return out
+
+
 def _tender_facts(data: Dataset) -> str:
     """SQL for one row per tender: dates, links (winner, department, requester) and the single-source flag."""
     cat_join, single = _single_source_sql(data)
@@ -98,20 +113,20 @@ class SingleBid(Indicator):
     exclusions = ("Single-source procurement (method `single_source`, or a category marked `single_source`: a patented "
                   "machine part, the one licensed testing lab) — one bid is expected there; tenders with no bid or no "
                   "winner (failed tenders, re-tendered).")
-    reason_zh = "招标（{category_id}类）仅收到{value:.0f}份投标即定标，且不属于单一来源采购"
-    reason_en = "the tender (category {category_id}) was awarded on {value:.0f} bid(s) and is not single-source procurement"
+    reason_zh = "招标（{category_zh}类）仅收到{value:.0f}份投标即定标，且不属于单一来源采购"
+    reason_en = "the tender ({category_en}) was awarded on {value:.0f} bid(s) and is not single-source procurement"
 
     class Params(Params):
         threshold: float = 1.0
 
     def compute(self, data: Dataset) -> pd.DataFrame:
-        return data.sql(f"""
+        return _named(data.sql(f"""
             WITH tf AS ({_tender_facts(data)})
             SELECT tf.tender_id AS entity_id, tf.period, tf.department_id, tf.supplier_id, tf.employee_id, tf.category_id,
                    count(*)::DOUBLE AS value, list(b.bid_id ORDER BY b.bid_id) AS evidence
             FROM tf JOIN bids b ON b.tender_id = tf.tender_id
             WHERE NOT tf.single_source AND tf.supplier_id IS NOT NULL
-            GROUP BY ALL""")
+            GROUP BY ALL"""), data)
 
 
 @register
@@ -140,8 +155,8 @@ class RepeatedWinner(Indicator):
               "that ran most of them.")
     exclusions = ("Single-source tenders (the sole supplier wins by definition); suppliers with fewer than `min_wins` "
                   "wins in the category-year.")
-    reason_zh = "{year}年在{category_id}类{n_tenders}次招标中中标{wins}次（占{value:.0%}）"
-    reason_en = "won {wins} of the {n_tenders} category {category_id} tenders of {year} ({value:.0%})"
+    reason_zh = "{year}年在{category_zh}类{n_tenders}次招标中中标{wins}次（占{value:.0%}）"
+    reason_en = "won {wins} of the {n_tenders} tenders for {category_en} of {year} ({value:.0%})"
 
     class Params(Params):
         threshold: float = 0.5
@@ -159,7 +174,7 @@ class RepeatedWinner(Indicator):
             FROM tf JOIN n USING (category_id, yr)
             GROUP BY tf.supplier_id, tf.yr, tf.category_id""")
         df.loc[df.wins < self.params.min_wins, "value"] = 0.0
-        return df
+        return _named(df, data)
 
 
 @register
@@ -186,8 +201,8 @@ class AwardAboveMarket(Indicator):
     output = "value: winning price / market reference (1.20 = 20 % above); basis: market or estimate."
     exclusions = ("Tenders with no award, or with neither a market reference nor an estimate. Single-source tenders are "
                   "scored too: a sole supplier charging far above the market is exactly what to look at.")
-    reason_zh = "中标价为{basis_zh}的{value:.0%}（{category_id}类，阈值{threshold:.0%}）"
-    reason_en = "the winning price is {value:.0%} of the {basis_en} (category {category_id}; fence {threshold:.0%})"
+    reason_zh = "中标价为{basis_zh}的{value:.0%}（{category_zh}类，阈值{threshold:.0%}）"
+    reason_en = "the winning price is {value:.0%} of the {basis_en} ({category_en}; fence {threshold:.0%})"
 
     class Params(Params):
         fence_k: float = 1.5
@@ -209,7 +224,7 @@ class AwardAboveMarket(Indicator):
         df["value"] = df.by_market.where(market, df.by_estimate)
         df["basis_zh"] = np.where(market, "市场参考价", "招标预估金额")
         df["basis_en"] = np.where(market, "market reference price", "tender's own estimate")
-        return df[df.value.notna()].drop(columns=["by_market", "by_estimate"])
+        return _named(df[df.value.notna()].drop(columns=["by_market", "by_estimate"]), data)
 
 
 # -- bid-rigging screens ------------------------------------------------------------------------------
@@ -482,9 +497,9 @@ class CoBiddingRotation(Indicator):
         "there a ring cannot be told from competition by who bids, only by how they price (BID-004 … BID-010). Pairs are "
         "counted over the whole data, not a rolling window; rings spanning several categories are found only within each. "
         "Graph analysis of the co-bidding network (communities, shared owners) belongs to the REL family.")
-    reason_zh = ("中标人与本次另外{value:.0f}家投标人在{category_id}类反复共同投标（每对至少{co_min:.0f}次，"
+    reason_zh = ("中标人与本次另外{value:.0f}家投标人在{category_zh}类反复共同投标（每对至少{co_min:.0f}次，"
                  "随机相遇的概率不超过{p_max:.2%}）且互有胜负，疑似轮流坐庄")
-    reason_en = ("the winner and {value:.0f} other bidder(s) of this tender keep bidding together in category {category_id} "
+    reason_en = ("the winner and {value:.0f} other bidder(s) of this tender keep bidding together in {category_en} tenders "
                  "(each pair at least {co_min:.0f} times, a chance of at most {p_max:.2%}) and take turns winning")
 
     class Params(Params):
@@ -542,4 +557,4 @@ class CoBiddingRotation(Indicator):
         df = df.join(ev.groupby("tender_id").bid_id.agg(list).rename("evidence"), on="entity_id")
         df["value"] = df["value"].fillna(0.0).astype(float)
         df["evidence"] = df["evidence"].where(df["evidence"].notna(), pd.Series([[]] * len(df), index=df.index))
-        return df.drop(columns=["n_bids"]).reset_index(drop=True)
+        return _named(df.drop(columns=["n_bids"]).reset_index(drop=True), data)

@@ -29,8 +29,8 @@ class OverBudget(Indicator):
     example = "Budget line 100,000; orders of 60,000 and 50,000: the second order has value 1.10 and fires."
     output = "value: cumulative spend / budget after this order (1.10 = 10 % over)."
     exclusions = "Orders whose requisition names no budget line are not scored."
-    reason_zh = "该订单使预算科目{budget_line_id}累计支出达到预算的{value:.0%}"
-    reason_en = "this order takes budget line {budget_line_id} to {value:.0%} of its budget"
+    reason_zh = "该订单使预算科目{budget_line_id}累计支出达到预算的{value:.1%}"
+    reason_en = "this order takes budget line {budget_line_id} to {value:.1%} of its budget"
 
     class Params(Params):
         threshold: float = 1.0
@@ -64,8 +64,8 @@ class SplitPurchase(Indicator):
     example = "Three orders of 180,000 by one buyer to one supplier within 12 days, tender limit 200,000: the third has value 2.7."
     output = "value: window sum / limit; evidence: the orders in the window."
     exclusions = "Orders placed through a tender and orders above the limit themselves (those are what a tender is for)."
-    reason_zh = "{n_orders}笔同一采购人向同一供应商的订单在{window}天内合计达限额的{value:.1f}倍，单笔均低于限额"
-    reason_en = "{n_orders} orders by one buyer to one supplier within {window} days add up to {value:.1f}x the limit, each under it"
+    reason_zh = "{n_orders}笔同一采购人向同一供应商的订单在{window}天内合计达限额的{value:.2f}倍，单笔均低于限额"
+    reason_en = "{n_orders} orders by one buyer to one supplier within {window} days add up to {value:.2f}x the limit, each under it"
 
     class Params(Params):
         window_days: int = 30
