@@ -125,3 +125,12 @@ def test_decisions_are_on_the_previous_quarters_queue_in_the_reports_language(ru
     pd.testing.assert_frame_equal(S.decisions(r, month, "zh"), out)
     assert "confirmed" in S.decisions(r, later, "en").index
     assert f"{prev}" in S.decisions(r, quarter, "zh").iloc[0, 0]
+
+
+def test_headline_counts_the_queue_of_the_quarter_and_the_one_before(run, quarter):
+    q = _quarters(run)
+    this, before = int((q == quarter).sum()), int((q == str(pd.Period(quarter, "Q") - 1)).sum())
+    assert S.headline(run, quarter, "zh").loc["预警（待核查）"].tolist() == [this, before]
+    month = str(pd.Period(quarter, "Q").asfreq("M", "end"))
+    assert S.headline(run, month, "zh").loc["预警（待核查）（按季度）"].tolist() == [this, before]
+    assert S.headline(run, month, "en").loc["alerts (for review) (per quarter)"].tolist() == [this, before]

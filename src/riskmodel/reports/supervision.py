@@ -62,22 +62,28 @@ def _fired(run: RunData) -> pd.DataFrame:
 
 
 def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
-    """Headline numbers for the period and the one before."""
+    """Headline numbers for the period and the one before.
+
+    Alerts are made per quarter: their rows count the queue of the period's quarter and of the quarter before (in a
+    monthly report too, where the rows say so).
+    """
     lo, hi, freq = parse_period(period)
     prev_lo = (pd.Period(lo, freq) - 1).start_time
     f = _fired(run)
     a = run.alerts
-    a_period = pd.to_datetime(a.period)
+    a_quarter = pd.to_datetime(a.period).dt.to_period("Q")
+    quarter = queue_quarter(period)
 
-    def nums(s, e):
+    def nums(s, e, q):
         ff = f[(f.month >= s) & (f.month <= e)]
-        aa = a[(a_period >= s.to_period("Q").start_time) & (a_period <= e)]
+        aa = a[a_quarter == q]
         return [len(ff), ff.employee_id.nunique(), ff.indicator_id.nunique(), len(aa), int((aa.entity_type == "employee").sum())]
 
+    per_quarter = t(lang, "（按季度）", " (per quarter)") if freq == "M" else ""
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查）", "alerts (for review)"), t(lang, "人员预警", "people alerts")]
-    return pd.DataFrame({t(lang, "本期", "this period"): nums(lo, hi), t(lang, "上期", "previous period"): nums(prev_lo, lo - pd.Timedelta(days=1))},
-                        index=rows)
+            t(lang, "预警（待核查）", "alerts (for review)") + per_quarter, t(lang, "人员预警", "people alerts") + per_quarter]
+    return pd.DataFrame({t(lang, "本期", "this period"): nums(lo, hi, quarter),
+                         t(lang, "上期", "previous period"): nums(prev_lo, lo - pd.Timedelta(days=1), quarter - 1)}, index=rows)
 
 
 def _dept_names(run: RunData) -> pd.Series:
