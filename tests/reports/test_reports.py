@@ -33,6 +33,16 @@ def test_supervision_report(run_dir, tmp_path):
     out = commands.supervision("2025Q3", "zh", "leadership", run_dir, tmp_path)
     html = _html_ok(out["html"])
     assert "监督报告" in html and "风险热力图" in html
+    # the review queue is 2025Q3's, with a quarter column, and every header and section title is Chinese
+    a = pd.read_parquet(run_dir / "alerts.parquet")
+    q = pd.to_datetime(a.period).dt.to_period("Q").astype(str)
+    assert html.count("<td>2025Q3</td>") == min(30, int((q == "2025Q3").sum())) > 0
+    assert "<td>2025Q1</td>" not in html and "<td>2025Q2</td>" not in html
+    for header in ("预警编号", "季度", "对象类型", "单位", "岗位", "主要原因", "立案年份", "完成率", "待核查预警"):
+        assert f">{header}<" in html or f"· {header}<" in html, header
+    for raw in ("entity_type", "entity_ref", "unit_zh", "post_zh", "reasons_zh", "year_label", "n_items", "done_on_time",
+                "Review queue", "Headline numbers", ">year<", ">employee<"):
+        assert raw not in html, raw
     meta = json.loads(out["parameters"].read_text(encoding="utf-8"))
     assert meta["parameters"]["period"] == "2025Q3" and meta["data_fingerprint"] and meta["code_version"]
     idx = commands.write_index(tmp_path).read_text(encoding="utf-8")

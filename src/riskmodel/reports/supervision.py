@@ -1,5 +1,11 @@
 """The periodic supervision report (监督报告): headline numbers, heatmaps, high-risk posts and business types,
-cross comparisons with abnormal changes marked, the review queue and last period's decisions, data quality."""
+cross comparisons with abnormal changes marked, the review queue and last quarter's decisions, data quality.
+
+A report is for a month (``2025-09``, what the scheduled ``report batch`` makes) or a quarter (``2025Q3``): red
+flags, heatmaps, posts and comparisons cover that month or quarter.  Alerts are made per quarter, so the review
+queue is the queue of the quarter that contains the period (a monthly report lists its quarter's queue), and the
+decisions are those on the quarter before's queue.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,23 @@ import pandas as pd
 from riskmodel.errors import RiskModelError
 from riskmodel.reports.figures import bars, heatmap, t
 from riskmodel.reports.rundata import FAMILY_NAMES, RunData
+
+
+#: the report's sections, in its order (zh, en)
+SECTIONS = (("总体情况", "Headline numbers"), ("风险热力图", "Heatmaps"), ("高风险岗位", "High-risk posts"),
+            ("横向比较", "Cross comparison"), ("待核查预警", "Review queue"), ("上季度预警的核查结论", "Decisions on last quarter's alerts"),
+            ("案件档案统计", "Case archive"), ("数据质量", "Data quality"))
+
+
+def section(number: int, lang: str = "zh") -> str:
+    """The Markdown heading of section ``number`` (from 1) in the report's language.
+
+    Examples
+    --------
+    >>> section(5, "en")
+    '## 5 · Review queue'
+    """
+    return f"## {number} · {SECTIONS[number - 1][0 if lang == 'zh' else 1]}"
 
 
 def parse_period(period: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
@@ -39,22 +62,28 @@ def _fired(run: RunData) -> pd.DataFrame:
 
 
 def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
-    """Headline numbers for the period and the one before."""
+    """Headline numbers for the period and the one before.
+
+    Alerts are made per quarter: their rows count the queue of the period's quarter and of the quarter before (in a
+    monthly report too, where the rows say so).
+    """
     lo, hi, freq = parse_period(period)
     prev_lo = (pd.Period(lo, freq) - 1).start_time
     f = _fired(run)
     a = run.alerts
-    a_period = pd.to_datetime(a.period)
+    a_quarter = pd.to_datetime(a.period).dt.to_period("Q")
+    quarter = queue_quarter(period)
 
-    def nums(s, e):
+    def nums(s, e, q):
         ff = f[(f.month >= s) & (f.month <= e)]
-        aa = a[(a_period >= s.to_period("Q").start_time) & (a_period <= e)]
+        aa = a[a_quarter == q]
         return [len(ff), ff.employee_id.nunique(), ff.indicator_id.nunique(), len(aa), int((aa.entity_type == "employee").sum())]
 
+    per_quarter = t(lang, "（按季度）", " (per quarter)") if freq == "M" else ""
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查）", "alerts (for review)"), t(lang, "人员预警", "people alerts")]
-    return pd.DataFrame({t(lang, "本期", "this period"): nums(lo, hi), t(lang, "上期", "previous period"): nums(prev_lo, lo - pd.Timedelta(days=1))},
-                        index=rows)
+            t(lang, "预警（待核查）", "alerts (for review)") + per_quarter, t(lang, "人员预警", "people alerts") + per_quarter]
+    return pd.DataFrame({t(lang, "本期", "this period"): nums(lo, hi, quarter),
+                         t(lang, "上期", "previous period"): nums(prev_lo, lo - pd.Timedelta(days=1), quarter - 1)}, index=rows)
 
 
 def _dept_names(run: RunData) -> pd.Series:
@@ -116,17 +145,17 @@ def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) 
     g["severity_per_holder"] = (g.severity / g.holders).round(2)
     g["post"] = pos.reindex(g.index)["title_zh" if lang == "zh" else "title_en"]
     g["sensitivity"] = pos.reindex(g.index).sensitivity
-    out = g.sort_values("severity_per_holder", ascending=False).head(top).set_index("post", drop=False)
-    out.index.name = None
-    return out[["post", "sensitivity", "holders", "people", "severity", "severity_per_holder"]].rename(columns={
-        "post": t(lang, "岗位", "post"), "sensitivity": t(lang, "风险等级", "sensitivity"), "holders": t(lang, "在岗人数", "holders"),
+    out = g.sort_values("severity_per_holder", ascending=False).head(top).set_index("post")
+    out.index.name = t(lang, "岗位", "post")
+    return out[["sensitivity", "holders", "people", "severity", "severity_per_holder"]].rename(columns={
+        "sensitivity": t(lang, "风险等级", "sensitivity"), "holders": t(lang, "在岗人数", "holders"),
         "people": t(lang, "涉及人数", "people flagged"), "severity": t(lang, "严重度", "severity"),
         "severity_per_holder": t(lang, "人均严重度", "severity per holder")})
 
 
 def high_risk_chart(run: RunData, period: str, lang: str = "zh"):
     tab = high_risk_posts(run, period, lang)
-    s = tab.set_index(tab.columns[0])[tab.columns[-1]]
+    s = tab[tab.columns[-1]]
     return bars(s, t(lang, "高风险岗位（人均红旗严重度）", "High-risk posts (severity per holder)"), t(lang, "人均严重度", "severity per holder"))
 
 
@@ -154,43 +183,172 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
                                "change": t(lang, "变化", "change"), "abnormal": t(lang, "标记", "mark")}).head(20)
 
 
-def queue(run: RunData, period: str, lang: str = "zh", top: int = 30, audience: str = "supervisor") -> pd.DataFrame:
-    """The review queue for the period (people first, then events), with the top reasons.
+#: what an alert is about, as the review queue names it (zh, en)
+ENTITY_NAMES = {"employee": ("人员", "person"), "tender": ("招标项目", "tender"), "claim": ("报销单", "expense claim"),
+                "purchase_order": ("采购订单", "purchase order"), "leaf_purchase": ("烟叶收购记录", "leaf purchase"),
+                "supplier": ("供应商", "supplier"), "grower": ("烟农", "grower")}
+#: the de-identified queue's coarse unit and post labels (Chinese, from :mod:`riskmodel.linkage.deid`) in English
+_DEPT_TYPE_EN = {"leadership": "leadership team", "functional": "functional department", "procurement": "procurement department",
+                 "finance": "finance department", "leaf": "leaf department", "station": "leaf-purchasing station",
+                 "warehouse": "warehouse", "logistics": "logistics department"}
+_SENSITIVITY_EN = {3: "high-risk post", 2: "medium-risk post", 1: "ordinary post"}
+
+
+def _label_en() -> dict[str, str]:
+    from riskmodel.linkage.deid import DEPT_TYPE_ZH, SENSITIVITY_ZH
+
+    return ({DEPT_TYPE_ZH[k]: v for k, v in _DEPT_TYPE_EN.items() if k in DEPT_TYPE_ZH}
+            | {SENSITIVITY_ZH[k]: v for k, v in _SENSITIVITY_EN.items() if k in SENSITIVITY_ZH}
+            | {"全公司": "company-wide", "其他部门": "other department", "相关岗位": "related post"})
+
+
+def queue_quarter(period: str) -> pd.Period:
+    """The quarter whose review queue the report for ``period`` lists.
+
+    Alerts are made per quarter, so a monthly report (``2025-11``) lists the queue of its quarter (2025Q4), the
+    same queue as the quarterly report.
+
+    Examples
+    --------
+    >>> str(queue_quarter("2025-11")), str(queue_quarter("2025Q3"))
+    ('2025Q4', '2025Q3')
+    """
+    return pd.Period(parse_period(period)[0], "Q")
+
+
+def _quarter_alerts(run: RunData, period: str) -> pd.DataFrame:
+    """The alerts of the period's quarter: people by rank, then events by rank (every event type's first, then its
+    second …), so that a cut at the top N keeps the highest-ranked of every kind."""
+    a = run.alerts
+    a = a[pd.to_datetime(a.period).dt.to_period("Q") == queue_quarter(period)]
+    order = (a.entity_type != "employee").astype(int)
+    return a.assign(_order=order).sort_values(["_order", "rank", "entity_type"], kind="stable").drop(columns="_order")
+
+
+def _top_reasons(texts: pd.Series, lang: str, n: int = 3) -> pd.Series:
+    """The first ``n`` reasons of each alert (the de-identified view joins them all with '；')."""
+    sep = "；" if lang == "zh" else "; "
+    return texts.fillna("").map(lambda s: sep.join([r for r in str(s).split("；") if r][:n]))
+
+
+def _year_known_posts(rv, a: pd.DataFrame, view: pd.DataFrame) -> pd.Series:
+    """The de-identified post labels, made safe for a report that tells each row's year.
+
+    The de-identification hides the year of a row only when it generalises the row to level 3 (a post's
+    sensitivity across the company and all years).  Listing such a row in one quarter's report tells its year, so
+    its post is kept only where at least k people held a post of that sensitivity in the company that year, and
+    shown as '*' otherwise.
+    """
+    post = view.post_zh.copy()
+    risky = (view.gen_level == 3) & ~post.isin(["—", "*"])
+    sensitivity = rv.data.table("positions").set_index("position_id").sensitivity
+    for i in view.index[risky]:  # rare: a queue has a handful of level-3 rows at most
+        held = rv.deid.holders(pd.Timestamp(a.at[i, "period"]).year)
+        if held[held.sensitivity == sensitivity.get(a.at[i, "position_id"])].employee_id.nunique() < rv.deid.k:
+            post.at[i] = "*"
+    return post
+
+
+def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, audience: str = "supervisor") -> pd.DataFrame:
+    """The review queue of the period's quarter (see :func:`queue_quarter`): people first, then events, with the
+    top three reasons, in the report's language.
 
     De-identified audiences (leadership, education officers, model reviewers) get the queue through
     :class:`riskmodel.linkage.roles.RoleView`: pseudonyms, coarse units and posts, scrubbed reasons.
+
+    Parameters
+    ----------
+    run : RunData
+    period : str
+        A month (``2025-11``) or a quarter (``2025Q4``).
+    lang : {'zh', 'en'}, default='zh'
+    top : int or None, default=30
+        How many alerts to list (``None``: all); :func:`queue_caption` states how many are left out.
+    audience : str, default='supervisor'
+
+    Returns
+    -------
+    DataFrame
+        One row per alert, indexed by the alert's id (its pseudonym for de-identified audiences), with the quarter,
+        rank, kind of entity, entity, unit, post, score and main reasons; empty when the quarter has no alerts.
     """
-    lo, hi, _ = parse_period(period)
     from riskmodel.linkage.roles import POLICIES, RoleView
 
+    a = _quarter_alerts(run, period)
+    a = a if top is None else a.head(top)
     if not POLICIES[audience].identified:
-        v = RoleView(audience, run.data).alerts(run.run_dir)
-        v = v[(v.year_label.astype(str).str[:4] >= str(lo.year)) & (v.year_label.astype(str).str[:4] <= str(hi.year))] if "year_label" in v else v
-        cols = ["alert_ref", "entity_type", "entity_ref", "unit_zh", "post_zh", "rank", "score", f"reasons_{lang}"]
-        return v[[c for c in cols if c in v]].head(top).set_index("alert_ref").round(3)
-    a = run.alerts
-    p = pd.to_datetime(a.period)
-    a = a[(p >= lo.to_period("Q").start_time) & (p <= hi)].copy()
-    if a.empty:
-        return pd.DataFrame()
-    key = "text_zh" if lang == "zh" else "text_en"
-    a["reasons_text"] = a.reasons.map(lambda rs: "；".join(r[key] for r in list(rs)[:3]) if rs is not None else "")
-    a["order"] = (a.entity_type != "employee").astype(int)
-    a = a.sort_values(["order", "entity_type", "rank"]).head(top)
-    return a[["alert_id", "entity_type", "entity_id", "rank", "score", "reasons_text"]].set_index("alert_id").rename(columns={
-        "alert_id": t(lang, "预警编号", "alert"), "entity_type": t(lang, "对象类型", "type"), "entity_id": t(lang, "对象", "entity"),
-        "rank": t(lang, "排名", "rank"), "score": t(lang, "风险分", "score"), "reasons_text": t(lang, "主要原因", "main reasons")}).round(3)
+        rv = RoleView(audience, run.data)
+        v = rv.alerts(run.run_dir)
+        refs = pd.Series([rv.deid.pseudonymizer(x, "alert") for x in a.alert_id], index=a.index)
+        v = v.set_index("alert_ref").loc[refs]
+        v.index = a.index
+        en = _label_en()
+        unit, post = v.unit_zh, _year_known_posts(rv, a, v)
+        if lang != "zh":
+            unit, post = unit.map(lambda x: en.get(x, x)), post.map(lambda x: en.get(x, x))
+        out = pd.DataFrame({"id": refs, "entity": v.entity_ref, "unit": unit, "post": post,
+                            "reasons": _top_reasons(v[f"reasons_{lang}"], lang)}, index=a.index)
+    else:
+        key = "text_zh" if lang == "zh" else "text_en"
+        sep = "；" if lang == "zh" else "; "
+        depts = _dept_names(run)
+        posts = run.positions.set_index("position_id")["title_zh" if lang == "zh" else "title_en"]
+        out = pd.DataFrame({"id": a.alert_id, "entity": a.entity_id, "unit": a.department_id.map(depts).fillna("—"),
+                            "post": a.position_id.map(posts).fillna("—"),
+                            "reasons": a.reasons.map(lambda rs: sep.join(r[key] for r in list(rs)[:3]) if rs is not None else "")})
+    out["quarter"] = str(queue_quarter(period))
+    out["type"] = a.entity_type.map(lambda e: ENTITY_NAMES.get(e, (e, e))[0 if lang == "zh" else 1])
+    out["rank"] = a["rank"]
+    out["score"] = a.score.round(3)
+    out = out.set_index("id")[["quarter", "rank", "type", "entity", "unit", "post", "score", "reasons"]]
+    out.index.name = t(lang, "预警编号", "alert")
+    return out.rename(columns={
+        "quarter": t(lang, "季度", "quarter"), "rank": t(lang, "排名", "rank"), "type": t(lang, "对象类型", "type"),
+        "entity": t(lang, "对象", "entity"), "unit": t(lang, "单位", "unit"), "post": t(lang, "岗位", "post"),
+        "score": t(lang, "风险分", "score"), "reasons": t(lang, "主要原因", "main reasons")})
+
+
+def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None = 30) -> str:
+    """One sentence above the queue: which quarter it is, how many alerts it holds and how many are listed.
+
+    A monthly report names the quarter whose queue it lists, e.g. '2025-11 所在季度 2025Q4 的待核查预警共 41 条
+    （人员 21 条，事项 20 条），按排名列出前 30 条，其余 11 条未列出。'
+    """
+    a = _quarter_alerts(run, period)
+    q = str(queue_quarter(period))
+    n, people = len(a), int((a.entity_type == "employee").sum())
+    shown = n if top is None else min(n, top)
+    monthly = parse_period(period)[2] == "M"
+    if lang == "zh":
+        which = f"{period} 所在季度 {q}" if monthly else q
+        if n == 0:
+            return f"{which} 没有待核查预警。"
+        head = f"{which} 的待核查预警共 {n} 条（人员 {people} 条，事项 {n - people} 条）"
+        return head + ("，全部列出。" if shown == n else f"，按排名列出前 {shown} 条，其余 {n - shown} 条未列出。")
+    which = f"the quarter of {period} ({q})" if monthly else q
+    if n == 0:
+        return f"No alerts for review in {which}."
+    head = f"The review queue of {which} holds {n} alerts ({people} people, {n - people} events)"
+    return head + (", all listed." if shown == n else f"; the first {shown} by rank are listed, the other {n - shown} are not.")
+
+
+#: reviewers' decisions (:data:`riskmodel.scoring.feedback.DECISIONS`) as the report names them (zh, en)
+DECISION_NAMES = {"confirmed": ("属实", "confirmed"), "dismissed": ("排除", "dismissed"),
+                  "needs_information": ("需补充材料", "needs information")}
 
 
 def decisions(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
-    """What reviewers decided on the previous period's alerts."""
+    """What reviewers decided on the previous quarter's queue (the quarter before :func:`queue_quarter`)."""
     d = run.decisions
-    if d.empty:
-        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "上期尚无核查结论记录", "no reviewer decisions recorded yet")]})
-    lo, _, freq = parse_period(period)
-    prev = (pd.Period(lo, freq) - 1)
-    dd = d[(pd.to_datetime(d.period) >= prev.start_time.to_period("Q").start_time) & (pd.to_datetime(d.period) <= prev.end_time)]
-    return dd.groupby("decision").size().rename(t(lang, "件数", "count")).to_frame()
+    prev = queue_quarter(period) - 1
+    dd = d[pd.to_datetime(d.period).dt.to_period("Q") == prev] if len(d) else d
+    if dd.empty:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, f"{prev} 的预警尚无核查结论记录",
+                                                          f"no reviewer decisions recorded on the alerts of {prev}")]})
+    out = dd.groupby("decision").size().rename(t(lang, "件数", "count")).to_frame()
+    out.index = [DECISION_NAMES.get(x, (x, x))[0 if lang == "zh" else 1] for x in out.index]
+    out.index.name = t(lang, f"{prev} 预警的核查结论", f"decisions on the alerts of {prev}")
+    return out
 
 
 def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
@@ -216,9 +374,13 @@ def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.
     counts = case_counts(run.data, by=("case_type", "year"))
     grid = counts.pivot_table(index="case_type", columns="year", values="n_cases", aggfunc="sum", fill_value=0)
     grid.index.name = t(lang, "案件类型", "case type")
+    grid.columns.name = t(lang, "立案年份", "year opened")
     rect = rectification_completion(run.data, as_of=hi)
     names = _dept_names(run)
     if "department_id" in rect:
         rect = rect.assign(department_id=[names.get(d, d) for d in rect.department_id]).set_index("department_id")
         rect.index.name = t(lang, "部门", "department")
-    return grid, rect.round(2)
+    return grid, rect.round(2).rename(columns={
+        "n_items": t(lang, "整改事项", "items"), "done": t(lang, "已完成", "done"), "done_on_time": t(lang, "按期完成", "done on time"),
+        "overdue": t(lang, "逾期未完成", "overdue"), "completion_rate": t(lang, "完成率", "completion rate"),
+        "on_time_rate": t(lang, "按期完成率", "on-time rate")})
