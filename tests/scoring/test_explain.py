@@ -138,6 +138,8 @@ def test_texts_read_naturally():
     assert feature_text("graph_deal_amount", 125000)[0] == "本季度经手的业务金额为125,000元"
     assert feature_text("graph_top_supplier_share", 0.64)[1].endswith(": 64%")
     assert feature_name("PRC-002_8q") == ("化整为零规避招标（PRC-002，近八个季度）", "Split purchase under the tender limit (PRC-002, in the last eight quarters)")
+    assert feature_name("n_flags_8q") == ("触发红旗项次（近八个季度）", "red flags fired (in the last eight quarters)")
+    assert feature_name("since_LEAF")[1] == "quarters since the last leaf-purchasing red flag"
 
 
 def test_a_person_with_no_flags_gets_the_model_reasons_and_no_evidence():

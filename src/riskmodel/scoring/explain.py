@@ -11,8 +11,8 @@ An employee alert's reasons are, in this order:
 3. where more indicators fired than are listed, one reason that names the rest and how often each fired.
 
 A merged flag (2) or the rest (3) is not a model contribution: its ``contribution`` is None (null in
-``alerts.parquet``), never a made-up number (the model's weight on those flags is in the feature reasons of 1).  The evidence list is the union of
-the evidence of the flags the reasons name, those listed first.
+``alerts.parquet``), never a made-up number (the model's weight on those flags is in the feature reasons of 1).
+The evidence list is the union of the evidence of the flags the reasons name, those listed first.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ _GENERIC = {
     "sensitivity": ("所在岗位风险等级{v:.0f}", "post sensitivity level {v:.0f}"),
     "tenure_years": ("现岗位任职{v:.1f}年", "{v:.1f} years in the current post"),
 }
+#: names without a value (:func:`feature_name`)
+_GENERIC_NAMES = {
+    "n_flags": ("触发红旗项次", "red flags fired"),
+    "severity_sum": ("红旗严重度合计", "red-flag severity"),
+    "severity_sum_peer_z": ("红旗严重度相对同岗位人员的标准分", "red-flag severity against the same post (standard score)"),
+    "sensitivity": ("所在岗位风险等级", "post sensitivity level"),
+    "tenure_years": ("现岗位任职年限", "years in the current post"),
+}
 #: aggregate features that summarise every flag of their window (``*_4q``: the last four quarters)
 _AGGREGATES = ("n_flags", "severity_sum", "severity_sum_peer_z")
 
@@ -42,7 +50,7 @@ _FAMILY = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tender"), "RM
 
 
 def _count(v: float) -> str:
-    return "{:.0f}".format(v)
+    return f"{v:.0f}"
 
 
 def _money_zh(v: float) -> str:
@@ -130,17 +138,21 @@ def feature_name(feature: str, catalogue: dict | None = None) -> tuple[str, str]
     >>> feature_name("graph_link_strength_max")[1]
     'strength of their strongest link to a supplier or grower'
     >>> feature_name("severity_sum_4q")
-    ('severity_sum_4q', 'severity_sum_4q')
+    ('红旗严重度合计（近四个季度）', 'red-flag severity (in the last four quarters)')
     """
+    if feature.startswith("since_") and feature[6:] in _FAMILY:
+        zh, en = _FAMILY[feature[6:]]
+        return f"距最近一次{zh}类红旗的季度数", f"quarters since the last {en} red flag"
     base, window = split_window(feature)
     cat = catalogue if catalogue is not None else all_indicators()
+    when_zh, when_en = _when(window)
     if base in cat:
         zh, en = _titles(base, cat)
-        if window:
-            when_zh, when_en = _when(window)
-            return f"{zh}（{base}，{when_zh}）", f"{en} ({base}, {when_en})"
-        return f"{zh}（{base}）", f"{en} ({base})"
-    g = _GRAPH.get(feature.removeprefix("graph_")) if feature.startswith("graph_") else None
+        return (f"{zh}（{base}，{when_zh}）", f"{en} ({base}, {when_en})") if window else (f"{zh}（{base}）", f"{en} ({base})")
+    if base in _GENERIC_NAMES:
+        zh, en = _GENERIC_NAMES[base]
+        return (f"{zh}（{when_zh}）", f"{en} ({when_en})") if window else (zh, en)
+    g = _GRAPH.get(feature[6:]) if feature.startswith("graph_") else None
     return (g[0], g[1]) if g else (feature, feature)
 
 
