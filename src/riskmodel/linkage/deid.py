@@ -529,7 +529,7 @@ class Deidentifier:
         level = np.where(ok.any(axis=1), ok.argmax(axis=1), 4)
         if group is not None:
             level = pd.Series(level).groupby(f[group].to_numpy()).transform("max").to_numpy()
-        span = f"{years[0]}–{years[-1]}" if years else "*"
+        span = (str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}") if years else "*"
         ystr = yrs.map(lambda y: "*" if pd.isna(y) else str(int(y)))
         kind = q.dept_type.map(DEPT_TYPE_ZH).fillna("其他部门")
         sens = q.sensitivity.map(SENSITIVITY_ZH).fillna("相关岗位")

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from riskmodel.reports.figures import bars, setup_fonts, t
 from riskmodel.reports.rundata import RunData
-from riskmodel.scoring.explain import feature_text
+from riskmodel.scoring.explain import feature_name
 from riskmodel.scoring.pipeline import load_model
 
 LIMITATIONS = {
@@ -180,7 +180,7 @@ def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: 
         test = test.sample(sample, random_state=seed)
     contrib = bundle["model"].contributions(test[bundle["features"]]).drop(columns="bias", errors="ignore")
     imp = contrib.abs().mean().sort_values(ascending=False).head(15)
-    imp.index = [feature_text(f, 1)[0 if lang == "zh" else 1].replace("1次", "").replace(" fired 1 times", "") if "-" in f else f for f in imp.index]
+    imp.index = [feature_name(f)[0 if lang == "zh" else 1] for f in imp.index]
     return bars(imp, t(lang, "全局重要性（平均|SHAP|）", "Global importance (mean |SHAP|)"), "mean |SHAP|", color="#2c7fb8")
 
 
@@ -188,7 +188,9 @@ def local_examples(run: RunData, n: int = 3, lang: str = "zh") -> pd.DataFrame:
     """The top alerts' reason codes: what a reviewer reads first."""
     a = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(n)
     key = "text_zh" if lang == "zh" else "text_en"
-    rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")), round(float(x["contribution"]), 3), x[key])
+    # a merged red flag has no model contribution (None): NaN in the table
+    rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")),
+             None if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
             for r in a.itertuples() for x in r.reasons]
     return pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
 
