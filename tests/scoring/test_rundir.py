@@ -49,19 +49,17 @@ def test_retrain_keeps_decisions_and_ledger_and_a_failed_one_changes_nothing(sma
     assert ledger.verify(run / "ledger.jsonl").ok and len(ledger.read_entries(run / "ledger.jsonl")) == 2
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
 
-    # a retrain that fails after the new folder was filled leaves the earlier run as it was
-    real = pipeline.carry_over
-
-    def failing(old, new):
-        real(old, new)
+    # a retrain that fails at its last step, the new folder filled, leaves the earlier run as it was
+    def failing(root, info):
+        assert (root / "decisions.csv").is_file() and (root / "ledger.jsonl").is_file(), "carried over by then"
         raise OutputError("disk full (test)")
 
-    monkeypatch.setattr(pipeline, "carry_over", failing)
-    with pytest.raises(OutputError, match="disk full"):
-        run_pipeline(small_company, run, decisions=read_decisions(run / "decisions.csv"), progress=False)
+    with monkeypatch.context() as m:
+        m.setattr("riskmodel.data.store.write_manifest", failing)
+        with pytest.raises(OutputError, match="disk full"):
+            run_pipeline(small_company, run, decisions=read_decisions(run / "decisions.csv"), progress=False)
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")], "no temporary folder is left behind"
-    monkeypatch.setattr(pipeline, "carry_over", real)
 
     # 'riskmodel train' from another folder: the card's data source is found, decisions and ledger survive
     elsewhere = tmp_path / "elsewhere"
