@@ -210,11 +210,9 @@ def score(run_dir, model, policy, out, settings_path):
     """Re-queue a run with another of its fitted models or another threshold policy (no retraining)."""
     import shutil
 
-    from riskmodel.scoring.pipeline import rescore
-    from riskmodel.settings import load_settings
-
     from riskmodel.data.store import read_manifest
-    from riskmodel.scoring.pipeline import MODEL_FILE, require_run
+    from riskmodel.scoring.pipeline import MODEL_FILE, require_run, rescore
+    from riskmodel.settings import load_settings
 
     require_run(run_dir, MODEL_FILE, "model_card.json", "alerts.parquet")
     if out and Path(out).resolve() != Path(run_dir).resolve():

@@ -2,7 +2,8 @@
 
 ``run_pipeline`` is what ``riskmodel run`` and ``make demo`` call.  Everything
 it writes goes to one output folder, atomically, with the model, its card and
-the provenance (settings, data fingerprint, code version, seed).
+the provenance (settings, data fingerprint, code version, seed); reviewers'
+decisions and the ledger already in that folder are kept.
 """
 
 from __future__ import annotations
@@ -320,6 +321,11 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     Writes to ``out``: ``flags.parquet`` and ``indicator_thresholds.parquet``; ``features_people.parquet``;
     ``scores.parquet`` (every employee-quarter, the chosen model and the three baselines side by side, with
     the split); ``alerts.parquet`` (the queue); ``model.joblib``; ``model_card.json``; ``manifest.json``.
+
+    Onto an earlier run in ``out`` (a rerun, or ``riskmodel train``), what the pipeline does not write is carried
+    into the new folder before it replaces the old one: reviewers' decisions, the ledger (whose chain goes on) and
+    any other file (:func:`carry_over`); ``evaluation.json``, which judged the earlier model, is removed.  The
+    manifest lists both (``carried_over``, ``removed_as_stale``).  A run that fails leaves the earlier one as it was.
 
     Runs where ``engine.backend`` says (:mod:`riskmodel.engine`): this machine, or a Dask cluster.
 
