@@ -30,13 +30,8 @@ def _copy(run, dest):
     return dest
 
 
-def test_retrain_keeps_decisions_and_ledger_and_a_failed_one_changes_nothing(small_company, tmp_path, monkeypatch):
-    # a run made with a relative --data path, as 'make demo' does
-    monkeypatch.chdir(small_company.parent)
-    run = tmp_path / "run"
-    run_pipeline(small_company.name, run, progress=False)
-    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
-    assert card["data_source"] == str(small_company.resolve()), "the data source is stored absolute"
+def test_retrain_keeps_decisions_and_ledger_and_a_failed_one_changes_nothing(small_run, small_company, tmp_path, monkeypatch):
+    run = _copy(small_run, tmp_path / "run")
     a = pd.read_parquet(run / "alerts.parquet")
     record_decision(run, a.alert_id[0], "confirmed", "supervisor", "查实")
     record_decision(run, a.alert_id[1], "dismissed", "analyst")
@@ -58,15 +53,18 @@ def test_retrain_keeps_decisions_and_ledger_and_a_failed_one_changes_nothing(sma
         m.setattr("riskmodel.data.store.write_manifest", failing)
         with pytest.raises(OutputError, match="disk full"):
             run_pipeline(small_company, run, decisions=read_decisions(run / "decisions.csv"), progress=False)
+    assert (run / "exports" / "alerts.csv").is_file()
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")], "no temporary folder is left behind"
 
-    # 'riskmodel train' from another folder: the card's data source is found, decisions and ledger survive
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
-    res = CliRunner().invoke(main, ["train", "--run", str(run), "--quiet"])
+    # 'riskmodel train' with a relative --data path, as 'make demo' gives one: decisions and ledger survive
+    monkeypatch.chdir(small_company.parent)
+    res = CliRunner().invoke(main, ["train", "--run", str(run), "--data", small_company.name, "--quiet"])
     assert res.exit_code == 0, res.output
+    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
+    assert card["data_source"] == str(small_company.resolve()), "the data source is stored absolute"
+    monkeypatch.chdir(tmp_path)
+    assert run_data_source(run, card) == small_company.resolve(), "and found from another folder"
     assert "retrained with 2 decision(s)" in res.output
     assert "kept from the earlier run: decisions.csv, exports, ledger.jsonl, 复核笔记.txt" in res.output
     assert "removed evaluation.json" in res.output and "riskmodel evaluate" in res.output
