@@ -186,6 +186,16 @@ def run(data_dir, out, model, policy, decisions, settings_path, quiet):
     dec = read_decisions(decisions) if decisions else None
     m = run_pipeline(data_dir, out, model, policy, load_settings(settings_path), dec, progress=not quiet)
     click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}")
+    _kept_note(m, out)
+
+
+def _kept_note(manifest: dict, run_dir: Path) -> None:
+    """Say what a redone run kept from the folder it replaced, and what it removed as stale."""
+    if manifest.get("carried_over"):
+        click.echo(f"kept from the earlier run: {', '.join(manifest['carried_over'])}")
+    if manifest.get("removed_as_stale"):
+        click.echo(f"removed {', '.join(manifest['removed_as_stale'])} (it judged the earlier model and queue): "
+                   f"run 'riskmodel evaluate --run {run_dir}' again")
 
 
 @main.command()
@@ -200,14 +210,19 @@ def score(run_dir, model, policy, out, settings_path):
     """Re-queue a run with another of its fitted models or another threshold policy (no retraining)."""
     import shutil
 
-    from riskmodel.scoring.pipeline import rescore
+    from riskmodel.data.store import read_manifest
+    from riskmodel.scoring.pipeline import MODEL_FILE, require_run, rescore
     from riskmodel.settings import load_settings
 
+    require_run(run_dir, MODEL_FILE, "model_card.json", "alerts.parquet")
     if out and Path(out).resolve() != Path(run_dir).resolve():
         shutil.copytree(run_dir, out, dirs_exist_ok=True)
         run_dir = out
     q = rescore(run_dir, model, policy, load_settings(settings_path))
-    click.echo(f"{len(q)} alerts ({model}, policy {policy}) -> {Path(run_dir) / 'alerts.parquet'}")
+    m = read_manifest(run_dir) or {}
+    click.echo(f"{len(q)} people alerts ({model}, policy {policy}) and {m.get('alerts', len(q)) - len(q)} event alerts "
+               f"(kept from the run) -> {Path(run_dir) / 'alerts.parquet'}")
+    _kept_note({"removed_as_stale": m.get("removed_as_stale")}, run_dir)
 
 
 @main.command()
@@ -222,9 +237,11 @@ def evaluate(run_dir, data_dir, fmt):
 
     from riskmodel.data.store import atomic_write_bytes
     from riskmodel.scoring.evaluate import calibration_lines, evaluate_run
+    from riskmodel.scoring.pipeline import read_card, require_run, run_data_source
 
-    card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
-    r = evaluate_run(run_dir, data_dir or card["data_source"])
+    card = read_card(run_dir)
+    require_run(run_dir, "scores.parquet", "alerts.parquet")
+    r = evaluate_run(run_dir, data_dir or run_data_source(run_dir, card))
     atomic_write_bytes(run_dir / "evaluation.json", json.dumps(r, ensure_ascii=False, indent=2, default=str).encode())
     if fmt == "json":
         click.echo(json.dumps(r, ensure_ascii=False, indent=2, default=str))
@@ -265,21 +282,32 @@ def decide(alert_id, decision, reviewer_role, note, run_dir):
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+@click.option("--data", "data_dir", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The run's dataset, where it has moved (default: the data_source in RUN/model_card.json).")
 @settings_option
 @click.option("--quiet", is_flag=True)
-def train(run_dir, settings_path, quiet):
-    """Retrain a run's model with the reviewers' decisions (RUN/decisions.csv) as labels, and re-queue."""
-    import json
+def train(run_dir, data_dir, settings_path, quiet):
+    """Retrain a run's model with the reviewers' decisions (RUN/decisions.csv) as labels, and re-queue.
 
+    The decisions, the ledger and the run folder's other files are kept; evaluation.json, which judged the
+    earlier model, is removed.
+    """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
-    from riskmodel.scoring.pipeline import run_pipeline
+    from riskmodel.scoring.pipeline import read_card, run_data_source, run_pipeline
     from riskmodel.settings import load_settings
 
-    card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
+    card = read_card(run_dir)
+    data_dir = data_dir or run_data_source(run_dir, card)
     dec = read_decisions(run_dir / DECISIONS_FILE)
-    m = run_pipeline(card["data_source"], run_dir, card["model"], card["policy"]["policy"], load_settings(settings_path),
+    queue = card.get("queue") or {}
+    if queue.get("source") == "riskmodel score":
+        click.echo(f"the queue came from {queue['model']}, policy {queue['policy']['policy']} ('riskmodel score'); "
+                   f"retraining {card['model']}, policy {card['policy']['policy']}, as the run was trained: run "
+                   f"'riskmodel score' again afterwards to re-queue")
+    m = run_pipeline(data_dir, run_dir, card["model"], card["policy"]["policy"], load_settings(settings_path),
                      dec, progress=not quiet)
     click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}")
+    _kept_note(m, run_dir)
 
 
 @main.command()

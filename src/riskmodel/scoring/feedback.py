@@ -64,6 +64,9 @@ def record_decision(run_dir: str | Path, alert_id: str, decision: str, reviewer_
         raise RiskModelError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if reviewer_role not in ROLES:
         raise RiskModelError(f"reviewer role must be one of {', '.join(ROLES)}, not {reviewer_role!r}")
+    if not (run_dir / "alerts.parquet").is_file():
+        raise RiskModelError(f"{run_dir} is not a run folder (no alerts.parquet): give --run the folder that "
+                             f"'riskmodel run --out' wrote")
     alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["alert_id", "entity_type", "entity_id", "period"])
     hit = alerts[alerts.alert_id == alert_id]
     if hit.empty:

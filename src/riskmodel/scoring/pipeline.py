@@ -2,13 +2,17 @@
 
 ``run_pipeline`` is what ``riskmodel run`` and ``make demo`` call.  Everything
 it writes goes to one output folder, atomically, with the model, its card and
-the provenance (settings, data fingerprint, code version, seed).
+the provenance (settings, data fingerprint, code version, seed); reviewers'
+decisions and the ledger already in that folder are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import time
 import warnings
@@ -21,7 +25,7 @@ import pandas as pd
 from riskmodel import __version__, engine
 from riskmodel.data.dataset import Dataset
 from riskmodel.data.store import atomic_dir, write_table
-from riskmodel.errors import RiskModelError
+from riskmodel.errors import OutputError, RiskModelError
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.calibration import NO_CALIBRATION_NOTE, ScoreCalibrator
@@ -37,6 +41,15 @@ ALERT_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "score", "pro
                  "department_id", "position_id", "reasons", "evidence"]
 MODEL_FILE = "model.joblib"
 LOCALISE_LABELS = True
+#: what a run writes; everything else in a run folder (reviewers' decisions, the ledger, their lock files, a
+#: reviewer's notes) is not the pipeline's and is carried over when the run is redone
+RUN_OUTPUTS = ("flags.parquet", "indicator_thresholds.parquet", "features_people.parquet", "scores.parquet", "alerts.parquet",
+               "graph_nodes.parquet", "graph_edges.parquet", MODEL_FILE, "model_card.json", "manifest.json")
+#: judgements of a model and queue that a new model or queue makes stale: removed, to be made again
+#: ('riskmodel evaluate'), so that no report shows one model's figures under another's name
+STALE_OUTPUTS = ("evaluation.json",)
+#: the files other commands append to under a lock (``NAME.lock``) while a run may be redone
+LOCKED_FILES = ("decisions.csv", "ledger.jsonl")
 
 
 def graph_features_for(data: Dataset) -> pd.DataFrame | None:
@@ -65,6 +78,111 @@ def _write_graph(data: Dataset, out: Path) -> None:
     write_table(frames.edges.sort_values(["kind", "source", "target"], kind="stable"), out / "graph_edges.parquet")
     del frames
     release(data)
+
+
+@contextlib.contextmanager
+def run_locks(run_dir: Path):
+    """Hold the locks of the files other commands append to in ``run_dir`` (:data:`LOCKED_FILES`).
+
+    ``riskmodel decide`` and the ledger's writers take ``NAME.lock`` before they read and write ``NAME``; holding
+    those locks while the files are carried into a new run folder and the folders are swapped means no decision or
+    ledger entry lands in the old folder after it was copied.  A writer that waited resolves ``RUN/NAME`` once it
+    gets the lock, and finds the new folder (whose lock files are the same files: :func:`carry_over` links them).
+    Nothing is held when ``run_dir`` does not exist yet.
+    """
+    with contextlib.ExitStack() as stack:
+        if run_dir.is_dir():
+            for name in LOCKED_FILES:
+                fh = stack.enter_context(open(run_dir / f"{name}.lock", "a"))
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)
+        yield
+
+
+def carry_over(old: Path, new: Path) -> dict[str, list[str]]:
+    """Copy what a run folder holds besides the pipeline's outputs into the folder that will replace it.
+
+    Reviewers' decisions (``decisions.csv``), the hash-chained ledger (``ledger.jsonl``, copied byte for byte, so
+    its chain goes on) and anything else that is not in :data:`RUN_OUTPUTS` come along; lock files are linked, not
+    copied, so that a lock held on the old folder holds on the new one.  :data:`STALE_OUTPUTS` are left behind.
+    Call it under :func:`run_locks`.
+
+    Returns
+    -------
+    dict
+        ``carried`` and ``dropped``: the names, sorted.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> old, new = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+    >>> for name in ("decisions.csv", "alerts.parquet", "evaluation.json"):
+    ...     _ = (old / name).write_text("x")
+    >>> carry_over(old, new)
+    {'carried': ['decisions.csv'], 'dropped': ['evaluation.json']}
+    """
+    carried, dropped = [], []
+    if not old.is_dir():
+        return {"carried": carried, "dropped": dropped}
+    for src in sorted(old.iterdir()):
+        name = src.name
+        if name in RUN_OUTPUTS or name.startswith("."):  # our outputs, and atomic writes' temporary files
+            continue
+        if name in STALE_OUTPUTS:
+            dropped.append(name)
+            continue
+        dst = new / name
+        if name.endswith(".lock") and src.is_file():
+            try:
+                os.link(src, dst)
+            except OSError:  # a file system without hard links: a fresh lock file (a waiting writer may then race one)
+                shutil.copy2(src, dst)
+            continue  # a lock file is not worth reporting
+        try:
+            if src.is_dir() and not src.is_symlink():
+                shutil.copytree(src, dst, symlinks=True)
+            else:
+                shutil.copy2(src, dst, follow_symlinks=False)
+        except OSError as exc:
+            raise OutputError(f"cannot carry {src} into the new run ({exc.strerror}); the earlier run is left as it was. "
+                              f"Free disk space in {old.parent} or move {name} out of the run folder, then run again") from exc
+        carried.append(name)
+    return {"carried": carried, "dropped": dropped}
+
+
+def read_card(run_dir: str | Path) -> dict:
+    """The model card of the run in ``run_dir``; a clear error when ``run_dir`` is not a run folder."""
+    path = Path(run_dir) / "model_card.json"
+    require_run(run_dir, "model_card.json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RiskModelError(f"{path} is not a readable model card ({exc}); run 'riskmodel run --out {run_dir}' again") from exc
+
+
+def require_run(run_dir: str | Path, *names: str) -> Path:
+    """Check that ``run_dir`` is a run folder holding ``names``; raise a :class:`RiskModelError` saying what to do."""
+    run_dir = Path(run_dir)
+    missing = [n for n in names if not (run_dir / n).is_file()]
+    if missing:
+        raise RiskModelError(f"{run_dir} is not a run folder (no {', '.join(missing)}): give --run the folder that "
+                             f"'riskmodel run --out' wrote")
+    return run_dir
+
+
+def run_data_source(run_dir: str | Path, card: dict) -> Path:
+    """The dataset a run was made from (its model card's ``data_source``), checked to exist.
+
+    Cards written before the path was stored absolute hold it as given on the command line; such a path is read
+    from the current folder.
+    """
+    src = Path(card.get("data_source") or "")
+    path = src if src.is_absolute() else Path.cwd() / src
+    if not card.get("data_source") or not path.exists():
+        raise RiskModelError(f"the data of the run in {run_dir} ({Path(run_dir) / 'model_card.json'}: data_source "
+                             f"{str(src)!r}) is not at {path}: give the dataset with --data DIR, or run from the folder the "
+                             f"run was made in")
+    return path
 
 
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
@@ -204,6 +322,11 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     ``scores.parquet`` (every employee-quarter, the chosen model and the three baselines side by side, with
     the split); ``alerts.parquet`` (the queue); ``model.joblib``; ``model_card.json``; ``manifest.json``.
 
+    Onto an earlier run in ``out`` (a rerun, or ``riskmodel train``), what the pipeline does not write is carried
+    into the new folder before it replaces the old one: reviewers' decisions, the ledger (whose chain goes on) and
+    any other file (:func:`carry_over`); ``evaluation.json``, which judged the earlier model, is removed.  The
+    manifest lists both (``carried_over``, ``removed_as_stale``).  A run that fails leaves the earlier one as it was.
+
     Runs where ``engine.backend`` says (:mod:`riskmodel.engine`): this machine, or a Dask cluster.
 
     Returns the run manifest.
@@ -291,15 +414,20 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
                    "source": "case archive (subjects of misconduct cases opened before the test period) and reviewers' "
                              "decisions made before it (alert_reviews) and in this run (decisions.csv)",
                    "pu_method": "Elkan & Noto (2008) weighting; label frequency c = %.3f" % getattr(chosen, "label_frequency_", float("nan"))},
-        "capacity": s.capacity, "seed": s.seed, "data_fingerprint": data.fingerprint, "data_source": str(data_dir),
+        "capacity": s.capacity, "seed": s.seed, "data_fingerprint": data.fingerprint,
+        # absolute, so that 'riskmodel train' and 'evaluate' find the data from any folder
+        "data_source": str(Path(data_dir).resolve()),
         "code_version": code_version(), "package_version": __version__, "settings": settings.model_dump(mode="json"),
         "warnings": [str(w.message) for w in caught], "seconds": round(time.perf_counter() - t0, 1),
         "baselines": sorted(set(fitted) - {model}),
         "calibration": calibration_card(calibrator, cal_method, cal_quarters, X.period[cal_rows], cal_note),
         "event_models": event_models, "event_capacity": s.event_capacity,
         "review_workload": review_workload(queue, s),
+        "queue": queue_card(queue, model, cut.to_dict(), "riskmodel run"),
     }
-    with atomic_dir(out) as tmp:
+    out = Path(out).resolve()
+    # the locks of decisions.csv and ledger.jsonl are taken only for the carry-over and the swap, not while writing
+    with contextlib.ExitStack() as locks, atomic_dir(out) as tmp:
         store.write(tmp / "flags.parquet")
         write_table(ind_thresholds, tmp / "indicator_thresholds.parquet")
         write_table(X, tmp / "features_people.parquet")
@@ -313,9 +441,23 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
         (tmp / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         from riskmodel.data.store import write_manifest
 
+        locks.enter_context(run_locks(out))
+        kept = carry_over(out, tmp)
         manifest = write_manifest(tmp, {"step": "run", "model": model, "policy": policy, "alerts": len(queue),
-                                        "data_fingerprint": data.fingerprint, "code_version": code_version(), "seed": s.seed})
+                                        "data_fingerprint": data.fingerprint, "code_version": code_version(), "seed": s.seed,
+                                        "carried_over": kept["carried"], "removed_as_stale": kept["dropped"]})
     return manifest
+
+
+def queue_card(queue: pd.DataFrame, model: str, policy: dict, source: str) -> dict:
+    """What the model card says about ``alerts.parquet``: the model and policy of its people queue, and its events.
+
+    ``riskmodel run`` queues people with the model it trained; ``riskmodel score`` may re-queue them with a
+    baseline or another policy, and says so here (the card's ``model`` and ``policy`` stay those of the training).
+    """
+    people = int((queue.entity_type == "employee").sum()) if len(queue) else 0
+    return {"model": model, "policy": policy, "people_alerts": people, "event_alerts": int(len(queue) - people),
+            "source": source, "written_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")}
 
 
 def review_workload(queue: pd.DataFrame, s) -> dict:
@@ -359,15 +501,33 @@ def load_model(path: str | Path) -> dict:
 
 
 def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | None = None) -> pd.DataFrame:
-    """Re-queue an existing run with another fitted model or threshold policy (no retraining); rewrites ``alerts.parquet``."""
-    from riskmodel.data.store import atomic_write_bytes
+    """Re-queue a run's employees with another of its fitted models or another threshold policy (no retraining).
+
+    The people queue in ``alerts.parquet`` is replaced; the run's event alerts (tenders, orders, claims, …),
+    ranked by their own event scorers and not by the people model, are kept as they are.  The model card's
+    ``queue`` and the manifest say which model and policy the people queue now comes from (the card's ``model``
+    and ``policy`` stay those the run was trained with); ``evaluation.json``, made for the earlier queue, is
+    removed: run 'riskmodel evaluate' again.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The new people queue (``alerts.parquet`` holds it and the event alerts).
+    """
+    from riskmodel.data.store import atomic_write_bytes, read_manifest, write_manifest
 
     settings = settings or load_settings()
-    run_dir = Path(run_dir)
+    run_dir = require_run(run_dir, MODEL_FILE, "model_card.json", "features_people.parquet", "flags.parquet",
+                          "scores.parquet", "alerts.parquet")
     bundle = load_model(run_dir)
     if model not in bundle["all_models"]:
         raise RiskModelError(f"the run in {run_dir} has no fitted {model!r} model (it has {', '.join(bundle['all_models'])})")
     X = pd.read_parquet(run_dir / "features_people.parquet")
+    missing = [c for c in bundle["features"] if c not in X.columns]
+    if missing:
+        raise RiskModelError(f"{run_dir / 'features_people.parquet'} lacks {len(missing)} of the model's feature column(s) "
+                             f"(e.g. {', '.join(missing[:5])}): the features and {run_dir / MODEL_FILE} do not belong "
+                             f"together; run 'riskmodel run --out {run_dir}' to compute them again")
     flags = pd.read_parquet(run_dir / "flags.parquet", filters=[("fired", "==", True)])  # reason codes read the fired rows
     sc = pd.read_parquet(run_dir / "scores.parquet")
     test = (sc.split == "test").to_numpy()
@@ -380,13 +540,27 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     probs = calibrator.predict(st) if calibrator is not None else m.predict_proba(Xt[bundle["features"]])[:, 1]
     cut = apply_policy(st, Xt, settings, policy, sc.loc[val, f"score_{model}"].to_numpy(), (sc.label_known[val] == 1).astype(int).to_numpy(),
                        probs)
-    queue = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)
+    people = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)
+    # the event alerts do not depend on the people model: they stay (a run made before 'probability' existed lacks it)
+    old = pd.read_parquet(run_dir / "alerts.parquet")
+    events = old[(old.entity_type != "employee").to_numpy()].reindex(columns=ALERT_COLUMNS)
+    queue = pd.concat([people, events], ignore_index=True) if len(events) else people
+    card = read_card(run_dir)
+    card["queue"] = queue_card(queue, model, cut.to_dict(), "riskmodel score")
+    info = {k: v for k, v in (read_manifest(run_dir) or {}).items() if k not in ("fingerprint", "tables")}
+    stale = [n for n in STALE_OUTPUTS if (run_dir / n).is_file()]
+    info.update({"step": "score", "model": model, "policy": policy, "alerts": len(queue), "trained_model": bundle["name"],
+                 "removed_as_stale": stale})
+    for name in stale:  # first: a judgement of the old queue never sits beside the new one
+        (run_dir / name).unlink()
     import io
 
     buf = io.BytesIO()
     queue.to_parquet(buf, index=False)
     atomic_write_bytes(run_dir / "alerts.parquet", buf.getvalue())
-    return queue
+    atomic_write_bytes(run_dir / "model_card.json", json.dumps(card, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+    write_manifest(run_dir, info)
+    return people
 
 
 def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, settings: Settings | None = None,
