@@ -472,7 +472,9 @@ def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role
     card_path = run_dir / "model_card.json"
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
     cutoffs = sorted({round(float(c), 12) for c in alerts["cutoff"].dropna()}) if "cutoff" in alerts else []
-    model = {"run": run_dir.as_posix(), "model": card.get("model"), "policy": jsonable(card.get("policy")), "cutoffs": cutoffs,
+    queue = card.get("queue") or {}  # 'riskmodel score' may have re-queued people with another model or policy
+    model = {"run": run_dir.as_posix(), "model": queue.get("model", card.get("model")),
+             "policy": jsonable(queue.get("policy", card.get("policy"))), "trained_model": card.get("model"), "cutoffs": cutoffs,
              "data_fingerprint": card.get("data_fingerprint"), "code_version": card.get("code_version"),
              "features": len(card.get("features") or [])}
     old = read_entries(ledger)

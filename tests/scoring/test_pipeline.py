@@ -159,3 +159,12 @@ def test_backtest_replays_each_quarter_with_what_was_known_then(small_company, t
     assert bt.positives_known_at_training.is_monotonic_increasing
     with pytest.raises(RiskModelError, match="cannot replay"):
         backtest(blind, quarters=99, model="rules", progress=False)
+
+
+def test_model_card_records_every_hyperparameter(small_run):
+    from riskmodel.scoring.pipeline import load_model
+
+    card = json.loads((small_run / "model_card.json").read_text())
+    params = load_model(small_run)["model"].get_params()
+    assert card["estimator_params"] == {k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v) for k, v in params.items()}
+    assert {"n_estimators", "max_depth", "learning_rate", "monotone"} <= set(card["estimator_params"])

@@ -229,6 +229,8 @@ class RunData:
 
     def provenance(self) -> dict:
         """Parameters, data fingerprint and code version to print at the top of every report."""
-        return {"run": str(self.run_dir), "model": self.card["model"], "policy": self.card["policy"]["policy"],
+        queue = self.card.get("queue") or {}  # the people queue's model and policy ('riskmodel score' may change them)
+        return {"run": str(self.run_dir), "model": queue.get("model", self.card["model"]),
+                "policy": (queue.get("policy") or self.card["policy"])["policy"],
                 "data_fingerprint": self.card["data_fingerprint"], "code_version": self.card["code_version"],
                 "seed": self.card["seed"], "test_periods": self.card["test_periods"]}

@@ -402,7 +402,11 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
         score_table[f"score_{name}"] = v
     score_table["probability"] = prob_all
     card = {
-        "model": model, "estimator": repr(chosen), "policy": cut.to_dict(), "features": cols,
+        "model": model, "estimator": repr(chosen),
+        # every hyperparameter, defaults included (the repr shows only those changed from the defaults)
+        "estimator_params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
+                             for k, v in chosen.get_params().items()},
+        "policy": cut.to_dict(), "features": cols,
         "train_periods": [str(pd.Timestamp(p).date()) for p in train_p], "test_periods": [str(pd.Timestamp(p).date()) for p in test_p],
         "labels": {"positives": int((y[train] == 1).sum()), "reliable_negatives": int((y[train] == 0).sum()),
                    "unlabelled": int((y[train] == -1).sum()), "as_of": str(split_at.date()),
