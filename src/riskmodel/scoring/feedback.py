@@ -13,7 +13,9 @@ from riskmodel.data.store import atomic_write_bytes
 from riskmodel.errors import InputFileError, RiskModelError
 
 DECISIONS = ("confirmed", "dismissed", "needs_information")
-ROLES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership")
+#: the roles that review identified alerts and decide on them (leadership and education officers get
+#: de-identified reports only, so their word never becomes a training label)
+ROLES = ("supervisor", "analyst", "model_reviewer")
 DECISION_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "decision", "reviewer_role", "decided_at", "note"]
 DECISIONS_FILE = "decisions.csv"
 
@@ -31,7 +33,9 @@ def _locked(path: Path):
 
 
 def read_decisions(path: str | Path) -> pd.DataFrame:
-    """Read a decisions CSV (the file ``record_decision`` writes, or one reviewers filled in), checking it."""
+    """Read a decisions CSV (the file ``record_decision`` writes, or one reviewers filled in), checking it.
+
+    ``period`` may be any day of the quarter decided on; it is read as the quarter's first day."""
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=DECISION_COLUMNS)
@@ -50,7 +54,8 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     if period.isna().any():
         rows = list(df.index[period.isna()][:5] + 2)
         raise InputFileError(f"{path}: column 'period' has unreadable dates in rows {rows}; use YYYY-MM-DD")
-    df["period"] = period
+    # labels are per employee-quarter: any day of a quarter stands for it (2025-02-15 is 2025Q1)
+    df["period"] = period.dt.to_period("Q").dt.start_time
     if "decided_at" in df:
         df["decided_at"] = pd.to_datetime(df.decided_at, errors="coerce")
     return df
@@ -63,14 +68,17 @@ def record_decision(run_dir: str | Path, alert_id: str, decision: str, reviewer_
     if decision not in DECISIONS:
         raise RiskModelError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if reviewer_role not in ROLES:
-        raise RiskModelError(f"reviewer role must be one of {', '.join(ROLES)}, not {reviewer_role!r}")
+        raise RiskModelError(f"reviewer role must be one of {', '.join(ROLES)}, not {reviewer_role!r}: decisions on alerts "
+                             f"are made by those who review the identified queue (leadership and education officers see "
+                             f"de-identified reports only)")
     if not (run_dir / "alerts.parquet").is_file():
         raise RiskModelError(f"{run_dir} is not a run folder (no alerts.parquet): give --run the folder that "
                              f"'riskmodel run --out' wrote")
     alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["alert_id", "entity_type", "entity_id", "period"])
     hit = alerts[alerts.alert_id == alert_id]
     if hit.empty:
-        raise RiskModelError(f"no alert {alert_id} in {run_dir / 'alerts.parquet'}; list the queue with 'riskmodel alerts {run_dir}'")
+        raise RiskModelError(f"no alert {alert_id} in {run_dir / 'alerts.parquet'}; the queue's alert ids are in that file "
+                             f"(or: riskmodel export alerts --run {run_dir} --role supervisor --out queue.csv)")
     a = hit.iloc[0]
     row = {"alert_id": alert_id, "entity_type": a.entity_type, "entity_id": a.entity_id, "period": pd.Timestamp(a.period).date().isoformat(),
            "decision": decision, "reviewer_role": reviewer_role,

@@ -128,9 +128,26 @@ def decision_labels(decisions: pd.DataFrame) -> pd.DataFrame:
     if decisions is None or decisions.empty:
         return pd.DataFrame(columns=["entity_id", "period", "label"])
     d = decisions.sort_values("decided_at") if "decided_at" in decisions else decisions
+    if "entity_type" in d:  # the people model's labels; decisions on event alerts stay in the file and the ledger
+        d = d[d.entity_type.isin(["employee", ""])]
     d = d.drop_duplicates(["entity_id", "period"], keep="last")
     d = d[d.decision.isin(["confirmed", "dismissed"])]
     return pd.DataFrame({"entity_id": d.entity_id, "period": pd.to_datetime(d.period), "label": (d.decision == "confirmed").astype(int)})
+
+
+def unmatched_decisions(decisions: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
+    """The decisions on employees that match no employee-quarter of ``X`` (a wrong id or period): they cannot be labels.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"entity_id": ["E1"], "period": pd.to_datetime(["2025-01-01"])})
+    >>> d = pd.DataFrame({"entity_id": ["E1", "E9"], "period": pd.to_datetime(["2025-01-01"] * 2), "decision": ["confirmed"] * 2})
+    >>> unmatched_decisions(d, X).entity_id.tolist()
+    ['E9']
+    """
+    lab = decision_labels(decisions)
+    keys = pd.MultiIndex.from_frame(X[["entity_id", "period"]])
+    return lab[~pd.MultiIndex.from_arrays([lab.entity_id, lab.period]).isin(keys)]
 
 
 def assemble_labels(X: pd.DataFrame, cases: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.Series:

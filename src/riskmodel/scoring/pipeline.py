@@ -33,7 +33,7 @@ from riskmodel.scoring.events import event_queue
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
 from riskmodel.scoring import labels as _labels
-from riskmodel.scoring.labels import assemble_labels, case_labels, review_labels
+from riskmodel.scoring.labels import assemble_labels, case_labels, review_labels, unmatched_decisions
 from riskmodel.scoring.models import MODELS, RiskScorer, make_model
 from riskmodel.settings import Settings, load_settings
 
@@ -359,6 +359,10 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
     # labels as known when the test period starts: no case opened later is used
     # past reviewers' decisions (from the data) and this run's reviewers' decisions (the feedback loop)
     history = review_labels(data, asof=split_at)
+    if decisions is not None and len(bad := unmatched_decisions(decisions, X)):
+        warnings.warn(f"{len(bad)} reviewer decision(s) on employees match no employee-quarter of the data and are not "
+                      f"used as labels, e.g. {[f'{e} {p.date()}' for e, p in zip(bad.entity_id[:3], bad.period[:3])]}: "
+                      f"check the entity ids and periods in the decisions file", stacklevel=2)
     decisions = pd.concat([history, decisions], ignore_index=True) if decisions is not None and len(decisions) else history
     case_lab = case_labels(data, asof=split_at, lookback_months=s.label_lookback_months, X=X if LOCALISE_LABELS else None)
     y = assemble_labels(X, case_lab, decisions)

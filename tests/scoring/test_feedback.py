@@ -1,0 +1,46 @@
+"""Reviewer decisions: who may decide, how a filled-in CSV is read, which decisions become labels."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskmodel.errors import RiskModelError
+from riskmodel.scoring.feedback import read_decisions, record_decision
+from riskmodel.scoring.labels import decision_labels, unmatched_decisions
+
+
+def _run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    pd.DataFrame({"alert_id": ["AL-1"], "entity_type": ["employee"], "entity_id": ["E1"],
+                  "period": [pd.Timestamp("2025-01-01")]}).to_parquet(run / "alerts.parquet")
+    return run
+
+
+@pytest.mark.parametrize("role", ["leadership", "education_officer"])
+def test_only_reviewers_of_the_identified_queue_decide(tmp_path, role):
+    run = _run(tmp_path)
+    with pytest.raises(RiskModelError, match="de-identified reports only"):
+        record_decision(run, "AL-1", "confirmed", role)
+    assert not (run / "decisions.csv").exists()
+
+
+def test_an_unknown_alert_says_where_the_ids_are(tmp_path):
+    with pytest.raises(RiskModelError, match="riskmodel export alerts"):
+        record_decision(_run(tmp_path), "AL-404", "confirmed", "supervisor")
+
+
+def test_a_day_in_the_quarter_stands_for_the_quarter(tmp_path):
+    p = tmp_path / "decisions.csv"
+    p.write_text("entity_id,period,decision\nE1,2025-02-15,confirmed\nE2,2025-04-01,dismissed\n", encoding="utf-8")
+    d = read_decisions(p)
+    assert d.period.tolist() == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-04-01")]
+
+
+def test_decisions_on_events_are_not_people_labels_and_wrong_ids_are_found():
+    d = pd.DataFrame({"entity_type": ["employee", "claim", "employee"], "entity_id": ["E1", "CL9", "E7"],
+                      "period": pd.to_datetime(["2025-01-01"] * 3), "decision": ["confirmed", "confirmed", "dismissed"]})
+    assert decision_labels(d).entity_id.tolist() == ["E1", "E7"]
+    X = pd.DataFrame({"entity_id": ["E1", "E2"], "period": pd.to_datetime(["2025-01-01"] * 2)})
+    assert unmatched_decisions(d, X).entity_id.tolist() == ["E7"]
