@@ -187,3 +187,15 @@ def test_an_old_relative_data_source_is_read_from_the_current_folder(small_compa
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RiskModelError, match=f"data_source '{small_company.name}'.*--data DIR"):
         run_data_source(tmp_path, card)
+
+
+def test_the_cost_policy_needs_a_probability_and_rules_alerts_claim_none(small_run, tmp_path):
+    run = _copy(small_run, tmp_path / "run")
+    before = (run / "alerts.parquet").read_bytes()
+    res = CliRunner().invoke(main, ["score", "--run", str(run), "--model", "rules", "--policy", "cost"])
+    assert res.exit_code != 0 and "needs a probability of misconduct" in res.output
+    assert (run / "alerts.parquet").read_bytes() == before, "a refused re-queue leaves the queue as it was"
+    res = CliRunner().invoke(main, ["score", "--run", str(run), "--model", "iforest", "--policy", "capacity"])
+    assert res.exit_code == 0, res.output
+    people = pd.read_parquet(run / "alerts.parquet").query("entity_type == 'employee'")
+    assert people.probability.isna().all(), "an anomaly score is no probability"

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from riskmodel.scoring.thresholds import ImplausibleRateWarning, by_capacity, by_cost, by_precision
@@ -40,3 +43,15 @@ def test_cost_policy_and_the_implausible_rate_warning():
     assert by_cost([0.05, 0.5], review_cost=1000, expected_loss=10000, max_share=1).labels.tolist() == [False, True]
     with pytest.warns(ImplausibleRateWarning, match="queues"):
         by_cost(np.full(100, 0.9), review_cost=1, expected_loss=10)
+
+
+def test_the_warning_looks_at_each_period_and_says_what_to_change():
+    """5 % overall, but one quarter queues 20 %: the warning names that quarter and the cost settings."""
+    p = np.repeat(pd.to_datetime(["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"]), 25)
+    prob = np.zeros(100)
+    prob[:5] = 0.9
+    with pytest.warns(ImplausibleRateWarning, match=r"20.0% of the rows of 2025Q1.*review_cost"):
+        by_cost(prob, review_cost=1, expected_loss=10, max_share=0.1, periods=p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_cost(prob, review_cost=1, expected_loss=10, max_share=0.1)  # overall 5 %: no warning without periods

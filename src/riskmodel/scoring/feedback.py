@@ -13,9 +13,10 @@ from riskmodel.data.store import atomic_write_bytes
 from riskmodel.errors import InputFileError, RiskModelError
 
 DECISIONS = ("confirmed", "dismissed", "needs_information")
+ROLES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership")
 #: the roles that review identified alerts and decide on them (leadership and education officers get
 #: de-identified reports only, so their word never becomes a training label)
-ROLES = ("supervisor", "analyst", "model_reviewer")
+REVIEWER_ROLES = ("supervisor", "analyst", "model_reviewer")
 DECISION_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "decision", "reviewer_role", "decided_at", "note"]
 DECISIONS_FILE = "decisions.csv"
 
@@ -67,8 +68,8 @@ def record_decision(run_dir: str | Path, alert_id: str, decision: str, reviewer_
     run_dir = Path(run_dir)
     if decision not in DECISIONS:
         raise RiskModelError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    if reviewer_role not in ROLES:
-        raise RiskModelError(f"reviewer role must be one of {', '.join(ROLES)}, not {reviewer_role!r}: decisions on alerts "
+    if reviewer_role not in REVIEWER_ROLES:
+        raise RiskModelError(f"reviewer role must be one of {', '.join(REVIEWER_ROLES)}, not {reviewer_role!r}: decisions on alerts "
                              f"are made by those who review the identified queue (leadership and education officers see "
                              f"de-identified reports only)")
     if not (run_dir / "alerts.parquet").is_file():

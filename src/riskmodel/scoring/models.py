@@ -36,7 +36,14 @@ def _rows(X, idx: np.ndarray):
 
 
 class RiskScorer(ClassifierMixin, BaseEstimator):
-    """Shared behaviour: feature checks, ``decision_function`` (higher = riskier), ``predict_proba``."""
+    """Shared behaviour: feature checks, ``decision_function`` (higher = riskier), ``predict_proba``.
+
+    ``probabilistic`` says whether ``predict_proba`` estimates a probability of misconduct (a model fitted to
+    labels) or only maps a score to (0, 1) for the scikit-learn contract (a severity sum, an anomaly score); the
+    expected-cost policy and the alerts' ``probability`` use only the former.
+    """
+
+    probabilistic: bool = True
 
     def _check_columns(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "feature_names_in_")
@@ -75,6 +82,8 @@ class RulesScorer(RiskScorer):
     [0.001, 5.005, 2.009]
     """
 
+    probabilistic = False  # its score is no probability of misconduct
+
     def __init__(self, column: str = "severity_sum", tiebreak: str = "severity_sum_4q"):
         self.column = column
         self.tiebreak = tiebreak
@@ -109,6 +118,8 @@ class IForestScorer(RiskScorer):
     n_estimators : int, default=200
     random_state : int, default=0
     """
+
+    probabilistic = False  # its score is no probability of misconduct
 
     def __init__(self, n_estimators: int = 200, random_state: int = 0):
         self.n_estimators = n_estimators

@@ -250,9 +250,13 @@ def apply_policy(scores: np.ndarray, frame: pd.DataFrame, settings: Settings, po
     if policy == "precision":
         if val_scores is None:
             raise RiskModelError("policy 'precision' needs validation quarters with labels")
-        return th.by_precision(scores, val_scores, val_labels, s.target_precision, s.max_queue_share)
+        return th.by_precision(scores, val_scores, val_labels, s.target_precision, s.max_queue_share, frame.period.to_numpy())
     if policy == "cost":
-        return th.by_cost(probabilities, s.review_cost, s.expected_loss, s.max_queue_share)
+        if probabilities is None:
+            raise RiskModelError("policy 'cost' needs a probability of misconduct, and this model gives none (the rules "
+                                 "score is a severity sum, IsolationForest's an anomaly score): use --policy capacity or "
+                                 "precision with it, or --model xgboost or logistic")
+        return th.by_cost(probabilities, s.review_cost, s.expected_loss, s.max_queue_share, frame.period.to_numpy())
     raise RiskModelError(f"unknown policy {policy!r}; choose capacity, precision or cost")
 
 
@@ -378,13 +382,16 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
     cal_method, cal_quarters = s.calibration, s.calibration_quarters
     early_rows, cal_rows = calibration_split(X.period, X.period.isin(train_p).to_numpy(), cal_quarters if cal_method != "none" else 0)
     calibrator, cal_note = calibrate(model, X[cols], y.to_numpy(), early_rows, cal_rows, cal_method, s.seed)
-    prob_all = calibrator.predict(scores[model]) if calibrator is not None else chosen.predict_proba(X[cols])[:, 1]
+    # a probability of misconduct: calibrated, or the fitted model's own; none for a severity sum or an anomaly score
+    has_prob = calibrator is not None or chosen.probabilistic
+    prob_all = (calibrator.predict(scores[model]) if calibrator is not None
+                else chosen.predict_proba(X[cols])[:, 1] if has_prob else np.full(len(X), np.nan))
     test = ~train
     Xt = X[test].reset_index(drop=True)
     st = scores[model][test]
     # validation quarters for the precision policy: the last training year, labelled as known
     val = X.period.isin(train_p[-4:]).to_numpy() & (y.to_numpy() != 0)
-    probs = prob_all[test]
+    probs = prob_all[test] if has_prob else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", th.ImplausibleRateWarning)
         cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
@@ -545,7 +552,8 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     val = (sc.split == "train").to_numpy() & sc.period.isin(sorted(sc.period[sc.split == "train"].unique())[-4:]).to_numpy() & (sc.label_known != 0).to_numpy()
     # the chosen model's calibrated probabilities; a baseline's own (uncalibrated) ones
     calibrator = bundle.get("calibrator") if model == bundle["name"] else None
-    probs = calibrator.predict(st) if calibrator is not None else m.predict_proba(Xt[bundle["features"]])[:, 1]
+    probs = (calibrator.predict(st) if calibrator is not None
+             else m.predict_proba(Xt[bundle["features"]])[:, 1] if getattr(m, "probabilistic", True) else None)
     cut = apply_policy(st, Xt, settings, policy, sc.loc[val, f"score_{model}"].to_numpy(), (sc.label_known[val] == 1).astype(int).to_numpy(),
                        probs)
     people = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)

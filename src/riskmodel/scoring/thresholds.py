@@ -31,11 +31,22 @@ class ImplausibleRateWarning(UserWarning):
     """A policy queues more than a plausible share of the population."""
 
 
-def _warn_rate(labels: np.ndarray, policy: str, max_share: float) -> None:
-    share = labels.mean() if len(labels) else 0.0
+#: what to change when a policy queues too many
+_ADVICE = {"capacity": "lower scoring.capacity", "precision": "raise scoring.target_precision",
+           "cost": "raise scoring.review_cost or lower scoring.expected_loss (the cut-off is their ratio)"}
+
+
+def _warn_rate(labels: np.ndarray, policy: str, max_share: float, periods=None) -> None:
+    """Warn when the share queued, overall or in any one period, exceeds ``max_share``."""
+    labels = np.asarray(labels, bool)
+    share, where = (labels.mean() if len(labels) else 0.0), "of rows"
+    if periods is not None and len(labels):
+        by = pd.Series(labels).groupby(np.asarray(periods)).mean()
+        if by.max() > share:
+            share, where = by.max(), f"of the rows of {pd.Timestamp(by.idxmax()).to_period('Q')}"
     if share > max_share:
-        warnings.warn(f"policy {policy} queues {share:.1%} of rows (more than {max_share:.0%}): reviewers cannot "
-                      f"look at that many; lower the capacity or raise the cut-off", ImplausibleRateWarning, stacklevel=3)
+        warnings.warn(f"policy {policy} queues {share:.1%} {where} (more than {max_share:.0%}): reviewers cannot "
+                      f"look at that many; {_ADVICE.get(policy, 'raise the cut-off')}", ImplausibleRateWarning, stacklevel=3)
 
 
 def by_capacity(scores, periods, capacity: float, groups=None, max_share: float = 0.05) -> Cutoff:
@@ -59,11 +70,11 @@ def by_capacity(scores, periods, capacity: float, groups=None, max_share: float 
     k = np.full(len(df), capacity) if capacity >= 1 else np.ceil(capacity * size)
     labels = (df["rank"] <= k).to_numpy()
     cut = df[labels].groupby("p").s.min().to_dict()
-    _warn_rate(labels, "capacity", max_share)
+    _warn_rate(labels, "capacity", max_share, df.p.to_numpy())
     return Cutoff("capacity", labels, cut, {"capacity": capacity, "per_group": groups is not None})
 
 
-def by_precision(scores, val_scores, val_labels, target: float = 0.8, max_share: float = 0.05) -> Cutoff:
+def by_precision(scores, val_scores, val_labels, target: float = 0.8, max_share: float = 0.05, periods=None) -> Cutoff:
     """The lowest cut-off whose precision on validation data reaches ``target``; applied to ``scores``.
 
     If no cut-off reaches the target, the one with the best precision is used and ``detail['reached']`` is False.
@@ -78,13 +89,16 @@ def by_precision(scores, val_scores, val_labels, target: float = 0.8, max_share:
     i = ok.max() if reached else int(np.argmax(prec))
     cut = float(vs[order][i]) if len(vs) else np.inf
     labels = np.asarray(scores, float) >= cut
-    _warn_rate(labels, "precision", max_share)
+    _warn_rate(labels, "precision", max_share, periods)
     return Cutoff("precision", labels, {"all": cut}, {"target": target, "reached": reached,
                                                      "validation_precision": float(prec[i]) if len(vs) else float("nan")})
 
 
-def by_cost(probabilities, review_cost: float, expected_loss: float, max_share: float = 0.05) -> Cutoff:
+def by_cost(probabilities, review_cost: float, expected_loss: float, max_share: float = 0.05, periods=None) -> Cutoff:
     """Queue where the expected loss avoided exceeds the cost of a review: p × loss > cost.
+
+    ``probabilities`` must be probabilities of misconduct (a fitted, ideally calibrated, model's), not a score
+    squashed into (0, 1).
 
     Examples
     --------
@@ -93,5 +107,5 @@ def by_cost(probabilities, review_cost: float, expected_loss: float, max_share: 
     """
     cut = review_cost / expected_loss
     labels = np.asarray(probabilities, float) > cut
-    _warn_rate(labels, "cost", max_share)
+    _warn_rate(labels, "cost", max_share, periods)
     return Cutoff("cost", labels, {"all": cut}, {"review_cost": review_cost, "expected_loss": expected_loss})
