@@ -26,7 +26,8 @@ from riskmodel.scoring.pipeline import carry_over, rescore, run_data_source, run
 
 
 def _copy(run, dest):
-    shutil.copytree(run, dest)
+    """A copy of the shared run without the records other tests may have added to it (reports log to its ledger)."""
+    shutil.copytree(run, dest, ignore=shutil.ignore_patterns("ledger.jsonl*", "decisions.csv*"))
     return dest
 
 

@@ -42,8 +42,10 @@ def _warn_rate(labels: np.ndarray, policy: str, max_share: float, periods=None) 
     share, where = (labels.mean() if len(labels) else 0.0), "of rows"
     if periods is not None and len(labels):
         by = pd.Series(labels).groupby(np.asarray(periods)).mean()
-        if by.max() > share:
-            share, where = by.max(), f"of the rows of {pd.Timestamp(by.idxmax()).to_period('Q')}"
+        if by.max() > max(share, max_share):
+            worst = by.idxmax()
+            label = pd.Timestamp(worst).to_period("Q") if isinstance(worst, (pd.Timestamp, np.datetime64)) else worst
+            share, where = by.max(), f"of the rows of {label}"
     if share > max_share:
         warnings.warn(f"policy {policy} queues {share:.1%} {where} (more than {max_share:.0%}): reviewers cannot "
                       f"look at that many; {_ADVICE.get(policy, 'raise the cut-off')}", ImplausibleRateWarning, stacklevel=3)
