@@ -26,6 +26,7 @@ def _html_ok(path, figures="image/png"):
     assert "RunData(" not in body and "import " not in body, "code is hidden"
     assert "Traceback" not in body
     assert "...</td>" not in body, "table text is shown whole, not cut at pandas' 50 characters"
+    assert "<td>NaN</td>" not in body and "<td>None</td>" not in body, "an empty cell reads as a dash, not NaN or None"
     return html
 
 

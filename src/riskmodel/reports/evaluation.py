@@ -135,7 +135,7 @@ def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
                      "95% CI": f"[{lo:.4f}, {hi:.4f}]", t(lang, "平均预测", "mean predicted"): round(cal[f"mean_predicted_{kind}"], 4)})
     rows.append({t(lang, "概率", "probability"): t(lang, "常数（测试期实际比例）", "constant (the test base rate)"),
                  "Brier": round(cal["brier_constant_base_rate"], 5), "95% CI": "", t(lang, "平均预测", "mean predicted"): round(cal["base_rate"], 4)})
-    return pd.DataFrame(rows).set_index(t(lang, "概率", "probability"))
+    return pd.DataFrame(rows).set_index(t(lang, "概率", "probability")).fillna("—")
 
 
 def curves_figure(run: RunData, lang: str = "zh"):
@@ -188,9 +188,9 @@ def local_examples(run: RunData, n: int = 3, lang: str = "zh") -> pd.DataFrame:
     """The top alerts' reason codes: what a reviewer reads first."""
     a = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(n)
     key = "text_zh" if lang == "zh" else "text_en"
-    # a merged red flag has no model contribution (None): NaN in the table
+    # a merged red flag has no model contribution: a dash in the table, never a number
     rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")),
-             None if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
+             "—" if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
             for r in a.itertuples() for x in r.reasons]
     return pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
 

@@ -131,9 +131,9 @@ def reasons(run: RunData, kind: str, entity_id: str, lang: str = "zh") -> pd.Dat
     else:
         return pd.DataFrame()
     key = "text_zh" if lang == "zh" else "text_en"
-    # a merged red flag has no model contribution (None): NaN in the table
+    # a merged red flag has no model contribution: a dash in the table, never a number
     rows = [(str(pd.Timestamp(r.period).to_period("Q")), r.entity_type, r.entity_id,
-             None if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
+             "—" if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
             for r in a.itertuples() for x in (r.reasons if r.reasons is not None else [])]
     return pd.DataFrame(rows, columns=[t(lang, "季度", "quarter"), t(lang, "对象类型", "type"), t(lang, "对象", "entity"),
                                        t(lang, "贡献", "contribution"), t(lang, "原因", "reason")])
