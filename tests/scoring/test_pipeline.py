@@ -168,3 +168,33 @@ def test_model_card_records_every_hyperparameter(small_run):
     params = load_model(small_run)["model"].get_params()
     assert card["estimator_params"] == {k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v) for k, v in params.items()}
     assert {"n_estimators", "max_depth", "learning_rate", "monotone"} <= set(card["estimator_params"])
+
+
+def test_the_precision_policy_is_validated_out_of_time(monkeypatch):
+    """The cut-off's scorer learns from the quarters before the held-out ones and never sees them; every label
+    that is not a known positive counts as a negative."""
+    from riskmodel.errors import RiskModelError
+    from riskmodel.scoring import pipeline
+
+    periods = pd.Series(np.repeat(pd.date_range("2023-01-01", periods=8, freq="QS"), 10))
+    X = pd.DataFrame({"f": np.arange(80.0)})
+    y = np.tile([1, 0, -1, -1, -1, -1, -1, -1, -1, -1], 8)
+    seen = {}
+
+    class Spy:
+        def __init__(self, **kw):
+            pass
+
+        def fit(self, Xf, yf):
+            seen["rows"] = Xf.index.tolist()
+            return self
+
+        def decision_function(self, Xs):
+            return Xs.f.to_numpy()
+
+    monkeypatch.setattr(pipeline, "make_model", lambda name, random_state=0: Spy())
+    s, lab = pipeline.validation_scores("xgboost", X, y, periods, periods.unique()[:8], quarters=4)
+    assert seen["rows"] == list(range(40)), "fitted on the first four quarters only"
+    assert s.tolist() == list(range(40, 80)) and lab.tolist() == [1] + [0] * 9 + ([1] + [0] * 9) * 3
+    with pytest.raises(RiskModelError, match="only 4"):
+        pipeline.validation_scores("xgboost", X, y, periods, periods.unique()[:4], quarters=4)

@@ -200,3 +200,13 @@ def test_the_cost_policy_needs_a_probability_and_rules_alerts_claim_none(small_r
     assert res.exit_code == 0, res.output
     people = pd.read_parquet(run / "alerts.parquet").query("entity_type == 'employee'")
     assert people.probability.isna().all(), "an anomaly score is no probability"
+
+
+def test_score_with_the_precision_policy_records_its_out_of_time_validation(small_run, tmp_path):
+    run = _copy(small_run, tmp_path / "run")
+    res = CliRunner().invoke(main, ["score", "--run", str(run), "--model", "logistic", "--policy", "precision"])
+    assert res.exit_code == 0, res.output
+    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
+    detail = card["queue"]["policy"]["detail"]
+    assert card["queue"]["model"] == "logistic" and "out of time" in detail["validation"]
+    assert 0 <= detail["validation_precision"] <= 1

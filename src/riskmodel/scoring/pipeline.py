@@ -241,6 +241,35 @@ def calibrate(model: str, X: pd.DataFrame, y: np.ndarray, early_rows: np.ndarray
         return None, str(exc)
 
 
+#: the last training quarters held out to set the precision policy's cut-off (:func:`validation_scores`)
+VALIDATION_QUARTERS = 4
+
+
+def validation_scores(model: str, X: pd.DataFrame, y: np.ndarray, periods, train_periods, seed: int = 0,
+                      quarters: int = VALIDATION_QUARTERS) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-time scores and labels for the precision policy's cut-off.
+
+    A scorer of the same kind is fitted on the training quarters before the last ``quarters`` and scores those
+    quarters, which it never saw, as the queue's scorer will score the test quarters.  Labels are as known then:
+    positives 1, everything else 0 (reliable negatives and unlabelled rows alike), so that under positive–unlabelled
+    labels the validation precision is, if anything, underestimated and the cut-off errs towards queuing fewer.
+
+    Raises
+    ------
+    RiskModelError
+        With too few training quarters to hold ``quarters`` out and learn from the rest.
+    """
+    tp = sorted(pd.unique(pd.Series(pd.to_datetime(train_periods))))
+    if len(tp) <= quarters:
+        raise RiskModelError(f"policy 'precision' holds out the last {quarters} training quarters to set its cut-off and "
+                             f"learns from the ones before, but there are only {len(tp)}: use --policy capacity")
+    periods = pd.Series(pd.to_datetime(periods))
+    held, early = periods.isin(tp[-quarters:]).to_numpy(), periods.isin(tp[:-quarters]).to_numpy()
+    y = np.asarray(y)
+    scorer = make_model(model, random_state=seed).fit(X.loc[early], y[early])
+    return scorer.decision_function(X.loc[held]), (y[held] == 1).astype(int)
+
+
 def apply_policy(scores: np.ndarray, frame: pd.DataFrame, settings: Settings, policy: str,
                  val_scores=None, val_labels=None, probabilities=None) -> th.Cutoff:
     s = settings.scoring
@@ -250,7 +279,10 @@ def apply_policy(scores: np.ndarray, frame: pd.DataFrame, settings: Settings, po
     if policy == "precision":
         if val_scores is None:
             raise RiskModelError("policy 'precision' needs validation quarters with labels")
-        return th.by_precision(scores, val_scores, val_labels, s.target_precision, s.max_queue_share, frame.period.to_numpy())
+        cut = th.by_precision(scores, val_scores, val_labels, s.target_precision, s.max_queue_share, frame.period.to_numpy())
+        cut.detail["validation"] = (f"the last {VALIDATION_QUARTERS} training quarters, scored by the same kind of model "
+                                    f"fitted on the quarters before them (out of time); labels as known then")
+        return cut
     if policy == "cost":
         if probabilities is None:
             raise RiskModelError("policy 'cost' needs a probability of misconduct, and this model gives none (the rules "
@@ -389,12 +421,13 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
     test = ~train
     Xt = X[test].reset_index(drop=True)
     st = scores[model][test]
-    # validation quarters for the precision policy: the last training year, labelled as known
-    val = X.period.isin(train_p[-4:]).to_numpy() & (y.to_numpy() != 0)
+    # the precision policy's cut-off is set out of time on the last training quarters
+    val_s, val_y = (validation_scores(model, X[cols], y.to_numpy(), X.period, train_p, s.seed)
+                    if policy == "precision" else (None, None))
     probs = prob_all[test] if has_prob else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", th.ImplausibleRateWarning)
-        cut = apply_policy(st, Xt, settings, policy, scores[model][val], (y.to_numpy()[val] == 1).astype(int), probs)
+        cut = apply_policy(st, Xt, settings, policy, val_s, val_y, probs)
     queue = build_queue(chosen, model, Xt, st, cut, flags, s.top_reasons, probs)
     events, event_models = (event_queue(flags, case_lab, test_p, s.event_capacity, s.seed, s.event_model,
                                         under_review=queue[KEY], scored=store.scored)
@@ -549,13 +582,14 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     Xt = X[test].reset_index(drop=True)
     m = bundle["all_models"][model]
     st = m.decision_function(Xt[bundle["features"]])
-    val = (sc.split == "train").to_numpy() & sc.period.isin(sorted(sc.period[sc.split == "train"].unique())[-4:]).to_numpy() & (sc.label_known != 0).to_numpy()
+    val_s, val_y = (validation_scores(model, X[bundle["features"]], sc.label_known.to_numpy(), sc.period,
+                                      bundle["card"]["train_periods"], bundle["card"].get("seed", 0))
+                    if policy == "precision" else (None, None))
     # the chosen model's calibrated probabilities; a baseline's own (uncalibrated) ones
     calibrator = bundle.get("calibrator") if model == bundle["name"] else None
     probs = (calibrator.predict(st) if calibrator is not None
              else m.predict_proba(Xt[bundle["features"]])[:, 1] if getattr(m, "probabilistic", True) else None)
-    cut = apply_policy(st, Xt, settings, policy, sc.loc[val, f"score_{model}"].to_numpy(), (sc.label_known[val] == 1).astype(int).to_numpy(),
-                       probs)
+    cut = apply_policy(st, Xt, settings, policy, val_s, val_y, probs)
     people = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)
     # the event alerts do not depend on the people model: they stay (a run made before 'probability' existed lacks it)
     old = pd.read_parquet(run_dir / "alerts.parquet")
