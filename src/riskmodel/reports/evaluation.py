@@ -135,7 +135,8 @@ def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
                      "95% CI": f"[{lo:.4f}, {hi:.4f}]", t(lang, "平均预测", "mean predicted"): round(cal[f"mean_predicted_{kind}"], 4)})
     rows.append({t(lang, "概率", "probability"): t(lang, "常数（测试期实际比例）", "constant (the test base rate)"),
                  "Brier": round(cal["brier_constant_base_rate"], 5), "95% CI": "", t(lang, "平均预测", "mean predicted"): round(cal["base_rate"], 4)})
-    return pd.DataFrame(rows).set_index(t(lang, "概率", "probability")).fillna("—")
+    table = pd.DataFrame(rows).set_index(t(lang, "概率", "probability"))
+    return table.astype(object).where(table.notna(), "—")  # no number where there is none (not NaN)
 
 
 def curves_figure(run: RunData, lang: str = "zh"):
