@@ -168,7 +168,7 @@ _POLICIES = ["capacity", "precision", "cost"]
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=config.DEMO_DATA_DIR, show_default=True,
               help="Dataset folder (generated or validated).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.PROCESSED_DATA_DIR / "run",
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.PROCESSED_DATA_DIR / "demo_run",
               show_default=True)
 @click.option("--model", type=click.Choice(_MODELS), default=None, help="Default: scoring.model in the settings.")
 @click.option("--policy", type=click.Choice(_POLICIES), default=None, help="Default: scoring.policy in the settings.")
@@ -200,7 +200,7 @@ def _kept_note(manifest: dict, run_dir: Path) -> None:
 
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+              default=config.PROCESSED_DATA_DIR / "demo_run", show_default=True)
 @click.option("--model", type=click.Choice(_MODELS), required=True)
 @click.option("--policy", type=click.Choice(_POLICIES), default="capacity", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -227,7 +227,7 @@ def score(run_dir, model, policy, out, settings_path):
 
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+              default=config.PROCESSED_DATA_DIR / "demo_run", show_default=True)
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Dataset with truth/ (default: the run's data source).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -270,7 +270,7 @@ def evaluate(run_dir, data_dir, fmt):
               required=True)
 @click.option("--note", default="")
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+              default=config.PROCESSED_DATA_DIR / "demo_run", show_default=True)
 def decide(alert_id, decision, reviewer_role, note, run_dir):
     """Record a reviewer's decision on an alert; decisions become labels the next time 'riskmodel train' runs."""
     from riskmodel.scoring.feedback import record_decision
@@ -281,7 +281,7 @@ def decide(alert_id, decision, reviewer_role, note, run_dir):
 
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=config.PROCESSED_DATA_DIR / "run", show_default=True)
+              default=config.PROCESSED_DATA_DIR / "demo_run", show_default=True)
 @click.option("--data", "data_dir", type=click.Path(exists=True, path_type=Path), default=None,
               help="The run's dataset, where it has moved (default: the data_source in RUN/model_card.json).")
 @settings_option

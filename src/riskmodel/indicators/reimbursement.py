@@ -294,8 +294,9 @@ class DuplicateInvoice(Indicator):
     exclusions = ("Numbers shorter than `min_length` characters after normalisation or made only of zeros (placeholders "
                   "for a missing fapiao). Lines of one claimant on one day in different categories sharing a number (one "
                   "hotel fapiao split into lodging and meals) are one use.")
-    reason_zh = "发票号码{invoice_number}被使用{n_uses:.0f}次（报销{n_claims}笔、供应商发票{n_invoices}张）"
-    reason_en = "fapiao number {invoice_number} used {n_uses:.0f} times ({n_claims} claims, {n_invoices} supplier invoices)"
+    reason_zh = "发票号码{invoice_number}出现在{n_claims}笔报销、{n_invoices}张供应商发票上，计{n_uses:.0f}次使用"
+    reason_en = ("fapiao number {invoice_number} appears on {n_claims} claim line(s) and {n_invoices} supplier invoice(s): "
+                 "{n_uses:.0f} separate uses")
 
     class Params(Params):
         threshold: float = 2.0
