@@ -266,7 +266,7 @@ def evaluate(run_dir, data_dir, fmt):
 @main.command()
 @click.argument("alert_id")
 @click.option("--decision", type=click.Choice(["confirmed", "dismissed", "needs_information"]), required=True)
-@click.option("--role", "reviewer_role", type=click.Choice(["supervisor", "analyst", "model_reviewer"]),
+@click.option("--role", "reviewer_role", type=click.Choice(config.REVIEWER_ROLES),
               required=True)
 @click.option("--note", default="")
 @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -37,3 +37,7 @@ USER_SETTINGS_FILE = PROJ_ROOT / "riskmodel.yaml"
 DEMO_DATA_DIR = RAW_DATA_DIR / "demo"
 #: name of the ground-truth folder inside a generated dataset; only evaluation may read it
 TRUTH_DIRNAME = "truth"
+
+#: the roles that review identified alerts and decide on them (leadership and education officers get
+#: de-identified reports only, so their word never becomes a training label)
+REVIEWER_ROLES = ("supervisor", "analyst", "model_reviewer")

@@ -32,11 +32,15 @@ def test_yearly_flags_are_dated_when_their_year_is_complete(fired_with_dates):
     assert late.empty, late.groupby("indicator_id").size().to_dict()
 
 
-def test_a_duplicate_fapiao_is_flagged_once_its_second_use_exists(fired_with_dates):
+def test_a_duplicate_fapiao_is_flagged_once_its_second_use_exists(fired_with_dates, small_tables):
+    """At its date, the claim's number had been used at least twice: two claimant-days, or a claim and an invoice
+    (two lines of one claimant and day are one split fapiao, one use)."""
     ev = fired_with_dates[fired_with_dates.indicator_id == "RMB-003"]
     assert ev.row.nunique() > 0
-    known = (ev.d <= pd.to_datetime(ev.period)).groupby(ev.row).sum()
-    assert (known >= 2).all()  # at its date, the claim's number had been used at least twice
+    who = small_tables["claims"].set_index("claim_id").employee_id
+    ev = ev.assign(use=ev.evidence.map(who).fillna(ev.evidence) + "|" + ev.d.dt.strftime("%Y-%m-%d"))
+    known = ev[ev.d <= pd.to_datetime(ev.period)].groupby("row").use.nunique()
+    assert known.reindex(ev.row.unique(), fill_value=0).ge(2).all()
 
 
 def test_evidence_complete_keeps_rows_dated_by_the_indicator():

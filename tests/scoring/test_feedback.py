@@ -44,3 +44,14 @@ def test_decisions_on_events_are_not_people_labels_and_wrong_ids_are_found():
     assert decision_labels(d).entity_id.tolist() == ["E1", "E7"]
     X = pd.DataFrame({"entity_id": ["E1", "E2"], "period": pd.to_datetime(["2025-01-01"] * 2)})
     assert unmatched_decisions(d, X).entity_id.tolist() == ["E7"]
+
+
+def test_past_reviews_and_this_runs_decisions_are_both_labels_and_only_reviewers_count():
+    """The data's past reviews (no entity_type column) beside a decisions file: neither drops the other; a decision
+    by leadership (who sees pseudonyms only) is no label."""
+    past = pd.DataFrame({"entity_id": ["E1", "E2"], "period": pd.to_datetime(["2024-01-01"] * 2),
+                         "decision": ["confirmed", "dismissed"], "reviewer_role": ["supervisor", "leadership"]})
+    now = pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E3"], "period": pd.to_datetime(["2025-01-01"]),
+                        "decision": ["confirmed"], "reviewer_role": ["analyst"]})
+    lab = decision_labels(pd.concat([past, now], ignore_index=True))
+    assert sorted(lab.entity_id) == ["E1", "E3"]

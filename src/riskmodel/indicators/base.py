@@ -57,16 +57,17 @@ def evidence_complete(period: pd.Series, data_end: pd.Timestamp | None) -> pd.Se
 
     A yearly aggregate dated 1 January would enter the features of the year's first quarter with the claims and
     orders of the three quarters after it (look-ahead); dated at its completion it enters the quarter it was known
-    in.  Rows dated on another day (a leaf season's last purchase) are already dated at completion and are kept.
+    in.  Rows dated at any other moment (a leaf season's last purchase; an event at 09:00 on 1 January) are already
+    dated at completion and are kept.
 
     Examples
     --------
-    >>> p = pd.Series(pd.to_datetime(["2024-01-01", "2025-01-01", "2024-12-25"]))
-    >>> evidence_complete(p, pd.Timestamp("2025-06-30")).dt.strftime("%Y-%m-%d").tolist()
-    ['2024-12-31', '2025-06-30', '2024-12-25']
+    >>> p = pd.Series(pd.to_datetime(["2024-01-01 00:00", "2025-01-01 00:00", "2024-12-25 00:00", "2024-01-01 09:00"]))
+    >>> evidence_complete(p, pd.Timestamp("2025-06-30")).dt.strftime("%Y-%m-%d %H:%M").tolist()
+    ['2024-12-31 00:00', '2025-06-30 00:00', '2024-12-25 00:00', '2024-01-01 09:00']
     """
     period = pd.to_datetime(period)
-    at_start = (period.dt.month == 1) & (period.dt.day == 1)
+    at_start = period == period.dt.to_period("Y").dt.start_time.astype(period.dtype)  # 1 January, midnight
     end = period.dt.to_period("Y").dt.end_time.dt.normalize().astype(period.dtype)
     if data_end is not None and not pd.isna(data_end):
         end = end.clip(upper=pd.Timestamp(data_end))

@@ -137,7 +137,7 @@ def _bootstrap(values: np.ndarray, stat, n: int = BOOTSTRAP_DRAWS, seed: int = 0
 
 
 def person_bootstrap(y: np.ndarray, queues: dict[str, np.ndarray], people: np.ndarray, reference: str,
-                     n: int = 1000, seed: int = 0) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+                     n: int = BOOTSTRAP_DRAWS, seed: int = 0) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
     """95 % intervals of each queue's precision and of ``reference``'s precision ratio to every other queue,
     resampling people, not rows.
 

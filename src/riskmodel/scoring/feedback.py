@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskmodel.config import REVIEWER_ROLES
 from riskmodel.data.store import atomic_write_bytes
 from riskmodel.errors import InputFileError, RiskModelError
 
 DECISIONS = ("confirmed", "dismissed", "needs_information")
 ROLES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership")
-#: the roles that review identified alerts and decide on them (leadership and education officers get
-#: de-identified reports only, so their word never becomes a training label)
-REVIEWER_ROLES = ("supervisor", "analyst", "model_reviewer")
+
 DECISION_COLUMNS = ["alert_id", "entity_type", "entity_id", "period", "decision", "reviewer_role", "decided_at", "note"]
 DECISIONS_FILE = "decisions.csv"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskmodel.data.dataset import Dataset
+from riskmodel.config import REVIEWER_ROLES
 from riskmodel.errors import RiskModelError
 
 #: case types that are misconduct of the kind the models look for (minor conduct cases are not)
@@ -129,7 +130,9 @@ def decision_labels(decisions: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["entity_id", "period", "label"])
     d = decisions.sort_values("decided_at") if "decided_at" in decisions else decisions
     if "entity_type" in d:  # the people model's labels; decisions on event alerts stay in the file and the ledger
-        d = d[d.entity_type.isin(["employee", ""])]
+        d = d[d.entity_type.isna() | d.entity_type.isin(["employee", ""])]
+    if "reviewer_role" in d:  # only those who review the identified queue decide (leadership sees pseudonyms only)
+        d = d[d.reviewer_role.isna() | d.reviewer_role.isin([*REVIEWER_ROLES, ""])]
     d = d.drop_duplicates(["entity_id", "period"], keep="last")
     d = d[d.decision.isin(["confirmed", "dismissed"])]
     return pd.DataFrame({"entity_id": d.entity_id, "period": pd.to_datetime(d.period), "label": (d.decision == "confirmed").astype(int)})
@@ -167,13 +170,15 @@ def assemble_labels(X: pd.DataFrame, cases: pd.DataFrame, decisions: pd.DataFram
 def review_labels(data: Dataset, asof: pd.Timestamp | None = None) -> pd.DataFrame:
     """Past reviewers' decisions on employees from the ``alert_reviews`` table, as known on ``asof``.
 
-    Returns ``entity_id, period, decision, decided_at`` (feed it to :func:`decision_labels`); empty when the
+    Returns ``entity_id, period, decision, decided_at, entity_type, reviewer_role`` (feed it to
+    :func:`decision_labels`); empty when the
     optional table is absent.
     """
-    cols = ["entity_id", "period", "decision", "decided_at"]
+    cols = ["entity_id", "period", "decision", "decided_at", "entity_type", "reviewer_role"]
     if not data.has("alert_reviews"):
         return pd.DataFrame(columns=cols)
-    r = data.sql("SELECT entity_id, period, decision, decided_at FROM alert_reviews WHERE entity_type = 'employee'")
+    r = data.sql("SELECT entity_id, period, decision, decided_at, entity_type, reviewer_role FROM alert_reviews "
+                 "WHERE entity_type = 'employee'")
     if asof is not None:
         r = r[pd.to_datetime(r.decided_at) < pd.Timestamp(asof)]
     r["period"] = pd.to_datetime(r.period).dt.to_period("Q").dt.start_time
