@@ -49,28 +49,9 @@ _FAMILY = {"PRC": ("采购", "procurement"), "BID": ("招投标", "tender"), "RM
            "LEAF": ("烟叶收购", "leaf-purchasing"), "HR": ("人事", "HR"), "REL": ("关系", "relationship")}
 
 
-def _count(v: float) -> str:
-    return f"{v:.0f}"
-
-
-def _money_zh(v: float) -> str:
-    return f"{v:,.0f}元"
-
-
-def _money_en(v: float) -> str:
-    return f"¥{v:,.0f}"
-
-
-def _share(v: float) -> str:
-    return f"{v:.0%}"
-
-
-def _score(v: float) -> str:
-    return f"{v:.2f}"
-
-
-def _small(v: float) -> str:
-    return f"{v:.4f}"
+#: value formats of the graph features' reasons
+_count, _score, _small, _share = "{:.0f}".format, "{:.2f}".format, "{:.4f}".format, "{:.0%}".format
+_money_zh, _money_en = "{:,.0f}元".format, "¥{:,.0f}".format
 
 
 #: graph features (:data:`riskmodel.graph.features.FEATURE_COLUMNS`, ``graph_`` prefixed in the feature matrix):
