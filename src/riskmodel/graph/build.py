@@ -191,6 +191,15 @@ def entity_attributes(data: Dataset, min_share: int = 1) -> pd.DataFrame:
     return a[cols].reset_index(drop=True)
 
 
+def supplier_registrations(data: Dataset) -> pd.Series:
+    """Each supplier's registration date (a Series by ``supplier_id``; empty for data without them): before it a
+    link to the supplier did not exist."""
+    if not data.has("suppliers") or "registration_date" not in data.table("suppliers"):
+        return pd.Series(dtype="datetime64[ns]")
+    sup = data.table("suppliers")
+    return pd.Series(pd.to_datetime(sup.registration_date).to_numpy(), index=sup.supplier_id)
+
+
 def period_sql(freq: str | None, col: str) -> str:
     if freq is None:
         return ""

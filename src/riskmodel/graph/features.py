@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import weakref
 
-import duckdb
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ import pandas as pd
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.algorithms import betweenness, pagerank
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import period_sql, cached, supplier_dealings
+from riskmodel.graph.build import period_sql, cached, supplier_dealings, supplier_registrations
 from riskmodel.graph.links import KIND_WEIGHTS, conflict_links, related_bidders
 
 FEATURE_COLUMNS = {
@@ -134,14 +133,8 @@ def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, f
     ends = pd.PeriodIndex(periods, freq={"year": "Y", "quarter": "Q", "month": "M"}[freq]).end_time.normalize()
     lk = links[["employee_id", "counterparty_type", "counterparty_id", "strength", "score", "first"]].copy()
     lk["first"] = pd.to_datetime(lk["first"])
-    lk["since"] = pd.NaT
-    try:
-        reg = data.sql("SELECT supplier_id, registration_date FROM suppliers").set_index("supplier_id").registration_date
-    except duckdb.Error:  # hand-made data without suppliers or their registration dates: links count from the start
-        reg = None
-    if reg is not None:
-        sup = lk.counterparty_type.eq("supplier")
-        lk.loc[sup, "since"] = pd.to_datetime(lk.loc[sup, "counterparty_id"].map(reg))
+    # a supplier's link from its registration; other links (and data without the dates) from the start
+    lk["since"] = lk.counterparty_id.map(supplier_registrations(data)).where(lk.counterparty_type.eq("supplier"))
     grid = lk.merge(pd.DataFrame({"period": periods, "_end": ends}), how="cross")
     grid = grid[grid.since.isna() | (grid.since <= grid._end)]
     dealt = grid["first"].notna() & (grid["first"] <= grid._end)

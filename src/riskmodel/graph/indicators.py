@@ -11,7 +11,7 @@ import pandas as pd
 
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import cached, grading_evidence
+from riskmodel.graph.build import cached, grading_evidence, supplier_registrations
 from riskmodel.graph.features import dealing_centrality
 from riskmodel.graph.links import KIND_WEIGHTS, MAX_SHARE, conflict_links, related_bidders
 from riskmodel.indicators.base import Indicator, Params
@@ -101,11 +101,8 @@ class SharedAttributeLink(Indicator):
         df = _link_rows(links[~links.deals])
         # known from the data's start, or from the supplier's registration where that is later (no look-ahead)
         df["period"] = _start(data)
-        if len(df) and data.has("suppliers"):
-            reg = pd.to_datetime(data.table("suppliers").set_index("supplier_id").get("registration_date"))
-            if reg is not None:
-                since = pd.to_datetime(df.supplier_id.map(reg))
-                df["period"] = since.where(since > df.period, df.period)
+        since = df.supplier_id.map(supplier_registrations(data))
+        df["period"] = since.where(since > df.period, df.period)
         return df
 
 
