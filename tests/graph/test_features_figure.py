@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import matplotlib
+import pandas as pd
 import pytest
 
 from riskmodel.graph import build_graph, ego_figure, graph_features
@@ -65,3 +66,26 @@ def test_link_features_are_as_of_each_quarter():
     e1 = f.loc["E1"].sort_index()
     assert e1.n_links.tolist() == [0, 1, 1, 1]
     assert e1.conflict_score_max.tolist() == pytest.approx([0.0, 1.0, 2.0, 2.0])
+
+
+def test_deciding_on_a_linked_supplier_counts_from_the_first_deciding_dealing():
+    """E1 receives S1's goods in January (a receiver does not choose the supplier) and requests, approves and
+    buys from S1 in August: the dealing bonus, REL-002 and the end of REL-001 date from August, not January."""
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.graph.indicators import DealingWithLinkedParty, SharedAttributeLink
+    from riskmodel.graph.links import conflict_links
+    from tests.graph.conftest import frame, tiny_tables
+
+    t = tiny_tables()
+    t["purchase_orders"][0]["order_date"] = "2024-08-01"
+    t["purchase_orders"].append({"po_id": "PO0", "supplier_id": "S1", "buyer_id": "E5", "amount": 1_000, "order_date": "2024-01-15"})
+    t["goods_receipts"] = [{"receipt_id": "GR0", "po_id": "PO0", "receiver_id": "E1", "receipt_date": "2024-01-20"}]
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in t.items()})
+    link = conflict_links(data).set_index(["employee_id", "counterparty_id"]).loc[("E1", "S1")]
+    assert link["first"] == pd.Timestamp("2024-01-15") and link.first_decided == pd.Timestamp("2024-08-01")
+    f = graph_features(data, freq="quarter", entity_types=("employee",)).set_index(["entity_id", "period"])
+    assert f.loc["E1"].sort_index().conflict_score_max.tolist() == pytest.approx([1.0, 1.0, 2.0, 2.0])
+    rel2 = DealingWithLinkedParty().run(data).query("entity_id == 'E1' and supplier_id == 'S1'")
+    assert rel2.period.tolist() == [pd.Timestamp("2024-08-01")]
+    rel1 = SharedAttributeLink().run(data).query("entity_id == 'E1' and supplier_id == 'S1'")
+    assert len(rel1) == 1 and rel1.period.iloc[0] < pd.Timestamp("2024-04-01") and rel1.fired.all()

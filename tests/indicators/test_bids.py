@@ -89,8 +89,9 @@ CASES = [
          fired={"COVER"}, silent=LOOKALIKES),
     Case("BID-010", "bids far from an even spread; evenly spread ordinary bids", SCREEN_TENDERS,
          fired={"COVER"}, silent=LOOKALIKES),
-    Case("BID-011", "a ring of three meets in five tenders and takes turns; a thin market of three firms is benign",
-         ROTATION_TENDERS, fired=set(_RING), silent={"X0", "X1", "M00", "M07"}),
+    Case("BID-011", "a ring of three meets in five tenders (January to May) and takes turns: the tenders of the quarter "
+         "its fourth meeting is known in fire, the first three (Q1: three meetings) do not yet; a thin market of three "
+         "firms is benign", ROTATION_TENDERS, fired={"R4", "R5"}, silent={"R1", "R2", "R3", "X0", "X1", "M00", "M07"}),
 ]
 
 
@@ -117,7 +118,7 @@ def test_evidence_and_links():
     assert list(flags.loc["COVER", "evidence"]) == [f"B-COVER-{k}" for k in range(1, 6)]
     assert flags.loc["COVER", "supplier_id"] == "COVER-1" and flags.loc["COVER", "department_id"] == "D01"
     rot = run_case(_case("BID-011")).set_index("entity_id")
-    assert rot.loc["R1", "value"] == 2 and set(rot.loc["R1", "evidence"]) == {"B-R1-1", "B-R1-2", "B-R1-3"}
+    assert rot.loc["R4", "value"] == 2 and set(rot.loc["R4", "evidence"]) == {"B-R4-1", "B-R4-2", "B-R4-3"}
 
 
 def test_award_price_falls_back_to_the_estimate():

@@ -117,3 +117,21 @@ def test_rel001_counts_a_link_from_the_suppliers_registration():
     data = Dataset.from_frames({name: frame(name, rows) for name, rows in tables.items()})
     f = configured(only=["REL-001"])[0].run(data)
     assert f.loc[f.fired, "period"].tolist() == [pd.Timestamp("2024-05-01")]
+
+
+def test_ring_flags_are_dated_when_the_ring_could_be_seen():
+    """The ring A, B, C meets once a month from January to June: at the end of March it has met three times (REL-003
+    needs five; REL-004 three, each won by another member), at the end of June six.  The flags are dated at the
+    last tender known when they could first fire (June; March), not at the ring's first tender in January."""
+    from riskmodel.indicators.registry import configured
+
+    tables = _bidding_tables()
+    for t in tables["tenders"]:
+        if t["tender_id"] in {f"T1{k:02d}" for k in range(6)}:
+            t["close_date"] = f"2024-{int(t['tender_id'][-2:]) + 1:02d}-10"
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in tables.items()})
+    for ind in configured(only=["REL-003", "REL-004"]):
+        f = ind.run(data).set_index("entity_id")
+        assert f.loc[["A", "B", "C"], "fired"].all(), ind.id
+        seen = {"REL-003": "2024-06-10", "REL-004": "2024-03-10"}[ind.id]
+        assert f.loc[["A", "B", "C"], "period"].eq(pd.Timestamp(seen)).all(), (ind.id, f.period.to_dict())

@@ -48,3 +48,26 @@ def test_evidence_complete_keeps_rows_dated_by_the_indicator():
     out = evidence_complete(p, pd.Timestamp("2025-09-30"))
     assert out.tolist() == [pd.Timestamp("2024-12-31"), pd.Timestamp("2024-03-05"), pd.Timestamp("2025-09-30")]
     assert evidence_complete(p, None).iloc[2] == pd.Timestamp("2025-12-31")
+
+
+def test_data_derived_fences_use_only_the_values_known_by_the_rows_quarter(small_run):
+    """BID-003's and the other data-derived fences are set from the tenders dated up to each row's quarter end:
+    recomputing the fence from those values alone gives every row's threshold, and adding later tenders would
+    not change an earlier row's."""
+    f = pd.read_parquet(small_run / "flags.parquet")
+    derived = {k: v for k, v in all_indicators().items() if v.threshold_method in ("iqr", "percentile")}
+    checked = 0
+    for ind_id, cls in derived.items():
+        g = f[f.indicator_id == ind_id]
+        if g.period.nunique() < 2:
+            continue
+        ind = cls()
+        q_end = g.period.dt.to_period("Q").dt.end_time
+        for qe in sorted(q_end.unique())[:3]:
+            expected = ind.threshold_for(g.value[g.period <= qe])
+            assert g.threshold[q_end == qe].eq(expected).all(), (ind_id, qe)
+            checked += 1
+    assert checked >= 6
+    # the early fences differ from the fence of all the data (else the test above would prove nothing)
+    b = f[f.indicator_id == "BID-003"]
+    assert b.threshold.nunique() > 1

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.graph.algorithms import louvain
-from riskmodel.graph.build import as_frames
+from riskmodel.graph.build import GraphFrames, as_frames
 
 
 def bids_table(G) -> pd.DataFrame:
@@ -200,3 +200,48 @@ def bid_rings(G, alpha: float = 0.01, min_joint: int = 3, resolution: float = 1.
     """Co-bidding graph → Louvain communities → their behaviour in joint tenders (:func:`community_bidding`)."""
     H = cobid_graph(G, alpha, min_joint)
     return community_bidding(G, bid_communities(H, resolution=resolution, seed=seed, min_size=min_size), min_members)
+
+
+def rings_as_of(G, ends: tuple, alpha: float = 0.01, min_joint: int = 3, resolution: float = 1.0, seed: int = 0,
+                min_size: int = 3, min_members: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`bid_rings` as they could be seen at each of ``ends``: on the tenders dated up to that moment only.
+
+    A ring is found from co-bidding counted over the data; judged as of a quarter, it may count only the tenders
+    closed by then (the same firms meeting again next year cannot have marked them this year).  Tenders without a
+    date count from the start.
+
+    Returns
+    -------
+    (communities, members)
+        As :func:`bid_rings`, stacked, each row with ``as_of`` (the end it was seen at).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_nodes_from(["supplier:A", "supplier:B", "supplier:C"], kind="supplier")  # suppliers first: bids run supplier → tender
+    >>> for k in range(8):  # three firms meet in eight tenders, one a month from January, and take turns
+    ...     G.add_node(f"tender:T{k}", kind="tender", category_id="C1", date=pd.Timestamp(f"2024-{k + 1:02d}-15"))
+    ...     for i, s in enumerate("ABC"):
+    ...         G.add_edge(f"supplier:{s}", f"tender:T{k}", kind="bids", won=(i == k % 3), amount=100.0 + 3 * ((i - k) % 3))
+    >>> for k in range(8, 48):  # the category's other tenders, between other firms
+    ...     G.add_nodes_from([f"supplier:X{k}", f"supplier:Y{k}"], kind="supplier")
+    ...     G.add_node(f"tender:T{k}", kind="tender", category_id="C1", date=pd.Timestamp("2024-01-20"))
+    ...     G.add_edge(f"supplier:X{k}", f"tender:T{k}", kind="bids", won=True, amount=100.0)
+    ...     G.add_edge(f"supplier:Y{k}", f"tender:T{k}", kind="bids", won=False, amount=110.0)
+    >>> _, mem = rings_as_of(G, (pd.Timestamp("2024-03-31"), pd.Timestamp("2024-09-30")))
+    >>> mem.groupby("as_of").n_joint.max().tolist()  # March knows 3 joint tenders, September all 8
+    [3, 8]
+    """
+    f = as_frames(G)
+    t = f.nodes[f.nodes.kind.eq("tender")]
+    dates = pd.to_datetime(t["date"]) if "date" in t else pd.Series(pd.NaT, index=t.index)
+    comms, mems = [], []
+    for end in ends:
+        late = t.node[dates > pd.Timestamp(end)]
+        sub = GraphFrames(f.nodes[~f.nodes.node.isin(late)], f.edges[~f.edges.target.isin(late)]) if len(late) else f
+        c, m = bid_rings(sub, alpha, min_joint, resolution, seed, min_size, min_members)
+        comms.append(c.assign(as_of=pd.Timestamp(end)))
+        mems.append(m.assign(as_of=pd.Timestamp(end)))
+    return (pd.concat(comms, ignore_index=True) if comms else pd.DataFrame(),
+            pd.concat(mems, ignore_index=True) if mems else pd.DataFrame())

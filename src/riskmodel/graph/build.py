@@ -222,7 +222,9 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
     -------
     DataFrame
         ``employee_id``, ``supplier_id``, ``roles`` (sorted list), ``count`` (distinct documents), ``amount``
-        (orders' amounts), ``first``, ``last`` (dates), ``evidence`` (up to ``max_evidence`` order / tender ids).
+        (orders' amounts), ``first``, ``last`` (dates), ``evidence`` (up to ``max_evidence`` order / tender ids),
+        ``role_first`` (the first date in each of ``roles``, same order: a pair paid in 2023 and approved in 2025
+        has decided on the supplier's business only since 2025).
     """
     q = []
     if data.has("purchase_orders"):
@@ -246,15 +248,19 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
             q.append("""SELECT a.approver_id, b.supplier_id, 'approver', t.tender_id, t.publish_date, 0.0
                         FROM tenders t JOIN approvals a USING (requisition_id) JOIN bids b USING (tender_id)""")
     if not q:
-        return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence"])
+        return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence", "role_first"])
+    per, key = period_sql(freq, "d"), "employee_id, supplier_id" + (", period" if freq else "")
     return data.sql(f"""
         WITH r AS ({' UNION ALL '.join(q)}),
-        doc AS (SELECT employee_id, supplier_id, ref, list(DISTINCT role) AS roles, max(amount) AS amount, min(d) AS d
-                FROM r WHERE employee_id IS NOT NULL AND supplier_id IS NOT NULL GROUP BY ALL)
-        SELECT employee_id, supplier_id, {period_sql(freq, "d")}list_sort(list_distinct(flatten(list(roles)))) AS roles, count(*) AS count,
-               sum(amount) AS amount, min(d) AS first, max(d) AS last,
-               list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence
-        FROM doc GROUP BY ALL""")
+        rr AS (SELECT * FROM r WHERE employee_id IS NOT NULL AND supplier_id IS NOT NULL),
+        doc AS (SELECT employee_id, supplier_id, ref, max(amount) AS amount, min(d) AS d FROM rr GROUP BY ALL),
+        pair AS (SELECT employee_id, supplier_id, {per}count(*) AS count, sum(amount) AS amount, min(d) AS first,
+                        max(d) AS last, list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence
+                 FROM doc GROUP BY ALL),
+        rf AS (SELECT {key}, list(role ORDER BY role) AS roles, list(f ORDER BY role) AS role_first
+               FROM (SELECT employee_id, supplier_id, {per}role, min(d) AS f FROM rr GROUP BY ALL) GROUP BY ALL)
+        SELECT {key}, rf.roles, pair.count, pair.amount, pair.first, pair.last, pair.evidence, rf.role_first
+        FROM pair JOIN rf USING ({key})""")
 
 
 def grower_dealings(data: Dataset, max_evidence: int = 0, freq: str | None = None, growers=None) -> pd.DataFrame:
@@ -403,7 +409,7 @@ def _build_frames(data: Dataset, min_share: int, include: tuple[str, ...], all_g
         edges.append(pd.DataFrame({"source": "employee:" + d.employee_id.astype(str), "target": "supplier:" + d.supplier_id.astype(str),
                                    "kind": "deals", "role": d.roles.map(lambda r: ",".join(r)), "roles": d.roles,
                                    "count": d["count"], "amount": d.amount, "first": d["first"], "last": d["last"],
-                                   "evidence": d.evidence}))
+                                   "evidence": d.evidence, "role_first": d.role_first}))
     if "grades" in include:
         g = grower_dealings(data, growers=growers)
         edges.append(pd.DataFrame({"source": "employee:" + g.employee_id.astype(str), "target": "grower:" + g.grower_id.astype(str),

@@ -118,8 +118,9 @@ def _data_periods(data: Dataset, freq: str) -> pd.DatetimeIndex:
 def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     """The :func:`~riskmodel.graph.links.conflict_links` rows known at the end of each period, scored as of then.
 
-    A link to a supplier counts from the supplier's registration (it did not exist before); dealing with it counts
-    from the pair's first dealing, so before it the link's score is its strength alone.  Without this a quarter
+    A link to a supplier counts from the supplier's registration (it did not exist before); deciding on its
+    business counts from the pair's first dealing in a deciding role (``first_decided``: requester, approver,
+    buyer, grader), so before it the link's score is its strength alone.  Without this a quarter
     would see a company registered, or orders placed, after it.  Identifiers (phones, addresses, accounts) are the
     tables' current ones: the contract holds no history of them.
 
@@ -131,13 +132,13 @@ def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, f
     if periods.isna().all():  # undated data: the links as they are
         return links.assign(period=periods[0])[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]]
     ends = pd.PeriodIndex(periods, freq={"year": "Y", "quarter": "Q", "month": "M"}[freq]).end_time.normalize()
-    lk = links[["employee_id", "counterparty_type", "counterparty_id", "strength", "score", "first"]].copy()
-    lk["first"] = pd.to_datetime(lk["first"])
+    lk = links[["employee_id", "counterparty_type", "counterparty_id", "strength", "score", "first_decided"]].copy()
+    lk["first_decided"] = pd.to_datetime(lk["first_decided"])
     # a supplier's link from its registration; other links (and data without the dates) from the start
     lk["since"] = lk.counterparty_id.map(supplier_registrations(data)).where(lk.counterparty_type.eq("supplier"))
     grid = lk.merge(pd.DataFrame({"period": periods, "_end": ends}), how="cross")
     grid = grid[grid.since.isna() | (grid.since <= grid._end)]
-    dealt = grid["first"].notna() & (grid["first"] <= grid._end)
+    dealt = grid.first_decided.notna() & (grid.first_decided <= grid._end)
     grid["score"] = grid.score.where(dealt, grid.strength)
     return grid[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]].reset_index(drop=True)
 

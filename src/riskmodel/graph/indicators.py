@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.graph.bidding import bid_rings
+from riskmodel.graph.bidding import rings_as_of
 from riskmodel.graph.build import cached, grading_evidence, supplier_registrations
 from riskmodel.graph.features import dealing_centrality
 from riskmodel.graph.links import KIND_WEIGHTS, MAX_SHARE, conflict_links, related_bidders
@@ -82,8 +82,10 @@ class SharedAttributeLink(Indicator):
                    "nodes.  A link through an attribute held by n entities weighs kind_weight / (n − 1) (inverse frequency; "
                    "attributes held by more than `max_share` entities link nobody); several shared attributes combine as "
                    "1 − Π(1 − w); a path of up to `max_hops` links multiplies its links' strengths and `hop_decay` per extra "
-                   "hop.  Value: the strongest path's strength from the employee to the counterparty.  Rows where the "
-                   "employee requested, approved, bought from or graded the counterparty belong to REL-002 instead.")
+                   "hop.  Value: the strongest path's strength from the employee to the counterparty.  Dated when the link "
+                   "is known (the data's start, or the supplier's registration).  Once the employee requests, approves, "
+                   "buys from or grades the counterparty the pair belongs to REL-002 (dated at that first dealing); "
+                   "REL-001 keeps it only where the link was known in an earlier quarter.")
     example = ("Employee 张三's mobile 138-1234-5678 is supplier S1's legal representative's phone, written +86 13812345678: "
                "value 1.0, fires.  Two suppliers in one business park share the switchboard 0451-8500 0000: a landline "
                "shared by 4 weighs 0.3 / 3 = 0.1, and supplier–supplier links are not employee conflicts anyway.")
@@ -97,13 +99,16 @@ class SharedAttributeLink(Indicator):
         threshold: float = 0.5
 
     def compute(self, data: Dataset) -> pd.DataFrame:
-        links = _links(data, self.params)
-        df = _link_rows(links[~links.deals])
+        df = _link_rows(_links(data, self.params))
         # known from the data's start, or from the supplier's registration where that is later (no look-ahead)
         df["period"] = _start(data)
         since = df.supplier_id.map(supplier_registrations(data))
         df["period"] = since.where(since > df.period, df.period)
-        return df
+        # until the employee first decides on the counterparty's business (REL-002 from then on): a pair that deals
+        # later was a link without dealings in the quarters before
+        decided = pd.to_datetime(df.first_decided)
+        later = decided.dt.to_period("Q") > pd.to_datetime(df.period).dt.to_period("Q")
+        return df[decided.isna() | later.fillna(True)]
 
 
 @register
@@ -125,8 +130,8 @@ class DealingWithLinkedParty(Indicator):
               "transactions); county tobacco bureaus' 烟叶收购 \"严禁\" lists (no grading for relatives).")
     methodology = ("The links of REL-001 (same weights, hops and normalisation) joined to who handled the counterparty's "
                    "business: requisitions (requester), approval steps (approver), orders (buyer), tenders the supplier bid "
-                   "in (their requester and approvers), leaf purchases (grader).  Value: the link strength; fires at "
-                   "`threshold` (lower than REL-001's: dealing with the party makes a weaker link worth a look).")
+                   "in (their requester and approvers), leaf purchases (grader).  Dated at the pair's first dealing in one of those roles.  Value: the link "
+                   "strength; fires at `threshold` (lower than REL-001's: dealing with the party makes a weaker link worth a look).")
     example = ("Manager 李四 approves and requests 9 orders from supplier S2, whose bank account is 李四's salary account: "
                "value 1.0, fires with evidence the 9 orders.")
     output = "value: link strength 0–1; evidence: the orders, tenders or leaf purchases handled (first 50)."
@@ -142,7 +147,7 @@ class DealingWithLinkedParty(Indicator):
         df = _link_rows(links[links.deals])
         if df.empty:
             return df
-        df["period"] = pd.to_datetime(df["first"])
+        df["period"] = pd.to_datetime(df["first_decided"])
         g = df.counterparty_type.eq("grower")
         if g.any():
             df.loc[g, "evidence"] = grading_evidence(data, df.loc[g, ["employee_id", "grower_id"]]).to_numpy()
@@ -150,8 +155,22 @@ class DealingWithLinkedParty(Indicator):
 
 
 def _rings(data: Dataset, p) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return cached(data, bid_rings, alpha=p.alpha, min_joint=p.min_joint, resolution=p.resolution, min_size=p.min_size,
-                  min_members=p.min_members)
+    """The bid rings as seen at the end of every quarter of the tenders' dates (:func:`rings_as_of`)."""
+    d = pd.to_datetime(_tender_dates(data)).dropna()
+    ends = tuple(pd.period_range(d.min(), d.max(), freq="Q").end_time) if len(d) else (pd.Timestamp.max,)
+    return cached(data, rings_as_of, ends=ends, alpha=p.alpha, min_joint=p.min_joint, resolution=p.resolution,
+                  min_size=p.min_size, min_members=p.min_members)
+
+
+def _first_fired(data: Dataset, mem: pd.DataFrame, value: pd.Series, threshold: float) -> pd.DataFrame:
+    """One row per supplier from the rings seen quarter by quarter: the first quarter in which its value reached
+    ``threshold`` (dated at the last joint tender known then: when the evidence was complete), else its row as
+    of the data's end.  Without this a ring's first tender would carry a flag that only later tenders earned."""
+    rows = _member_rows(data, mem.assign(value=value.astype(float)))
+    rows = rows.sort_values(["as_of", "supplier_id"], kind="stable")
+    fired = rows[rows.value >= threshold].drop_duplicates("supplier_id")
+    last = rows[rows.as_of.eq(rows.as_of.max()) & ~rows.supplier_id.isin(fired.supplier_id)]
+    return pd.concat([fired, last], ignore_index=True).drop(columns="as_of")
 
 
 class RingParams(Params):
@@ -171,7 +190,7 @@ def _member_rows(data: Dataset, mem: pd.DataFrame) -> pd.DataFrame:
     dates = _tender_dates(data)
     df["entity_id"] = df.supplier_id
     df["evidence"] = df.joint_tenders
-    df["period"] = [dates.reindex(j).min() if len(j) else pd.NaT for j in df.joint_tenders]
+    df["period"] = [dates.reindex(j).max() if len(j) else pd.NaT for j in df.joint_tenders]  # the evidence complete
     df["partners_text"] = ["、".join(p) for p in df.partners]
     df["partners_en"] = [", ".join(p) for p in df.partners]
     return df
@@ -197,7 +216,9 @@ class CoBiddingCommunity(Indicator):
                    "hypergeometric chance given their own bid counts; pairs with at least `min_joint` joint tenders and "
                    "p ≤ `alpha` form the co-bidding graph (weight −log10 p).  Louvain communities (resolution "
                    "`resolution`) of at least `min_size` suppliers are candidate rings.  Value: the tenders in which the "
-                   "supplier bid together with at least `min_members` − 1 other members.")
+                   "supplier bid together with at least `min_members` − 1 other members.  The rings are found again at "
+                   "the end of every quarter from the tenders closed by then; a supplier's row is that of the first "
+                   "quarter it fires in, dated at the last joint tender known then (else its row at the data's end).")
     example = ("Suppliers A, B, C of a category with 20 tenders each bid only in the same 6: p ≈ 2.6e-5 per pair; the "
                "three form a community, value 6 for each, fires.  Four suppliers of a thin market bid in every one of its "
                "tenders: p = 1, no edge, silent.")
@@ -213,10 +234,7 @@ class CoBiddingCommunity(Indicator):
         _, mem = _rings(data, self.params)
         if mem.empty:
             return mem
-        df = _member_rows(data, mem)
-        df["supplier_id"] = df.supplier_id
-        df["value"] = df.n_joint.astype(float)
-        return df
+        return _first_fired(data, mem, mem.n_joint, self.params.threshold)
 
 
 @register
@@ -237,7 +255,8 @@ class BidRotation(Indicator):
     methodology = ("For each co-bidding community of REL-003 with at least `min_joint_tenders` joint tenders: rotation = "
                    "(members who won a joint tender) / min(members, joint tenders) × (share of joint tenders a member won). "
                    "Value: the community's rotation, on each member.  The reason adds the cover gap: the median of the "
-                   "lowest losing member bid over the winning member bid.")
+                   "lowest losing member bid over the winning member bid.  Seen quarter by quarter as REL-003: dated when "
+                   "the rotation could first be seen.")
     example = ("A ring of 4 meets in 8 tenders; each member wins 2; every tender goes to a member: value 1.0, fires.  A "
                "community where one member always wins: value 1/3, silent (that is a dominant supplier, not rotation).")
     output = "value: rotation 0–1; evidence: the joint tenders."
@@ -253,10 +272,12 @@ class BidRotation(Indicator):
         comm, mem = _rings(data, self.params)
         if mem.empty:
             return mem
-        mem = mem.drop(columns=["n_joint"]).merge(comm[["community", "n_joint", "distinct_winners"]], on="community")
+        mem = mem.drop(columns=["n_joint"]).merge(comm[["as_of", "community", "n_joint", "distinct_winners"]],
+                                                  on=["as_of", "community"])
         mem = mem[mem.n_joint >= self.params.min_joint_tenders]
-        df = _member_rows(data, mem)
-        df["value"] = df.rotation.astype(float)
+        if mem.empty:
+            return mem
+        df = _first_fired(data, mem, mem.rotation, self.params.threshold)
         gap = df.cover_gap.astype(float)
         df["cover_zh"] = np.where(gap.notna(), "，陪标报价中位仅高出中标价" + (gap * 100).round(1).astype(str) + "%", "")
         df["cover_en"] = np.where(gap.notna(), ", cover bids a median " + (gap * 100).round(1).astype(str) + "% above the winner", "")

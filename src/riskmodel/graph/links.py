@@ -215,14 +215,15 @@ def dealings(G, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     -------
     DataFrame
         ``employee`` and ``counterparty`` (nodes), ``roles`` (list), ``count``, ``amount``, ``first``, ``last``,
-        ``evidence`` (document ids where the graph has them).
+        ``evidence`` (document ids where the graph has them), ``role_first`` (the first date in each role, same
+        order as ``roles``; ``first`` for every role where the graph does not have it).
     """
     f = as_frames(G)
     e = f.edges_of("deals", "grades")
     if pairs is not None:
         e = e.merge(pairs[["source", "target"]].drop_duplicates(), on=["source", "target"])
     e = e.copy()
-    cols = ["employee", "counterparty", "roles", "count", "amount", "first", "last", "evidence"]
+    cols = ["employee", "counterparty", "roles", "count", "amount", "first", "last", "evidence", "role_first"]
     if e.empty:
         return pd.DataFrame(columns=cols)
     e = e.rename(columns={"source": "employee", "target": "counterparty"})
@@ -235,6 +236,10 @@ def dealings(G, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
             e[c] = None
     e["count"] = pd.to_numeric(e["count"], errors="coerce").fillna(1)
     e["evidence"] = [list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in e.evidence]
+    rf = e["role_first"] if "role_first" in e else pd.Series(None, index=e.index, dtype=object)
+    e["role_first"] = [list(pd.to_datetime(list(f))) if isinstance(f, (list, tuple, np.ndarray)) and len(f) == len(r)
+                       else [pd.Timestamp(d) if pd.notna(d) else pd.NaT] * len(r)
+                       for f, r, d in zip(rf, e.roles, e["first"])]
     return e[cols].reset_index(drop=True)
 
 
@@ -257,8 +262,10 @@ def conflict_links(G, max_hops: int = 2, hop_decay: float = 0.5, kind_weights: M
     -------
     DataFrame
         ``employee_id``, ``counterparty_type``, ``counterparty_id``, ``hops``, ``strength``, ``deals`` (bool: a
-        deciding role), ``roles``, ``n_dealings``, ``first``, ``last``, ``evidence``, ``score``, ``nodes``,
-        ``explanation_zh``, ``explanation_en``; sorted by ``score``.  Employee–employee links never appear.
+        deciding role), ``roles``, ``n_dealings``, ``first``, ``last``, ``first_decided`` (the first dealing in a
+        deciding role: from then on the link is a decision on a related party's business), ``evidence``,
+        ``score``, ``nodes``, ``explanation_zh``, ``explanation_en``; sorted by ``score``.  Employee–employee
+        links never appear.
     """
     frames = as_frames(G)
     p = attribute_paths(frames, ("employee",), ("supplier", "grower"), max_hops, hop_decay, min_strength, kind_weights, max_share)
@@ -268,6 +275,9 @@ def conflict_links(G, max_hops: int = 2, hop_decay: float = 0.5, kind_weights: M
     m["evidence"] = [r if isinstance(r, list) else [] for r in m.evidence]
     m["n_dealings"] = m.n_dealings.fillna(0).astype(int)
     m["deals"] = [bool(set(r) & set(deciding_roles)) for r in m.roles]
+    m["first_decided"] = pd.to_datetime(pd.Series(
+        [min((f for r, f in zip(rs, fs) if r in deciding_roles and pd.notna(f)), default=pd.NaT)
+         for rs, fs in zip(m.roles, m.role_first.map(lambda f: f if isinstance(f, list) else []))], index=m.index, dtype=object))
     m["score"] = m.strength * (1 + deal_bonus * m.deals)
     m["employee_id"] = m.source.str.split(":", n=1).str[1]
     m["counterparty_type"] = m.target.str.split(":", n=1).str[0]
@@ -276,7 +286,7 @@ def conflict_links(G, max_hops: int = 2, hop_decay: float = 0.5, kind_weights: M
     m["roles_en"] = [", ".join(ROLE_DEAL_TEXT.get(r, (r, r))[1] for r in rs) for rs in m.roles]
     m = m.sort_values(["score", "hops"], ascending=[False, True]).reset_index(drop=True)
     return m[["employee_id", "counterparty_type", "counterparty_id", "hops", "strength", "deals", "roles", "roles_zh", "roles_en",
-              "n_dealings", "first", "last", "evidence", "score", "nodes", "explanation_zh", "explanation_en"]]
+              "n_dealings", "first", "last", "first_decided", "evidence", "score", "nodes", "explanation_zh", "explanation_en"]]
 
 
 def related_bidders(G, max_hops: int = 2, hop_decay: float = 0.5, kind_weights: Mapping[str, float] | None = None,

@@ -6,8 +6,9 @@ it is computed, its exclusions) and a ``Params`` model whose defaults are the
 settings file's defaults.  ``compute`` returns one row per scored entity with
 a ``value``; the base class turns values into ``fired`` flags in one place
 (:meth:`Indicator.run`), with the threshold either fixed by policy or derived
-from the data (an IQR fence or a percentile), and writes the threshold used
-next to every result.  Inspired by PyOD's ``BaseDetector`` (``threshold_``,
+from the data (an IQR fence or a percentile of the values known by the end of
+each row's quarter: no row is judged by later data), and writes the threshold
+used next to every result.  Inspired by PyOD's ``BaseDetector`` (``threshold_``,
 ``labels_``) and Open Contracting's cardinal red-flag catalogue.
 """
 
@@ -185,6 +186,36 @@ class Indicator(ABC):
             return float(np.percentile(v, q))
         raise RiskModelError(f"{self.id}: threshold_method {self.threshold_method!r} needs a per-row threshold from compute()")
 
+    def thresholds_as_of(self, values: pd.Series, period: pd.Series) -> np.ndarray:
+        """Each row's cut-off as known at the end of its quarter: a data-derived fence (``iqr``, ``percentile``)
+        comes from the values dated up to that quarter's end, so no row is judged by a population that includes
+        later tenders or seasons (:meth:`threshold_for` on those values).  The fence of the data's last quarter is
+        the fence of all the data.  A ``policy`` threshold, and rows without a date, use :meth:`threshold_for` on
+        all the values.
+
+        Examples
+        --------
+        >>> class Up(Indicator):
+        ...     id, threshold_method = "X-001", "percentile"
+        ...     class Params(Params):
+        ...         percentile: float = 50.0
+        ...     def compute(self, data): ...
+        >>> v = pd.Series([1.0, 3.0, 10.0, 20.0])
+        >>> p = pd.Series(pd.to_datetime(["2024-01-05", "2024-02-01", "2024-05-01", "2024-05-02"]))
+        >>> Up(policy=object()).thresholds_as_of(v, p).tolist()  # Q1 knows 1 and 3; Q2 all four
+        [2.0, 2.0, 6.5, 6.5]
+        """
+        values = values.reset_index(drop=True)
+        period = pd.to_datetime(period).reset_index(drop=True) if period is not None else pd.Series(pd.NaT, index=values.index)
+        if self.threshold_method == "policy" or period.isna().all():
+            return np.full(len(values), self.threshold_for(values), dtype=float)
+        q_end = period.dt.to_period("Q").dt.end_time
+        out = np.full(len(values), self.threshold_for(values), dtype=float)
+        for qe in q_end.dropna().unique():
+            rows = (q_end == qe).to_numpy()
+            out[rows] = self.threshold_for(values[(period <= qe).to_numpy()])
+        return out
+
     def run(self, data: Dataset) -> pd.DataFrame:
         """Compute, threshold and format: the tidy flag rows (:data:`FLAG_COLUMNS`)."""
         missing = [t for t in self.tables if not data.has(t)]
@@ -196,8 +227,11 @@ class Indicator(ABC):
         # a stable row order, whatever order the query engine's threads returned the rows in
         keys = [c for c in ("entity_id", "period", "value", *LINK_COLUMNS) if c in df]
         df = df.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+        df["period"] = pd.to_datetime(df["period"]) if "period" in df else pd.NaT
+        if self.grain == "year" and df["period"].notna().any():
+            df["period"] = evidence_complete(df["period"], _data_end(data))
         if self.threshold_method != "given":
-            df["threshold"] = self.threshold_for(df["value"])
+            df["threshold"] = self.thresholds_as_of(df["value"], df["period"])
         value = df["value"].astype(float)
         fired = value >= df["threshold"] if self.direction == "high" else value <= df["threshold"]
         df["fired"] = fired.fillna(False).astype(bool)
@@ -218,9 +252,6 @@ class Indicator(ABC):
         # cluster, and compact at scale
         for c in ("entity_id", *LINK_COLUMNS):
             df[c] = df[c].astype("str")
-        df["period"] = pd.to_datetime(df["period"]) if "period" in df else pd.NaT
-        if self.grain == "year" and df["period"].notna().any():
-            df["period"] = evidence_complete(df["period"], _data_end(data))
         df["text_zh"] = self._texts(df, self.reason_zh)
         df["text_en"] = self._texts(df, self.reason_en)
         return df[FLAG_COLUMNS]

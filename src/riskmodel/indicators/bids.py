@@ -196,7 +196,7 @@ class AwardAboveMarket(Indicator):
     methodology = ("value = awarded amount / (tendered quantity × the category's market reference unit price for the month "
                    "the bids closed). Where the category has no reference for that month (or the quantity is 0) the "
                    "tender's own estimated amount is the denominator instead, and the reason says so. The threshold is "
-                   "Tukey's fence Q3 + `fence_k` × IQR of all tenders' ratios, never below `min_threshold`.")
+                   "Tukey's fence Q3 + `fence_k` × IQR of the tenders' ratios known by then, never below `min_threshold`.")
     example = "1,000 t at a reference of 3,000 CNY/t, awarded at 3.6 million: value 1.20; fence 1.12: fires."
     output = "value: winning price / market reference (1.20 = 20 % above); basis: market or estimate."
     exclusions = ("Tenders with no award, or with neither a market reference nor an estimate. Single-source tenders are "
@@ -285,7 +285,7 @@ class BidCoefficientOfVariation(_ScreenIndicator):
            "regular pattern (投标报价呈规律性差异) to be collusion.")
     source = f"{_IMHOF}; {_LAW_40}."
     methodology = ("Coefficient of variation of a tender's bids, s / mean (sample standard deviation), from "
-                   "`screens.cv`. Low is suspicious: it fires on the tenders in the lowest (100 − `percentile`) % of all "
+                   "`screens.cv`. Low is suspicious: it fires on the tenders in the lowest (100 − `percentile`) % of the "
                    "scored tenders' values (a Tukey fence below Q1 is negative for a quantity bounded at 0, so the tail "
                    "share is the data-derived cut).")
     example = "Bids 1,180,000 / 1,190,000 / 1,205,000 / 1,210,000: CV 1.2 %, in the lowest 5 % of tenders: fires."
@@ -482,7 +482,7 @@ class CoBiddingRotation(Indicator):
     source = (f"{_IKR} (bid rotation); Imhof (2019), JCLE 15(4) (collusive interaction screen); {_LAW_40}; "
               "OCP Red Flags for Integrity (2016): rotation of winners.")
     methodology = (
-        "Within each category, over the whole data, for every pair of suppliers: how many competitive tenders (≥ 2 bids) "
+        "Within each category, over the tenders closed by the end of the scored tender's quarter, for every pair of suppliers: how many competitive tenders (≥ 2 bids) "
         "both bid in (co), and the probability of meeting at least that often if each had picked its tenders at random "
         "(hypergeometric tail, given how many of the category's tenders each bid in). A pair is a *rotating partnership* "
         "when co ≥ `min_cobids`, that probability is ≤ `max_p`, and each of the two has won at least one of the tenders "
@@ -495,7 +495,7 @@ class CoBiddingRotation(Indicator):
         "Single-source procurement; tenders with fewer than `min_bids` bids. In a thin market where the same few firms bid in "
         "nearly every tender, meeting often is explained by participation (the probability stays high) and nothing fires: "
         "there a ring cannot be told from competition by who bids, only by how they price (BID-004 … BID-010). Pairs are "
-        "counted over the whole data, not a rolling window; rings spanning several categories are found only within each. "
+        "counted from the data's start (an expanding window, not a rolling one); rings spanning several categories are found only within each. "
         "Graph analysis of the co-bidding network (communities, shared owners) belongs to the REL family.")
     reason_zh = ("中标人与本次另外{value:.0f}家投标人在{category_zh}类反复共同投标（每对至少{co_min:.0f}次，"
                  "随机相遇的概率不超过{p_max:.2%}）且互有胜负，疑似轮流坐庄")
@@ -508,14 +508,17 @@ class CoBiddingRotation(Indicator):
         max_p: float = 0.01
         min_bids: int = 3
 
-    def pairs(self, data: Dataset) -> pd.DataFrame:
-        """Supplier pairs per category: co-bids, each one's tenders, wins in shared tenders, chance and partnership."""
+    def pairs(self, data: Dataset, until: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Supplier pairs per category: co-bids, each one's tenders, wins in shared tenders, chance and partnership;
+        ``until``: from the tenders closed by then only."""
         cat_join, single = _single_source_sql(data)
+        until_sql = (f" AND t.close_date < TIMESTAMP '{pd.Timestamp(until).normalize() + pd.Timedelta(days=1)}'"
+                     if until is not None and not pd.isna(until) else "")
         p = data.sql(f"""
             WITH tb AS (
                 SELECT b.tender_id, b.supplier_id, bool_or(b.is_winner) AS won, any_value(t.category_id) AS category_id
                 FROM bids b JOIN tenders t ON t.tender_id = b.tender_id {cat_join}
-                WHERE NOT {single} GROUP BY b.tender_id, b.supplier_id),
+                WHERE NOT {single}{until_sql} GROUP BY b.tender_id, b.supplier_id),
             multi AS (SELECT * FROM tb WHERE tender_id IN (SELECT tender_id FROM tb GROUP BY 1 HAVING count(*) >= 2)),
             cat AS (SELECT category_id, count(DISTINCT tender_id) AS n_cat FROM multi GROUP BY 1),
             sup AS (SELECT category_id, supplier_id, count(*) AS n_sup FROM multi GROUP BY 1, 2)
@@ -532,12 +535,15 @@ class CoBiddingRotation(Indicator):
         p["partners"] = (p.co >= self.params.min_cobids) & (p.chance <= self.params.max_p) & (p.a_wins > 0) & (p.b_wins > 0)
         return p
 
-    def compute(self, data: Dataset) -> pd.DataFrame:
-        pairs = self.pairs(data)
+    def partnerships(self, data: Dataset, until: pd.Timestamp | None = None) -> pd.DataFrame:
+        """The rotating partnerships known by ``until``, each pair in both orders: ``category_id, a, b, co, chance``."""
+        pairs = self.pairs(data, until)
         linked = pairs[pairs.partners]
         cols = ["category_id", "a", "b", "co", "chance"]
-        linked_both = pd.concat([linked[cols], linked[["category_id", "b", "a", "co", "chance"]].set_axis(cols, axis=1)],
-                                ignore_index=True)
+        return pd.concat([linked[cols], linked[["category_id", "b", "a", "co", "chance"]].set_axis(cols, axis=1)],
+                         ignore_index=True)
+
+    def compute(self, data: Dataset) -> pd.DataFrame:
         bids = _competitive_bids(data)
         facts = data.sql(f"SELECT tender_id, period, department_id, supplier_id, category_id "
                          f"FROM ({_tender_facts(data)}) WHERE NOT single_source AND supplier_id IS NOT NULL")
@@ -547,8 +553,12 @@ class CoBiddingRotation(Indicator):
         # each tender's bids next to its winner: the winner's own bid, and the losing bidders paired with the winner
         tb = bids.merge(facts[["tender_id", "supplier_id", "category_id"]].rename(columns={"supplier_id": "winner"}),
                         on="tender_id")
-        losers = tb[tb.supplier_id != tb.winner]
-        hit = losers.merge(linked_both, left_on=["category_id", "winner", "supplier_id"], right_on=["category_id", "a", "b"])
+        losers = tb[tb.supplier_id != tb.winner].merge(facts[["tender_id", "period"]], on="tender_id")
+        # a tender is judged by the partnerships known at the end of its quarter: the pairs' co-bids up to then
+        q_end = pd.to_datetime(losers.period).dt.to_period("Q").dt.end_time
+        hit = pd.concat([g.merge(self.partnerships(data, qe), left_on=["category_id", "winner", "supplier_id"],
+                                 right_on=["category_id", "a", "b"]) for qe, g in losers.groupby(q_end)]
+                        or [pd.DataFrame(columns=[*losers.columns, "a", "b", "co", "chance"])], ignore_index=True)
         agg = hit.groupby("tender_id").agg(value=("supplier_id", "nunique"), co_min=("co", "min"), p_max=("chance", "max"))
         # evidence: the winner's bid, then the partners' bids
         ev = pd.concat([tb[(tb.supplier_id == tb.winner) & tb.tender_id.isin(agg.index)][["tender_id", "bid_id"]],

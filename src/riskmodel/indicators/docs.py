@@ -9,6 +9,10 @@ import yaml
 from riskmodel.indicators.registry import all_indicators
 
 
+#: how a data-derived fence is dated (see Indicator.thresholds_as_of)
+_AS_OF = ("; the fence of each row is set from the values dated up to the end of its quarter, so no row is judged "
+          "by later data")
+
 def indicator_page(cls) -> str:
     d = cls.describe()
     params = yaml.safe_dump({d["id"]: d["parameters"]}, allow_unicode=True, sort_keys=False).strip()
@@ -19,7 +23,7 @@ def indicator_page(cls) -> str:
 | entity scored | `{d['entity']}` ({d['grain']}) |
 | tables read | {', '.join(f'`{t}`' for t in d['tables'])} |
 | severity | {d['severity']} |
-| threshold | {d['threshold_method']} ({'large' if d['direction'] == 'high' else 'small'} values are suspicious) |
+| threshold | {d['threshold_method']} ({'large' if d['direction'] == 'high' else 'small'} values are suspicious){_AS_OF if d['threshold_method'] in ('iqr', 'percentile') else ''} |
 
 ## Methodology
 {d['methodology']}

@@ -1078,7 +1078,7 @@ class StationOffContractShare(Indicator):
     methodology = ("Per grower × station × crop year, the off-contract kilograms are the kilograms bought beyond the "
                    "grower's contracted quantity with that station that year (all of them where there is no such "
                    "contract).  Per station and year the value is their sum divided by all kilograms the station bought.  "
-                   "It fires above Q3 + `fence_k` × IQR of all station-years (Tukey's outer fence at the default 3), and "
+                   "It fires above Q3 + `fence_k` × IQR of the station-years known by then (Tukey's outer fence at the default 3), and "
                    "never below `min_threshold`.  The row is dated at the station's last purchase of the season.")
     example = ("Stations' off-contract shares run 0.5–1.5 %; ST21 bought 46,000 of 876,000 kg (5.3 %) beyond or without "
                "contracts: fires.")

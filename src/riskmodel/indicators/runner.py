@@ -180,11 +180,20 @@ class FlagStore:
         return self.rows
 
 
+def _latest_threshold(f: pd.DataFrame) -> float:
+    """The cut-off in force at the data's end (a data-derived fence grows with the data: the latest is the fence of
+    all of it); NaN without rows."""
+    if not len(f):
+        return np.nan
+    at = f.period.reset_index(drop=True).idxmax() if f.period.notna().any() else 0
+    return float(f.threshold.iloc[at])
+
+
 def run_indicator(ind, data: Dataset) -> tuple[pd.DataFrame, dict]:
     """One indicator's flag rows and its line of the thresholds table (threshold, rows scored and fired, seconds)."""
     t = time.perf_counter()
     f = ind.run(data)
-    return f, {"indicator_id": ind.id, "threshold": float(f.threshold.iloc[0]) if len(f) and ind.threshold_method != "given" else np.nan,
+    return f, {"indicator_id": ind.id, "threshold": _latest_threshold(f) if ind.threshold_method != "given" else np.nan,
                "threshold_method": ind.threshold_method, "scored": len(f), "fired": int(f.fired.sum()) if len(f) else 0,
                "seconds": round(time.perf_counter() - t, 3), "parameters": json.dumps(ind.params.model_dump(mode="json"), ensure_ascii=False)}
 
