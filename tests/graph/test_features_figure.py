@@ -89,3 +89,24 @@ def test_deciding_on_a_linked_supplier_counts_from_the_first_deciding_dealing():
     assert rel2.period.tolist() == [pd.Timestamp("2024-08-01")]
     rel1 = SharedAttributeLink().run(data).query("entity_id == 'E1' and supplier_id == 'S1'")
     assert len(rel1) == 1 and rel1.period.iloc[0] < pd.Timestamp("2024-04-01") and rel1.fired.all()
+
+
+def test_linked_dealings_count_the_quarters_related_party_business():
+    """E1 (linked to S1 by his phone) requests, approves and buys one S1 order in Q1 and two in Q3: the feature
+    counts them in their quarters and is zero between; receiving goods (E1's PO0 receipt in Q4) is no decision."""
+    from riskmodel.data.dataset import Dataset
+    from tests.graph.conftest import frame, tiny_tables
+
+    t = tiny_tables()
+    t["requisitions"] += [{"requisition_id": "R2", "requester_id": "E1"}, {"requisition_id": "R3", "requester_id": "E1"}]
+    t["purchase_orders"] += [
+        {"po_id": "PO2", "requisition_id": "R2", "supplier_id": "S1", "buyer_id": "E1", "amount": 10.0, "order_date": "2024-08-01"},
+        {"po_id": "PO3", "requisition_id": "R3", "supplier_id": "S1", "buyer_id": "E1", "amount": 10.0, "order_date": "2024-09-01"},
+        {"po_id": "PO0", "supplier_id": "S1", "buyer_id": "E5", "amount": 1.0, "order_date": "2024-11-15"}]
+    t["goods_receipts"] = [{"receipt_id": "GR0", "po_id": "PO0", "receiver_id": "E1", "receipt_date": "2024-11-20"}]
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in t.items()})
+    f = graph_features(data, freq="quarter", entity_types=("employee",)).set_index(["entity_id", "period"])
+    assert f.loc["E1"].sort_index().linked_dealings.tolist() == [1, 0, 2, 0]
+    # the grader E4 grades G1, whose bank account is his, in Q4; nobody else deals with a linked party
+    assert f.loc["E4"].sort_index().linked_dealings.tolist() == [0, 0, 0, 1]
+    assert f.linked_dealings.drop(["E1", "E4"], level=0).eq(0).all()

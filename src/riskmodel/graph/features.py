@@ -17,12 +17,12 @@ import pandas as pd
 from riskmodel.data.dataset import Dataset
 from riskmodel.graph.algorithms import betweenness, pagerank
 from riskmodel.graph.bidding import bid_rings
-from riskmodel.graph.build import period_sql, cached, supplier_dealings, supplier_registrations
-from riskmodel.graph.links import KIND_WEIGHTS, conflict_links, related_bidders
+from riskmodel.graph.build import period_sql, cached, grower_dealings, supplier_dealings, supplier_registrations
+from riskmodel.graph.links import DEALING_MIN_STRENGTH, DECIDING_ROLES, KIND_WEIGHTS, conflict_links, related_bidders
 
 FEATURE_COLUMNS = {
     "employee": ["n_suppliers", "deal_amount", "top_supplier_share", "betweenness", "pagerank", "n_growers_graded",
-                 "n_links", "link_strength_max", "conflict_score_max"],
+                 "n_links", "link_strength_max", "conflict_score_max", "linked_dealings"],
     "supplier": ["n_employees", "top_employee_share", "betweenness", "pagerank", "n_links", "link_strength_max",
                  "conflict_score_max", "cobid_community_size", "cobid_joint_tenders", "bid_rotation", "cover_gap",
                  "related_bidder_strength"],
@@ -143,6 +143,38 @@ def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, f
     return grid[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]].reset_index(drop=True)
 
 
+def linked_dealings(data: Dataset, linked: pd.DataFrame, freq: str, min_strength: float = DEALING_MIN_STRENGTH) -> pd.DataFrame:
+    """Documents an employee handled in each period in a deciding role (requester, approver, buyer, grader) for a
+    supplier or grower linked to them (``linked``: :func:`links_as_of`, strength ≥ ``min_strength``, known by the
+    period's end).  REL-002 fires once, at a pair's first such dealing; this counts them period by period, so a
+    related-party deal that goes on stays lit and one that stopped fades.
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id``, ``period``, ``linked_dealings``.
+    """
+    cols = ["employee_id", "period", "linked_dealings"]
+    lk = linked[linked.strength >= min_strength][["employee_id", "counterparty_type", "counterparty_id", "period"]]
+    if lk.empty:
+        return pd.DataFrame(columns=cols)
+    parts = []
+    if lk.counterparty_type.eq("supplier").any():
+        d = supplier_dealings(data, max_evidence=0, freq=freq)
+        d = d[[bool(set(r) & set(DECIDING_ROLES)) for r in d.roles]]
+        parts.append(d.rename(columns={"supplier_id": "counterparty_id"}).assign(counterparty_type="supplier"))
+    growers = lk.counterparty_id[lk.counterparty_type.eq("grower")].unique()
+    if len(growers):
+        g = grower_dealings(data, freq=freq, growers=growers)
+        parts.append(g.rename(columns={"grower_id": "counterparty_id"}).assign(counterparty_type="grower"))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    d = pd.concat([p[["employee_id", "counterparty_type", "counterparty_id", "period", "count"]] for p in parts], ignore_index=True)
+    d["period"] = pd.to_datetime(d.period)
+    m = d.merge(lk.assign(period=pd.to_datetime(lk.period)), on=["employee_id", "counterparty_type", "counterparty_id", "period"])
+    return m.groupby(["employee_id", "period"])["count"].sum().rename("linked_dealings").reset_index()[cols]
+
+
 def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None,
                    entity_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Relationship-graph features per entity and period, ready for scoring.
@@ -213,6 +245,9 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
                                                       conflict_score_max=("score", "max")).reset_index()
             g = g.rename(columns={keys[-1]: "entity_id", "counterparty_type": "entity_type"})
             dyn.append(g.assign(entity_type=etype) if etype else g)
+        if "employee" in types and not periods.isna().all():
+            ld = linked_dealings(data, linked, freq)
+            dyn.append(ld.rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
     dynamic = pd.concat(dyn, ignore_index=True)
     dynamic = dynamic[dynamic.entity_type.isin(types)].groupby(["entity_type", "entity_id", "period"]).first().reset_index()
     static = static[static.entity_type.isin(types)]
@@ -223,7 +258,7 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
     for c in allcols:
         if c not in out:
             out[c] = np.nan
-    counts = ["n_suppliers", "n_employees", "n_growers_graded", "n_graders", "n_links", "cobid_joint_tenders"]
+    counts = ["n_suppliers", "n_employees", "n_growers_graded", "n_graders", "n_links", "cobid_joint_tenders", "linked_dealings"]
     for et, cols in FEATURE_COLUMNS.items():
         m = out.entity_type.eq(et)
         for c in cols:

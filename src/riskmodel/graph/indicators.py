@@ -13,7 +13,7 @@ from riskmodel.data.dataset import Dataset
 from riskmodel.graph.bidding import rings_as_of
 from riskmodel.graph.build import cached, grading_evidence, supplier_registrations
 from riskmodel.graph.features import dealing_centrality
-from riskmodel.graph.links import KIND_WEIGHTS, MAX_SHARE, conflict_links, related_bidders
+from riskmodel.graph.links import DEALING_MIN_STRENGTH, KIND_WEIGHTS, MAX_SHARE, conflict_links, related_bidders
 from riskmodel.indicators.base import Indicator, Params
 from riskmodel.indicators.registry import register
 
@@ -140,7 +140,7 @@ class DealingWithLinkedParty(Indicator):
     reason_en = "{explanation_en}; the employee handled {n_dealings} of its documents as {roles_en} (strength {value:.2f})"
 
     class Params(LinkParams):
-        threshold: float = 0.25
+        threshold: float = DEALING_MIN_STRENGTH
 
     def compute(self, data: Dataset) -> pd.DataFrame:
         links = _links(data, self.params)

@@ -29,6 +29,8 @@ KIND_WEIGHTS = {"id_number": 1.0, "bank_account": 1.0, "mobile": 1.0, "landline"
 MAX_SHARE = 20
 #: roles that make a dealing the strongest signal: the employee decided on or bought from the counterparty
 DECIDING_ROLES = ("requester", "approver", "buyer", "grader")
+#: the link strength from which deciding on a linked party's business is a red flag (REL-002's default threshold)
+DEALING_MIN_STRENGTH = 0.25
 
 KIND_ZH = {"employee": "员工", "supplier": "供应商", "grower": "烟农", "tender": "招标"}
 ATTR_TEXT = {"phone": ("电话", "phone"), "address": ("地址", "address"), "bank_account": ("银行账户", "bank account"),

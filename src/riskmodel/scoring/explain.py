@@ -70,6 +70,9 @@ _GRAPH = {
     "conflict_score_max": ("利益冲突关联的最高得分（本人经手关联方业务的加权计）",
                            "highest conflict-of-interest link score (weighted up where they handle the linked party's business)",
                            _score, _score),
+    "linked_dealings": ("本季度作为经办、审批、采购或定级人员经手关联方（供应商或烟农）业务的笔数",
+                        "documents of linked suppliers or growers they requested, approved, bought or graded this quarter",
+                        _count, _count),
     "n_employees": ("经手该供应商业务的员工人数", "employees handling the supplier's business", _count, _count),
     "top_employee_share": ("该供应商业务中最大一名经手人的占比", "largest handler's share of the supplier's business", _share, _share),
     "cobid_community_size": ("共同投标群体的规模", "size of the co-bidding community", _count, _count),
@@ -83,7 +86,8 @@ _GRAPH = {
 #: graph features and the indicators that flag what they measure, with the quarters of flags they bring in
 #: (None: every quarter up to the alert's; a link found once stays a link)
 _GRAPH_FLAGS = {"n_links": (("REL-001", "REL-002"), None), "link_strength_max": (("REL-001", "REL-002"), None),
-                "conflict_score_max": (("REL-001", "REL-002"), None), "betweenness": (("REL-006",), 4)}
+                "conflict_score_max": (("REL-001", "REL-002"), None), "betweenness": (("REL-006",), 4),
+                "linked_dealings": (("REL-002",), None)}
 
 #: reasons for fired flags listed per alert beside the model's top contributions (the rest are named in one line)
 MAX_FLAG_REASONS = 5

@@ -123,14 +123,19 @@ def split_window(feature: str) -> tuple[str, int | None]:
     return (m.group(1), int(m.group(2))) if m else (feature, None)
 
 
+#: graph features where more is never less risky: deciding on linked parties' business this quarter
+MONOTONE_GRAPH = ("graph_linked_dealings",)
+
+
 def monotone_signs(columns: list[str]) -> dict[str, int]:
-    """+1 for features where more is never less risky (indicator counts and severities), -1 where more is never
-    more risky (quarters since the last flag); 0 otherwise."""
+    """+1 for features where more is never less risky (indicator counts and severities, :data:`MONOTONE_GRAPH`),
+    -1 where more is never more risky (quarters since the last flag); 0 otherwise."""
     out = {}
     for c in columns:
         base, _ = split_window(c)
         if base.startswith("since_"):
             out[c] = -1
             continue
-        out[c] = 1 if (base in ("n_flags", "severity_sum", "severity_sum_peer_z") or "-" in base) and not base.startswith("graph_") else 0
+        counts = (base in ("n_flags", "severity_sum", "severity_sum_peer_z") or "-" in base) and not base.startswith("graph_")
+        out[c] = 1 if counts or base in MONOTONE_GRAPH else 0
     return out
