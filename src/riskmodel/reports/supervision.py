@@ -355,7 +355,7 @@ def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
     """Data-quality notes: indicators that scored nothing, and the contract check of the source."""
     from riskmodel.data.contracts import validate_dataset
 
-    rep = validate_dataset(run.card["data_source"])
+    rep = validate_dataset(run.data_dir)
     rows = [(t(lang, "数据契约检查", "data contract check"),
              t(lang, "通过", "passed") if rep.ok else t(lang, f"{len(rep.errors)} 项错误", f"{len(rep.errors)} errors"))]
     rows.append((t(lang, "数据指纹", "data fingerprint"), run.card["data_fingerprint"][:16]))
