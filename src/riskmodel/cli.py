@@ -314,15 +314,40 @@ def train(run_dir, data_dir, settings_path, quiet):
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=config.DEMO_DATA_DIR, show_default=True)
 @click.option("--quarters", type=int, default=4, show_default=True)
 @click.option("--model", type=click.Choice(_MODELS), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the replay to this file (atomically) instead of printing it.")
 @settings_option
 @click.option("--quiet", is_flag=True)
-def backtest(data_dir, quarters, model, settings_path, quiet):
-    """Replay past quarters: what would the queue have caught (judged by cases opened later)?"""
+def backtest(data_dir, quarters, model, fmt, out, settings_path, quiet):
+    """Replay past quarters: what would the queue have caught (judged by cases opened later), and the rules-only
+    baseline at the same capacity? Reads the archive's cases, never truth/; recent quarters' counts are lower bounds."""
+    import json
+
+    import pandas as pd
+
+    from riskmodel.data.store import atomic_write_bytes
     from riskmodel.scoring.pipeline import backtest as bt
     from riskmodel.settings import load_settings
 
     r = bt(data_dir, quarters, model, load_settings(settings_path), progress=not quiet)
-    click.echo(r.to_string(index=False))
+    shown = r.assign(period=[str(pd.Period(p, "Q")) for p in r.period])
+    note = f"note: {r.attrs['note']}"
+    if fmt == "json":
+        rows = json.loads(shown.to_json(orient="records", force_ascii=False))
+        text = json.dumps(r.attrs | {"quarters": rows}, ensure_ascii=False, indent=2, default=str)
+    else:
+        which = (f"{r.attrs['model']} (the baseline itself)" if r.attrs["model"] == r.attrs["baseline"]
+                 else f"{r.attrs['model']} and the {r.attrs['baseline']} baseline")
+        text = (f"{which}, {r.attrs['policy']} policy (capacity {r.attrs['capacity']}), judged by {r.attrs['judged_by']}:\n"
+                f"{shown.round(3).to_string(index=False)}\n{note}")
+    if out is None:
+        click.echo(text)
+        if fmt == "json":  # the JSON holds it; say it to the person at the terminal too
+            click.echo(note, err=True)
+        return
+    atomic_write_bytes(out, (text + "\n").encode("utf-8"))
+    click.echo(f"wrote the replay of {len(r)} quarter(s) to {out}\n{note}")
 
 
 _run_option = click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),

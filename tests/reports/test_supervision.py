@@ -129,10 +129,53 @@ def test_decisions_are_on_the_previous_quarters_queue_in_the_reports_language(ru
     assert f"{prev}" in S.decisions(r, quarter, "zh").iloc[0, 0]
 
 
-def test_headline_counts_the_queue_of_the_quarter_and_the_one_before(run, quarter):
+def test_headline_compares_a_quarter_with_the_quarter_before_and_names_both(run, quarter):
+    q = _quarters(run)
+    prev = str(pd.Period(quarter, "Q") - 1)
+    this, before = int((q == quarter).sum()), int((q == prev).sum())
+    h = S.headline(run, quarter, "zh")
+    assert list(h.columns) == [f"本期 {quarter}", f"上期 {prev}"]
+    assert h.loc["预警（待核查）"].tolist() == [this, before]
+    assert list(S.headline(run, quarter, "en").columns) == [f"this period {quarter}", f"previous period {prev}"]
+
+
+def test_a_monthly_headline_compares_the_month_with_the_month_before(run, quarter):
+    """Not with the quarter before: each column counts its own month's red flags and its own month's quarter's queue."""
     q = _quarters(run)
     this, before = int((q == quarter).sum()), int((q == str(pd.Period(quarter, "Q") - 1)).sum())
-    assert S.headline(run, quarter, "zh").loc["预警（待核查）"].tolist() == [this, before]
-    month = str(pd.Period(quarter, "Q").asfreq("M", "end"))
-    assert S.headline(run, month, "zh").loc["预警（待核查）（按季度）"].tolist() == [this, before]
-    assert S.headline(run, month, "en").loc["alerts (for review) (per quarter)"].tolist() == [this, before]
+    fired = run.flags[run.flags.fired.astype(bool)]
+
+    def flags_in(month: pd.Period) -> int:
+        return int((fired.month == month.start_time).sum())
+
+    last = pd.Period(quarter, "Q").asfreq("M", "end")  # the month before it is in the same quarter: the same queue
+    h = S.headline(run, str(last), "zh")
+    assert list(h.columns) == [f"本期 {last}（预警：{quarter}）", f"上期 {last - 1}（预警：{quarter}）"]
+    assert h.loc["触发红旗（项次）"].tolist() == [flags_in(last), flags_in(last - 1)]
+    assert h.loc["预警（待核查，所在季度）"].tolist() == [this, this]
+    assert flags_in(last) + flags_in(last - 1) > 0, "the test needs red flags in those months"
+    first = pd.Period(quarter, "Q").asfreq("M", "start")  # the month before it is the quarter before's last
+    h = S.headline(run, str(first), "en")
+    assert list(h.columns) == [f"this period {first} (alerts: {quarter})", f"previous period {first - 1} (alerts: {pd.Period(quarter, 'Q') - 1})"]
+    assert h.loc["alerts for review, in the month's quarter"].tolist() == [this, before]
+    assert h.loc["red flags fired"].tolist() == [flags_in(first), flags_in(first - 1)]
+
+
+def test_an_alert_the_deidentified_view_leaves_out_is_counted_and_the_rest_listed(run, quarter, monkeypatch):
+    from riskmodel.linkage.roles import RoleView
+
+    full = S.queue(run, quarter, "en", top=None, audience="leadership")
+    assert len(full) > 2
+    gone = full.index[1]
+    view = RoleView.alerts
+
+    def fewer(self, run_dir):
+        v = view(self, run_dir)
+        return v[v.alert_ref != gone]
+
+    monkeypatch.setattr(RoleView, "alerts", fewer)
+    with pytest.warns(UserWarning, match=rf"gives {len(full) - 1} of the {len(full)} alerts of {quarter} to be listed: 1 is left out"):
+        q = S.queue(run, quarter, "en", top=None, audience="leadership")
+    assert gone not in q.index
+    pd.testing.assert_frame_equal(q, full.drop(gone))
+    assert (q.attrs["left_out"], full.attrs["left_out"]) == (1, 0)

@@ -65,7 +65,9 @@ def _view(role, data_dir, run_dir, settings_path, key_file):
 
     role = resolve_role(role)
     if data_dir is None and run_dir is not None and (Path(run_dir) / "model_card.json").is_file():
-        data_dir = Path(json.loads((Path(run_dir) / "model_card.json").read_text(encoding="utf-8"))["data_source"])
+        from riskmodel.scoring.datasource import resolve_data_source
+
+        data_dir = resolve_data_source(json.loads((Path(run_dir) / "model_card.json").read_text(encoding="utf-8")), run_dir)
     return RoleView(role, data_dir or config.DEMO_DATA_DIR, load_settings(settings_path), key_file)
 
 

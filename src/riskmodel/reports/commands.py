@@ -48,7 +48,7 @@ def _execute(kind: str, params: dict, dest: Path) -> dict:
     if params.get("audience") in DEIDENTIFIED_AUDIENCES:
         from riskmodel.linkage.deid import find_leaks
 
-        data_dir = RunData(params["run_dir"]).card["data_source"]
+        data_dir = RunData(params["run_dir"]).data_dir
 
         def check(html_text: str) -> None:
             """Refuse to file a de-identified report that names anyone (the earlier report stays)."""

@@ -141,11 +141,13 @@ def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
 
 def curves_figure(run: RunData, lang: str = "zh"):
     """PR curves, calibration and capacity trade-off in one figure (ground truth read at evaluation time)."""
+    from riskmodel.scoring.datasource import resolve_data_source
     from riskmodel.scoring.evaluate import curves
 
     setup_fonts()
     # the ground truth of the dataset 'riskmodel evaluate' used (the run itself never saw it)
-    cv = curves(run.run_dir, (run.evaluation or {}).get("data_source") or run.card["data_source"])
+    ev = run.evaluation or {}
+    cv = curves(run.run_dir, resolve_data_source(ev, run.run_dir, "evaluation.json") if ev.get("data_source") else run.data_dir)
     fig = Figure(figsize=(15, 4.2))
     axes = fig.subplots(1, 3)
     for name, g in cv["pr"].groupby("model"):

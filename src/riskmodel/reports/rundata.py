@@ -212,8 +212,16 @@ class RunData:
         return read_decisions(self.run_dir / DECISIONS_FILE)
 
     @cached_property
+    def data_dir(self) -> Path:
+        """The run's dataset folder (:func:`~riskmodel.scoring.datasource.resolve_data_source`: an old card's relative
+        ``data_source`` is found from the current folder or the folders above the run)."""
+        from riskmodel.scoring.datasource import resolve_data_source
+
+        return resolve_data_source(self.card, self.run_dir)
+
+    @cached_property
     def data(self) -> Dataset:
-        return Dataset.from_dir(self.card["data_source"])
+        return Dataset.from_dir(self.data_dir)
 
     @cached_property
     def employees(self) -> pd.DataFrame:

@@ -2,12 +2,14 @@
 cross comparisons with abnormal changes marked, the review queue and last quarter's decisions, data quality.
 
 A report is for a month (``2025-09``, what the scheduled ``report batch`` makes) or a quarter (``2025Q3``): red
-flags, heatmaps, posts and comparisons cover that month or quarter.  Alerts are made per quarter, so the review
-queue is the queue of the quarter that contains the period (a monthly report lists its quarter's queue), and the
-decisions are those on the quarter before's queue.
+flags, heatmaps, posts and comparisons cover that month or quarter, and the headline compares it with the month or
+quarter before.  Alerts are made per quarter, so the review queue is the queue of the quarter that contains the
+period (a monthly report lists its quarter's queue), and the decisions are those on the quarter before's queue.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -62,28 +64,41 @@ def _fired(run: RunData) -> pd.DataFrame:
 
 
 def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
-    """Headline numbers for the period and the one before.
+    """Headline numbers for the period and the one before it, of the same length: a month against the month
+    before, a quarter against the quarter before.  The columns name their periods.
 
-    Alerts are made per quarter: their rows count the queue of the period's quarter and of the quarter before (in a
-    monthly report too, where the rows say so).
+    Alerts are made per quarter: in a monthly report their rows count the queue of each column's quarter (the rows
+    say so, and the columns name the quarter), so two months of one quarter show the same queue.
+
+    Examples
+    --------
+    A monthly report's columns (red flags of each month; alerts of each month's quarter)::
+
+        本期 2025-10（预警：2025Q4）    上期 2025-09（预警：2025Q3）
     """
     lo, hi, freq = parse_period(period)
-    prev_lo = (pd.Period(lo, freq) - 1).start_time
+    prev = pd.Period(lo, freq) - 1
     f = _fired(run)
     a = run.alerts
     a_quarter = pd.to_datetime(a.period).dt.to_period("Q")
-    quarter = queue_quarter(period)
 
-    def nums(s, e, q):
-        ff = f[(f.month >= s) & (f.month <= e)]
-        aa = a[a_quarter == q]
+    def nums(p: pd.Period) -> list[int]:
+        ff = f[(f.month >= p.start_time) & (f.month <= p.end_time)]
+        aa = a[a_quarter == p.asfreq("Q")]
         return [len(ff), ff.employee_id.nunique(), ff.indicator_id.nunique(), len(aa), int((aa.entity_type == "employee").sum())]
 
-    per_quarter = t(lang, "（按季度）", " (per quarter)") if freq == "M" else ""
+    def column(which: tuple[str, str], p: pd.Period) -> str:
+        if freq == "Q":
+            return t(lang, f"{which[0]} {p}", f"{which[1]} {p}")
+        return t(lang, f"{which[0]} {p}（预警：{p.asfreq('Q')}）", f"{which[1]} {p} (alerts: {p.asfreq('Q')})")
+
+    monthly = freq == "M"
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查）", "alerts (for review)") + per_quarter, t(lang, "人员预警", "people alerts") + per_quarter]
-    return pd.DataFrame({t(lang, "本期", "this period"): nums(lo, hi, quarter),
-                         t(lang, "上期", "previous period"): nums(prev_lo, lo - pd.Timedelta(days=1), quarter - 1)}, index=rows)
+            t(lang, "预警（待核查，所在季度）", "alerts for review, in the month's quarter") if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
+            t(lang, "人员预警（所在季度）", "people alerts, in the month's quarter") if monthly else t(lang, "人员预警", "people alerts")]
+    cur = pd.Period(lo, freq)
+    return pd.DataFrame({column(("本期", "this period"), cur): nums(cur),
+                         column(("上期", "previous period"), prev): nums(prev)}, index=rows)
 
 
 def _dept_names(run: RunData) -> pd.Series:
@@ -271,16 +286,33 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
     DataFrame
         One row per alert, indexed by the alert's id (its pseudonym for de-identified audiences), with the quarter,
         rank, kind of entity, entity, unit, post, score and main reasons; empty when the quarter has no alerts.
+        ``attrs['left_out']`` counts the alerts the de-identified view did not give (0 when it gave them all).
+
+    Warns
+    -----
+    UserWarning
+        When the de-identified view leaves out alerts of the queue: they are not listed, and the warning says how
+        many and which ranks.
     """
     from riskmodel.linkage.roles import POLICIES, RoleView
 
     a = _quarter_alerts(run, period)
     a = a if top is None else a.head(top)
+    left_out = 0
     if not POLICIES[audience].identified:
         rv = RoleView(audience, run.data)
-        v = rv.alerts(run.run_dir)
+        v = rv.alerts(run.run_dir).set_index("alert_ref")
         refs = pd.Series([rv.deid.pseudonymizer(x, "alert") for x in a.alert_id], index=a.index)
-        v = v.set_index("alert_ref").loc[refs]
+        given = refs.isin(v.index).to_numpy()
+        if not given.all():  # list what the view gives, and say what it did not (never by id: the report is de-identified)
+            gone = a[~given]
+            left_out = len(gone)
+            warnings.warn(f"the de-identified view for {audience} gives {len(a) - left_out} of the {len(a)} alerts of "
+                          f"{queue_quarter(period)} to be listed: {left_out} {'is' if left_out == 1 else 'are'} left out of this queue ("
+                          + ", ".join(f"{e} #{r}" for e, r in zip(gone.entity_type, gone["rank"]))
+                          + "); the supervisor's report lists them", stacklevel=2)
+            a, refs = a[given], refs[given]
+        v = v.loc[refs]
         v.index = a.index
         en = _label_en()
         unit, post = v.unit_zh, _year_known_posts(rv, a, v)
@@ -302,10 +334,12 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
     out["score"] = a.score.round(3)
     out = out.set_index("id")[["quarter", "rank", "type", "entity", "unit", "post", "score", "reasons"]]
     out.index.name = t(lang, "预警编号", "alert")
-    return out.rename(columns={
+    out = out.rename(columns={
         "quarter": t(lang, "季度", "quarter"), "rank": t(lang, "排名", "rank"), "type": t(lang, "对象类型", "type"),
         "entity": t(lang, "对象", "entity"), "unit": t(lang, "单位", "unit"), "post": t(lang, "岗位", "post"),
         "score": t(lang, "风险分", "score"), "reasons": t(lang, "主要原因", "main reasons")})
+    out.attrs["left_out"] = left_out
+    return out
 
 
 def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None = 30) -> str:
@@ -355,7 +389,7 @@ def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
     """Data-quality notes: indicators that scored nothing, and the contract check of the source."""
     from riskmodel.data.contracts import validate_dataset
 
-    rep = validate_dataset(run.card["data_source"])
+    rep = validate_dataset(run.data_dir)
     rows = [(t(lang, "数据契约检查", "data contract check"),
              t(lang, "通过", "passed") if rep.ok else t(lang, f"{len(rep.errors)} 项错误", f"{len(rep.errors)} errors"))]
     rows.append((t(lang, "数据指纹", "data fingerprint"), run.card["data_fingerprint"][:16]))

@@ -616,9 +616,44 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
 def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, settings: Settings | None = None,
              progress: bool = True) -> pd.DataFrame:
     """Replay the last ``quarters`` quarters: for each, train on the quarters before it with the labels known
-    when it began, queue it, and report what the queue would have caught — judged by the cases opened later
-    (the archive as it stands now), never by the ground truth.  Runs where ``engine.backend`` says, as
-    :func:`run_pipeline` does.
+    when it began, queue it by review capacity, and report what the queue would have caught, next to what the
+    rules-only baseline (:class:`~riskmodel.scoring.models.RulesScorer`) would have caught at the same capacity.
+    Runs where ``engine.backend`` says, as :func:`run_pipeline` does.
+
+    What it reads, never ``truth/``:
+
+    - the dataset's tables, for the red flags and the employee-quarter features (a quarter's row uses what was
+      known at its end; data-derived indicator fences are set on the whole data, as in a run);
+    - the case archive (``cases``, ``case_people``: the subjects of misconduct cases) as it stood when each quarter
+      began, for the training labels, and as it stands at the data's end, to judge the queues: a queued
+      employee-quarter is *caught* when a case opened in the ``scoring.label_lookback_months`` after it names the
+      person;
+    - reviewers' decisions (``alert_reviews``) made before each quarter began, as training labels.
+
+    Cases open months after the misconduct and the archive ends with the data, so a case about a replayed quarter
+    may not have opened yet, the more likely the later the quarter: the caught counts are lower bounds.
+    ``months_of_data_after`` says how long cases had to open, and ``attrs['note']`` says it in words.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        The dataset (no ``truth/`` needed).
+    quarters : int, default=4
+        How many of the last quarters to replay.
+    model : {'xgboost', 'rules', 'iforest', 'logistic'}, optional
+        Default: ``scoring.model``.
+    settings : Settings, optional
+    progress : bool, default=True
+
+    Returns
+    -------
+    DataFrame
+        One row per replayed quarter: ``period``; the model's ``queued``, ``caught_by_later_cases`` and
+        ``share_caught``; the baseline's ``rules_queued``, ``rules_caught_by_later_cases`` and
+        ``rules_share_caught``; ``positives_known_at_training``; ``months_of_data_after`` (from the quarter's end to
+        the end of the data's last quarter, ``attrs['data_end']``); ``note`` (why the model could not be trained
+        for the quarter, else empty).  ``attrs`` holds ``model``, ``baseline``, ``policy``, ``capacity``,
+        ``judged_by``, ``data_end``, ``label_lookback_months`` and ``note``.
     """
     settings = settings or load_settings()
     with engine.session(settings):
@@ -635,23 +670,56 @@ def _backtest(data_dir, quarters: int, model: str | None, settings: Settings, pr
     if len(periods) <= quarters:
         raise RiskModelError(f"only {len(periods)} quarters: cannot replay {quarters}")
     later = case_labels(data, asof=None, lookback_months=s.label_lookback_months)
+    rules = make_model("rules").fit(X[cols])  # the baseline needs no labels: the same scorer every quarter
+    last = pd.Period(pd.Timestamp(periods[-1]), "Q")
+
+    def caught(scores: np.ndarray, Xq: pd.DataFrame) -> tuple[int, int]:
+        queued = Xq[apply_policy(scores, Xq, settings, "capacity").labels]
+        return len(queued), len(queued.merge(later, on=["entity_id", "period"], how="inner"))
+
     rows = []
     for q in periods[-quarters:]:
         q = pd.Timestamp(q)
         known = case_labels(data, asof=q, lookback_months=s.label_lookback_months, X=X if LOCALISE_LABELS else None)
         y = assemble_labels(X, known, review_labels(data, asof=q))
         train = (X.period < q).to_numpy()
+        cur = (X.period == q).to_numpy()
+        Xq = X[cur].reset_index(drop=True)
+        row = {"period": q, "queued": 0, "caught_by_later_cases": 0, "share_caught": np.nan}
         try:
             m = make_model(model, random_state=s.seed).fit(X.loc[train, cols], y[train])
         except RiskModelError as exc:
-            rows.append({"period": q, "queued": 0, "caught_by_later_cases": 0, "note": str(exc)})
-            continue
-        cur = (X.period == q).to_numpy()
-        Xq = X[cur].reset_index(drop=True)
-        cut = apply_policy(m.decision_function(Xq[cols]), Xq, settings, "capacity")
-        queued = Xq[cut.labels]
+            row["note"] = str(exc)
+        else:
+            n, hit = caught(m.decision_function(Xq[cols]), Xq)
+            row.update(queued=n, caught_by_later_cases=hit, share_caught=hit / max(n, 1), note="")
+        n, hit = caught(rules.decision_function(Xq[cols]), Xq)
         known_then = set(y[train & (y == 1).to_numpy()].index)  # row positions of the positives known then
-        hit = queued.merge(later, on=["entity_id", "period"], how="inner")
-        rows.append({"period": q, "queued": len(queued), "caught_by_later_cases": len(hit),
-                     "share_caught": len(hit) / max(len(queued), 1), "positives_known_at_training": len(known_then), "note": ""})
-    return pd.DataFrame(rows)
+        rows.append(row | {"rules_queued": n, "rules_caught_by_later_cases": hit, "rules_share_caught": hit / max(n, 1),
+                           "positives_known_at_training": len(known_then),
+                           "months_of_data_after": 3 * (last - pd.Period(q, "Q")).n})
+    out = pd.DataFrame(rows)[["period", "queued", "caught_by_later_cases", "share_caught", "rules_queued",
+                              "rules_caught_by_later_cases", "rules_share_caught", "positives_known_at_training",
+                              "months_of_data_after", "note"]]
+    data_end = last.end_time.normalize()
+    out.attrs.update(model=model, baseline="rules", policy="capacity", capacity=s.capacity,
+                     judged_by="cases opened later (the archive at the data's end), never truth/",
+                     data_end=f"{data_end:%Y-%m-%d}", label_lookback_months=s.label_lookback_months,
+                     note=_late_cases_note(out, data_end, s.label_lookback_months))
+    return out
+
+
+def _late_cases_note(bt: pd.DataFrame, data_end: pd.Timestamp, lookback: int) -> str:
+    """Which replayed quarters' caught counts are lower bounds: those with less than ``lookback`` months of data
+    after them, in which a case naming a queued person could still open."""
+    short = bt[bt.months_of_data_after < lookback]
+    if short.empty:
+        return (f"Every replayed quarter has at least {lookback} months of data after it (to {data_end:%Y-%m-%d}): "
+                f"every case that could count it as caught has had time to open.")
+    names = ", ".join(str(pd.Period(p, "Q")) for p in short.period)
+    lo, hi = int(short.months_of_data_after.min()), int(short.months_of_data_after.max())
+    return (f"The caught counts of {names} are lower bounds: a queued quarter counts as caught when a case opened "
+            f"within {lookback} months after it names the person, but the archive ends with the data's last "
+            f"quarter ({data_end:%Y-%m-%d}), only {lo if lo == hi else f'{lo}–{hi}'} months after "
+            f"{'that quarter' if len(short) == 1 else 'those quarters'} (months_of_data_after). Cases open months after "
+            f"the misconduct, so some may not have opened yet, most of all for the last quarters.")
