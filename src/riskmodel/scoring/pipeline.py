@@ -623,7 +623,7 @@ def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, 
     What it reads, never ``truth/``:
 
     - the dataset's tables, for the red flags and the employee-quarter features (a quarter's row uses what was
-      known at its end; data-derived indicator fences are set on the whole data, as in a run);
+      known at its end, data-derived indicator fences included: each is set from the values known by then);
     - the case archive (``cases``, ``case_people``: the subjects of misconduct cases) as it stood when each quarter
       began, for the training labels, and as it stands at the data's end, to judge the queues: a queued
       employee-quarter is *caught* when a case opened in the ``scoring.label_lookback_months`` after it names the
