@@ -177,7 +177,11 @@ _POLICIES = ["capacity", "precision", "cost"]
 @settings_option
 @click.option("--quiet", is_flag=True)
 def run(data_dir, out, model, policy, decisions, settings_path, quiet):
-    """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet)."""
+    """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet).
+
+    The queue is recorded in OUT/ledger.jsonl as it is written (model, policy, cut-offs, the file's hash, each
+    alert), appended to the chain of an earlier run in OUT.
+    """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
     from riskmodel.scoring.pipeline import run_pipeline
     from riskmodel.settings import load_settings
@@ -185,7 +189,8 @@ def run(data_dir, out, model, policy, decisions, settings_path, quiet):
     decisions = decisions or (out / DECISIONS_FILE if (out / DECISIONS_FILE).is_file() else None)
     dec = read_decisions(decisions) if decisions else None
     m = run_pipeline(data_dir, out, model, policy, load_settings(settings_path), dec, progress=not quiet)
-    click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}")
+    click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}, "
+               f"recorded in {out / 'ledger.jsonl'}")
     _kept_note(m, out)
 
 
@@ -207,22 +212,31 @@ def _kept_note(manifest: dict, run_dir: Path) -> None:
               help="Where alerts.parquet goes (default: the run folder).")
 @settings_option
 def score(run_dir, model, policy, out, settings_path):
-    """Re-queue a run with another of its fitted models or another threshold policy (no retraining)."""
-    import shutil
+    """Re-queue a run with another of its fitted models or another threshold policy (no retraining).
 
+    The new queue is recorded in the run's ledger as it is written.  With --out, RUN is left as it was and OUT
+    (a new or empty folder) becomes a new run folder: a copy of RUN with the new queue, whose ledger starts a new
+    chain with an entry naming RUN and the head of RUN's ledger (check RUN's with 'riskmodel ledger verify
+    RUN/ledger.jsonl --anchor SEQ:HASH').
+    """
     from riskmodel.data.store import read_manifest
+    from riskmodel.ledger import read_entries
     from riskmodel.scoring.pipeline import MODEL_FILE, require_run, rescore
     from riskmodel.settings import load_settings
 
     require_run(run_dir, MODEL_FILE, "model_card.json", "alerts.parquet")
-    if out and Path(out).resolve() != Path(run_dir).resolve():
-        shutil.copytree(run_dir, out, dirs_exist_ok=True)
-        run_dir = out
-    q = rescore(run_dir, model, policy, load_settings(settings_path))
-    m = read_manifest(run_dir) or {}
+    q = rescore(run_dir, model, policy, load_settings(settings_path), out=out)
+    target = Path(out) if out else Path(run_dir)
+    m = read_manifest(target) or {}
     click.echo(f"{len(q)} people alerts ({model}, policy {policy}) and {m.get('alerts', len(q)) - len(q)} event alerts "
-               f"(kept from the run) -> {Path(run_dir) / 'alerts.parquet'}")
-    _kept_note({"removed_as_stale": m.get("removed_as_stale")}, run_dir)
+               f"(kept from the run) -> {target / 'alerts.parquet'}, recorded in {target / 'ledger.jsonl'}")
+    if m.get("parent_run"):
+        origin = read_entries(target / "ledger.jsonl", "origin")[0]["payload"]
+        h = origin["parent_head"]
+        click.echo(f"{target} is a new run folder made from {run_dir}; its ledger starts a new chain"
+                   + (f" from the head of {run_dir / 'ledger.jsonl'} ({h['seq']}:{h['hash']})" if h else
+                      f" ({run_dir} had no ledger)"))
+    _kept_note({"removed_as_stale": m.get("removed_as_stale")}, target)
 
 
 @main.command()
@@ -289,8 +303,8 @@ def decide(alert_id, decision, reviewer_role, note, run_dir):
 def train(run_dir, data_dir, settings_path, quiet):
     """Retrain a run's model with the reviewers' decisions (RUN/decisions.csv) as labels, and re-queue.
 
-    The decisions, the ledger and the run folder's other files are kept; evaluation.json, which judged the
-    earlier model, is removed.
+    The decisions, the ledger and the run folder's other files are kept; the new queue is recorded in the
+    ledger, whose chain goes on; evaluation.json, which judged the earlier model, is removed.
     """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
     from riskmodel.scoring.pipeline import read_card, run_data_source, run_pipeline
@@ -305,8 +319,9 @@ def train(run_dir, data_dir, settings_path, quiet):
                    f"retraining {card['model']}, policy {card['policy']['policy']}, as the run was trained: run "
                    f"'riskmodel score' again afterwards to re-queue")
     m = run_pipeline(data_dir, run_dir, card["model"], card["policy"]["policy"], load_settings(settings_path),
-                     dec, progress=not quiet)
-    click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}")
+                     dec, progress=not quiet, source="riskmodel train")
+    click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}, "
+               f"recorded in {run_dir / 'ledger.jsonl'}")
     _kept_note(m, run_dir)
 
 
