@@ -266,14 +266,28 @@ def evaluate(run_dir, data_dir, fmt):
                    f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
                    f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}  "
                    f"queue: after their scheme {m['queued_after_scheme']:.2f}  no recent scheme {m['queued_no_recent_scheme']:.2f}")
+    q, trained = r["queue"], r["trained_model"]
+    rescored = r["model"] != trained
+    click.echo(f"the review queue (alerts.parquet): {q['people_alerts']} people alerts from {q['model']}, policy "
+               f"{q['policy']} ('{q['source']}'{f'; the run trained {trained}' if rescored else ''}): precision "
+               f"{q['precision']:.2f} [{q['precision_ci95'][0]:.2f}, {q['precision_ci95'][1]:.2f}]  scheme recall "
+               f"{q['scheme_recall']:.2f} ({q['schemes_caught']}/{q['schemes_active']})  after their scheme "
+               f"{q['queued_after_scheme']:.2f}  no recent scheme {q['queued_no_recent_scheme']:.2f}")
     ci = r.get("precision_ratio_ci95", {})
-    click.echo(f"{r['model']} vs baselines (precision ratio, 95 % interval resampling people): "
+    whose = " (the queue's model)" if rescored else ""
+    click.echo(f"{r['model']}{whose} vs "
+               f"{'the others' if rescored else 'baselines'} (precision ratio at capacity, 95 % interval resampling people): "
                + ", ".join(f"{b} {v:.3f}x" + (f" [{ci[b][0]:.2f}, {ci[b][1]:.2f}]" if b in ci else "")
                            for b, v in r["precision_ratio_vs_baselines"].items()))
+    beside = q["events_chosen_beside"]
+    other = (beside.get("model"), beside.get("policy")) != (q["model"], q["policy"])
     click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "
                f"({r['schemes_caught_all_alerts']}/{r['schemes_active_all_alerts']}) "
-               f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]")
-    for line in calibration_lines(r["model"], r["calibration"]):
+               f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]: "
+               f"the people queue of {q['model']} and {q['event_alerts']} event alerts"
+               + (f", chosen beside the people queue of {beside.get('model')}, policy {beside.get('policy')}, that "
+                  f"'{beside.get('source')}' wrote (a person in that queue took no event slot that quarter)" if other else ""))
+    for line in calibration_lines(f"{trained} (the trained model)" if rescored else trained, r["calibration"]):
         click.echo(line)
 
 
