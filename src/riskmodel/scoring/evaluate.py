@@ -352,7 +352,10 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     for name, ci in prec_ci.items():
         models[name]["precision_ci95"] = ci
     # every alert of the run (people and events) against every planted scheme active in the test period
-    alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["entity_type", "entity_id", "period"])
+    alerts = pd.read_parquet(run_dir / "alerts.parquet")
+    if missing := [c for c in ("entity_type", "entity_id", "period") if c not in alerts]:
+        raise RiskModelError(f"{run_dir / 'alerts.parquet'} has no {', '.join(missing)} column: it is not a review queue "
+                             f"that riskmodel wrote; run 'riskmodel run --out {run_dir}' again")
     queue = _queue_report(test, y, y_after, alerts, active, qcard, card, seed)
     alerts = alerts[["entity_type", "entity_id"]]
     active_all = se[(se.start_date <= hi) & (se.end_date >= lo)]
