@@ -209,7 +209,8 @@ def _kept_note(manifest: dict, run_dir: Path) -> None:
 @click.option("--model", type=click.Choice(_MODELS), required=True)
 @click.option("--policy", type=click.Choice(_POLICIES), default="capacity", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where alerts.parquet goes (default: the run folder).")
+              help="Write the re-queued run to this new (or empty) folder instead, leaving RUN as it was; its ledger "
+                   "starts a new chain naming RUN (default: re-queue RUN in place).")
 @settings_option
 def score(run_dir, model, policy, out, settings_path):
     """Re-queue a run with another of its fitted models or another threshold policy (no retraining).

@@ -539,7 +539,7 @@ def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LedgerError(f"{card_path} is not a readable model card ({exc}); run 'riskmodel run --out {run_dir}' "
                           f"again") from exc
-    run_name = Path(record_as or run_dir).as_posix()
+    run_name = Path(record_as or run_dir).resolve().as_posix()
     cutoffs = sorted({round(float(c), 12) for c in alerts["cutoff"].dropna()}) if "cutoff" in alerts else []
     queue = card.get("queue") or {}  # 'riskmodel score' may have re-queued people with another model or policy
     model = {"run": run_name, "model": queue.get("model", card.get("model")),

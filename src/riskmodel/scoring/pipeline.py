@@ -5,8 +5,8 @@ it writes goes to one output folder, atomically, with the model, its card and
 the provenance (settings, data fingerprint, code version, seed); reviewers'
 decisions and the ledger already in that folder are kept.  Every queue written
 here (``run_pipeline``, ``rescore``) is recorded in the run's ledger in the same
-step (:func:`riskmodel.ledger.log_alerts`), so no queue is ever read that the
-ledger does not hold.
+step (:func:`riskmodel.ledger.log_alerts`): a run's before its folder replaces
+the old one, a re-queue's right after its file, under the ledger's lock.
 """
 
 from __future__ import annotations
@@ -314,8 +314,11 @@ def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.
     q = q.sort_values(["period", "rank"]).reset_index(drop=True)
     cols = feature_columns(X)
     Xq = X.loc[cut.labels].set_index(KEY).loc[pd.MultiIndex.from_frame(q[KEY]), cols].reset_index(drop=True)
-    contrib = model.contributions(Xq)
-    reasons, evidence = reason_codes(contrib, Xq, q[KEY], flags, top_k)
+    if len(q):
+        contrib = model.contributions(Xq)
+        reasons, evidence = reason_codes(contrib, Xq, q[KEY], flags, top_k)
+    else:  # a policy that queues nobody (a precision target no cut-off reaches): an empty queue, no explanations
+        reasons, evidence = [], []
     q["reasons"] = reasons
     q["evidence"] = evidence
     q["entity_type"] = "employee"
@@ -581,8 +584,8 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     ``queue`` and the manifest say which model and policy the people queue now comes from (the card's ``model``
     and ``policy`` stay those the run was trained with); ``evaluation.json``, made for the earlier queue, is
     removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and the queue recorded in
-    the run's ledger under the ledger's lock (:func:`riskmodel.ledger.log_alerts`, ``riskmodel score``), so the
-    ledger never lacks the queue a reader finds.
+    the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`, ``riskmodel
+    score``); a ledger whose last entry is torn or was changed is refused before anything is written.
 
     With ``out``, another folder (new, or empty), ``run_dir`` is left as it was and ``out`` becomes a new run
     folder in one atomic step: the run's files (its decisions and notes too) are copied, but not its ledger, its
@@ -625,6 +628,8 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     info = {k: v for k, v in (read_manifest(run_dir) or {}).items() if k not in ("fingerprint", "tables")}
     info.update({"step": "score", "model": model, "policy": policy, "alerts": len(queue), "trained_model": card["model"]})
     if not fork:
+        if (run_dir / _ledger.LEDGER_FILE).is_file():  # a queue it cannot record is not written
+            _ledger.head(run_dir / _ledger.LEDGER_FILE)
         stale = [n for n in STALE_OUTPUTS if (run_dir / n).is_file()]
         info["removed_as_stale"] = stale
         with _ledger.locked(run_dir / _ledger.LEDGER_FILE):
