@@ -182,3 +182,22 @@ def test_evaluate_after_score_judges_the_queue_reviewers_have(small_run, small_c
     assert EV.metrics(r, "en").columns.str.startswith(f"{other}'s precision").any()
     stab = curves(run, small_company)["stability"]
     assert stab.query("by == 'quarter'").queued.sum() == m[other]["queued"]
+
+
+def test_a_policy_that_queues_nobody_gives_an_empty_queue_on_the_record(small_run, tmp_path):
+    """The precision policy may find no cut-off reaching its target: no people alerts, and still a recorded queue."""
+    import numpy as np
+
+    from riskmodel.scoring import thresholds as th
+    from riskmodel.scoring.pipeline import ALERT_COLUMNS, build_queue, load_model
+
+    bundle = load_model(small_run)
+    X = pd.read_parquet(small_run / "features_people.parquet").head(50)
+    m = bundle["all_models"]["logistic"]
+    cut = th.Cutoff("precision", np.zeros(len(X), bool))
+    q = build_queue(m, "logistic", X, m.decision_function(X[bundle["features"]]), cut, pd.DataFrame(), 3)
+    assert q.empty and list(q.columns) == ALERT_COLUMNS
+    run = _copy(small_run, tmp_path / "run")
+    q.to_parquet(run / "alerts.parquet", index=False)
+    assert ledger.log_alerts(run) == 2  # the threshold's change, and the (empty) queue file
+    assert ledger.read_entries(run / ledger.LEDGER_FILE, "queue")[-1]["payload"]["alerts"] == 0
