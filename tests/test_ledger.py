@@ -211,16 +211,16 @@ def _run(tmp_path):
 
 def test_log_alerts_records_the_model_and_each_alert_once(tmp_path):
     run, alerts = _run(tmp_path)
-    assert ledger.log_alerts(run) == 3
+    assert ledger.log_alerts(run) == 4  # the model, the queue file, two alerts
     assert ledger.log_alerts(run) == 0  # nothing changed
     alerts.loc[0, "score"] = 2.5
     alerts.to_parquet(run / "alerts.parquet", index=False)
-    assert ledger.log_alerts(run) == 1  # a changed alert is recorded again
+    assert ledger.log_alerts(run) == 2  # the new file, and the changed alert recorded again
     alerts["cutoff"] = 1.2
     alerts.to_parquet(run / "alerts.parquet", index=False)
-    assert ledger.log_alerts(run) == 3  # a threshold change, and both alerts under it
+    assert ledger.log_alerts(run) == 4  # a threshold change, the new file, and both alerts under it
     kinds = [e["kind"] for e in ledger.read_entries(run / ledger.LEDGER_FILE)]
-    assert kinds.count("model") == 2 and ledger.verify(run / ledger.LEDGER_FILE).ok
+    assert kinds.count("model") == 2 and kinds.count("queue") == 3 and ledger.verify(run / ledger.LEDGER_FILE).ok
     first = ledger.read_entries(run / ledger.LEDGER_FILE, "alert")[0]["payload"]
     assert first["indicators"] == ["PRC-002"] and first["entity_id"] == "E00001"
 

@@ -177,7 +177,11 @@ _POLICIES = ["capacity", "precision", "cost"]
 @settings_option
 @click.option("--quiet", is_flag=True)
 def run(data_dir, out, model, policy, decisions, settings_path, quiet):
-    """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet)."""
+    """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet).
+
+    The queue is recorded in OUT/ledger.jsonl as it is written (model, policy, cut-offs, the file's hash, each
+    alert), appended to the chain of an earlier run in OUT.
+    """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
     from riskmodel.scoring.pipeline import run_pipeline
     from riskmodel.settings import load_settings
@@ -185,7 +189,8 @@ def run(data_dir, out, model, policy, decisions, settings_path, quiet):
     decisions = decisions or (out / DECISIONS_FILE if (out / DECISIONS_FILE).is_file() else None)
     dec = read_decisions(decisions) if decisions else None
     m = run_pipeline(data_dir, out, model, policy, load_settings(settings_path), dec, progress=not quiet)
-    click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}")
+    click.echo(f"{m['alerts']} alerts ({m['model']}, policy {m['policy']}) -> {out / 'alerts.parquet'}, "
+               f"recorded in {out / 'ledger.jsonl'}")
     _kept_note(m, out)
 
 
@@ -204,25 +209,35 @@ def _kept_note(manifest: dict, run_dir: Path) -> None:
 @click.option("--model", type=click.Choice(_MODELS), required=True)
 @click.option("--policy", type=click.Choice(_POLICIES), default="capacity", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where alerts.parquet goes (default: the run folder).")
+              help="Write the re-queued run to this new (or empty) folder instead, leaving RUN as it was; its ledger "
+                   "starts a new chain naming RUN (default: re-queue RUN in place).")
 @settings_option
 def score(run_dir, model, policy, out, settings_path):
-    """Re-queue a run with another of its fitted models or another threshold policy (no retraining)."""
-    import shutil
+    """Re-queue a run with another of its fitted models or another threshold policy (no retraining).
 
+    The new queue is recorded in the run's ledger as it is written.  With --out, RUN is left as it was and OUT
+    (a new or empty folder) becomes a new run folder: a copy of RUN with the new queue, whose ledger starts a new
+    chain with an entry naming RUN and the head of RUN's ledger (check RUN's with 'riskmodel ledger verify
+    RUN/ledger.jsonl --anchor SEQ:HASH').
+    """
     from riskmodel.data.store import read_manifest
+    from riskmodel.ledger import read_entries
     from riskmodel.scoring.pipeline import MODEL_FILE, require_run, rescore
     from riskmodel.settings import load_settings
 
     require_run(run_dir, MODEL_FILE, "model_card.json", "alerts.parquet")
-    if out and Path(out).resolve() != Path(run_dir).resolve():
-        shutil.copytree(run_dir, out, dirs_exist_ok=True)
-        run_dir = out
-    q = rescore(run_dir, model, policy, load_settings(settings_path))
-    m = read_manifest(run_dir) or {}
+    q = rescore(run_dir, model, policy, load_settings(settings_path), out=out)
+    target = Path(out) if out else Path(run_dir)
+    m = read_manifest(target) or {}
     click.echo(f"{len(q)} people alerts ({model}, policy {policy}) and {m.get('alerts', len(q)) - len(q)} event alerts "
-               f"(kept from the run) -> {Path(run_dir) / 'alerts.parquet'}")
-    _kept_note({"removed_as_stale": m.get("removed_as_stale")}, run_dir)
+               f"(kept from the run) -> {target / 'alerts.parquet'}, recorded in {target / 'ledger.jsonl'}")
+    if m.get("parent_run"):
+        origin = read_entries(target / "ledger.jsonl", "origin")[0]["payload"]
+        h = origin["parent_head"]
+        click.echo(f"{target} is a new run folder made from {run_dir}; its ledger starts a new chain"
+                   + (f" from the head of {run_dir / 'ledger.jsonl'} ({h['seq']}:{h['hash']})" if h else
+                      f" ({run_dir} had no ledger)"))
+    _kept_note({"removed_as_stale": m.get("removed_as_stale")}, target)
 
 
 @main.command()
@@ -252,14 +267,28 @@ def evaluate(run_dir, data_dir, fmt):
                    f"[{m['precision_ci95'][0]:.2f}, {m['precision_ci95'][1]:.2f}]  scheme recall {m['scheme_recall']:.2f} "
                    f"({m['schemes_caught']}/{m['schemes_active']})  AP {m['average_precision']:.3f}  "
                    f"queue: after their scheme {m['queued_after_scheme']:.2f}  no recent scheme {m['queued_no_recent_scheme']:.2f}")
+    q, trained = r["queue"], r["trained_model"]
+    rescored = r["model"] != trained
+    click.echo(f"the review queue (alerts.parquet): {q['people_alerts']} people alerts from {q['model']}, policy "
+               f"{q['policy']} ('{q['source']}'{f'; the run trained {trained}' if rescored else ''}): precision "
+               f"{q['precision']:.2f} [{q['precision_ci95'][0]:.2f}, {q['precision_ci95'][1]:.2f}]  scheme recall "
+               f"{q['scheme_recall']:.2f} ({q['schemes_caught']}/{q['schemes_active']})  after their scheme "
+               f"{q['queued_after_scheme']:.2f}  no recent scheme {q['queued_no_recent_scheme']:.2f}")
     ci = r.get("precision_ratio_ci95", {})
-    click.echo(f"{r['model']} vs baselines (precision ratio, 95 % interval resampling people): "
+    whose = " (the queue's model)" if rescored else ""
+    click.echo(f"{r['model']}{whose} vs "
+               f"{'the others' if rescored else 'baselines'} (precision ratio at capacity, 95 % interval resampling people): "
                + ", ".join(f"{b} {v:.3f}x" + (f" [{ci[b][0]:.2f}, {ci[b][1]:.2f}]" if b in ci else "")
                            for b, v in r["precision_ratio_vs_baselines"].items()))
+    beside = q["events_chosen_beside"]
+    other = (beside.get("model"), beside.get("policy")) != (q["model"], q["policy"])
     click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "
                f"({r['schemes_caught_all_alerts']}/{r['schemes_active_all_alerts']}) "
-               f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]")
-    for line in calibration_lines(r["model"], r["calibration"]):
+               f"[{r['scheme_recall_all_alerts_ci95'][0]:.2f}, {r['scheme_recall_all_alerts_ci95'][1]:.2f}]: "
+               f"the people queue of {q['model']} and {q['event_alerts']} event alerts"
+               + (f", chosen beside the people queue of {beside.get('model')}, policy {beside.get('policy')}, that "
+                  f"'{beside.get('source')}' wrote (a person in that queue took no event slot that quarter)" if other else ""))
+    for line in calibration_lines(f"{trained} (the trained model)" if rescored else trained, r["calibration"]):
         click.echo(line)
 
 
@@ -289,8 +318,8 @@ def decide(alert_id, decision, reviewer_role, note, run_dir):
 def train(run_dir, data_dir, settings_path, quiet):
     """Retrain a run's model with the reviewers' decisions (RUN/decisions.csv) as labels, and re-queue.
 
-    The decisions, the ledger and the run folder's other files are kept; evaluation.json, which judged the
-    earlier model, is removed.
+    The decisions, the ledger and the run folder's other files are kept; the new queue is recorded in the
+    ledger, whose chain goes on; evaluation.json, which judged the earlier model, is removed.
     """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
     from riskmodel.scoring.pipeline import read_card, run_data_source, run_pipeline
@@ -305,8 +334,9 @@ def train(run_dir, data_dir, settings_path, quiet):
                    f"retraining {card['model']}, policy {card['policy']['policy']}, as the run was trained: run "
                    f"'riskmodel score' again afterwards to re-queue")
     m = run_pipeline(data_dir, run_dir, card["model"], card["policy"]["policy"], load_settings(settings_path),
-                     dec, progress=not quiet)
-    click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}")
+                     dec, progress=not quiet, source="riskmodel train")
+    click.echo(f"retrained with {len(dec)} decision(s); {m['alerts']} alerts -> {run_dir / 'alerts.parquet'}, "
+               f"recorded in {run_dir / 'ledger.jsonl'}")
     _kept_note(m, run_dir)
 
 

@@ -10,8 +10,8 @@ Entry
 -----
 ``seq``          1-based position; equals the line number
 ``ts``           UTC time of the append (ISO 8601)
-``kind``         what is recorded: ``alert``, ``decision``, ``model``, ``report``, ``tier_change``, ... (see
-                 :data:`KINDS`; other lowercase words are accepted)
+``kind``         what is recorded: ``alert``, ``queue``, ``decision``, ``model``, ``report``, ``tier_change``,
+                 ``origin``, ... (see :data:`KINDS`; other lowercase words are accepted)
 ``actor_role``   the role that caused it (one of :data:`ACTOR_ROLES`)
 ``actor``        who, where known (a user name or id), else ``null``
 ``payload``      the record itself (any JSON object)
@@ -29,6 +29,16 @@ after an edit; record the head (:func:`head`: last ``seq`` and ``hash``) in a
 report or send it elsewhere and pass it to ``verify(anchor=...)``, or sign with
 a key kept away from the file (``RISKMODEL_LEDGER_KEY``).  Removing entries at
 the end leaves a valid shorter chain: only an anchor detects that.
+
+What a run's ledger holds
+-------------------------
+``riskmodel run``, ``train`` and ``score`` record every review queue they write
+(:func:`log_alerts`: the model and threshold, the file's hash, each new alert)
+before anyone can read it; ``riskmodel decide`` records each decision, the
+report commands each report.  A rerun or retrain carries the ledger into the
+new folder and its chain goes on; ``score --out`` starts a new chain in the new
+folder whose first entry names the parent run and its ledger's head
+(:func:`log_origin`).
 
 Writers
 -------
@@ -64,7 +74,7 @@ GENESIS = "0" * 64
 #: roles that may appear as ``actor_role`` (riskmodel's five roles, plus ``system`` for automatic records)
 ACTOR_ROLES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership", "system")
 #: the kinds riskmodel itself writes
-KINDS = ("alert", "decision", "model", "report", "tier_change")
+KINDS = ("alert", "queue", "decision", "model", "report", "tier_change", "origin")
 LEDGER_FILE = "ledger.jsonl"
 KEY_ENV = "RISKMODEL_LEDGER_KEY"
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -139,7 +149,14 @@ def signing_key(key: bytes | str | None = None) -> bytes | None:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: str | Path) -> Iterator[None]:
+    """Hold the writer lock of the ledger at ``path`` (``PATH.lock``, exclusive ``fcntl`` lock).
+
+    For a writer that must do something else under the same lock as its append (write the file the entry
+    records, say): inside the block, append with ``lock=False``.  The lock is per open file, so taking it again
+    inside the block, even in the same process, would wait for ever.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -201,7 +218,7 @@ def _build(kind: str, payload: Mapping[str, Any], actor_role: str, actor: str | 
 
 
 def append_many(path: str | Path, records: Iterable[tuple[str, Mapping[str, Any], str] | tuple[str, Mapping[str, Any], str, str | None]],
-                key: bytes | str | None = None) -> list[dict]:
+                key: bytes | str | None = None, lock: bool = True) -> list[dict]:
     """Append several entries in one locked write.
 
     Parameters
@@ -211,6 +228,10 @@ def append_many(path: str | Path, records: Iterable[tuple[str, Mapping[str, Any]
     records : iterable of (kind, payload, actor_role[, actor])
     key : bytes or str, optional
         HMAC signing key (default: ``$RISKMODEL_LEDGER_KEY`` if set).
+    lock : bool, default=True
+        Take the ledger's lock for the append; False only where the caller holds it already (:func:`locked`,
+        or :func:`riskmodel.scoring.pipeline.run_locks` around a run folder being replaced) or writes a ledger
+        in a folder no one else knows of yet.
 
     Returns
     -------
@@ -229,7 +250,7 @@ def append_many(path: str | Path, records: Iterable[tuple[str, Mapping[str, Any]
     if not built:
         return []
     k = signing_key(key)
-    with _locked(path):
+    with locked(path) if lock else contextlib.nullcontext():
         seq, prev = _tail(path)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
         lines = []
@@ -343,8 +364,8 @@ def verify(path: str | Path, key: bytes | str | None = None, anchor: tuple[int, 
     """
     path = Path(path)
     if not path.is_file():
-        raise LedgerError(f"no ledger at {path}; a run's ledger is RUN/{LEDGER_FILE} (written by 'riskmodel decide' and "
-                          f"'riskmodel ledger log-alerts')")
+        raise LedgerError(f"no ledger at {path}; a run's ledger is RUN/{LEDGER_FILE} (begun by 'riskmodel run', which records "
+                          f"its queue there)")
     k = signing_key(key)
     prev, n = GENESIS, 0
 
@@ -403,7 +424,7 @@ def head(path: str | Path) -> tuple[int, str]:
     0
     """
     path = Path(path)
-    with _locked(path):
+    with locked(path):
         return _tail(path)
 
 
@@ -440,14 +461,33 @@ def log_report(ledger: str | Path, report: str | Path, what: str, actor_role: st
     return append(ledger, "report", payload, actor_role, actor, key=key)
 
 
-def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role: str = "system",
-               key: bytes | str | None = None) -> int:
-    """Record a run's model and threshold, then every alert not yet recorded, in ``RUN/ledger.jsonl``.
+#: the file holding a run's review queue (people and event alerts), what :func:`log_alerts` records
+ALERTS_FILE = "alerts.parquet"
 
-    A ``model`` entry (model, policy, cut-off, data fingerprint, code version)
-    is written when it differs from the last one recorded: that is a threshold
-    or model change.  Each alert is recorded once (by ``alert_id`` and a hash of
-    its content); calling again after nothing changed appends nothing.
+
+def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role: str = "system",
+               key: bytes | str | None = None, *, source: str = "riskmodel ledger log-alerts", written: bool = False,
+               record_as: str | Path | None = None, lock: bool = True) -> int:
+    """Record a run's review queue in its ledger: the model and threshold, the queue file, every alert.
+
+    Three kinds of entry, in this order:
+
+    ``model``
+        The queue's model and policy (with its cut-offs), the trained model, the data fingerprint, the code
+        version and the number of features; appended when it differs from the last ``model`` entry: a model or
+        threshold change.
+    ``queue``
+        The file itself (``alerts.parquet``: path, size, SHA-256), its number of alerts (people, events), the model
+        and policy of its people queue, the command that wrote it (``written_by``, from the model card) and the one
+        that recorded it (``recorded_by``).  A command that has just written the queue (``written=True``:
+        ``riskmodel run``, ``train`` and ``score`` do) records it even when it is byte for byte the last one
+        recorded, since writing it again is an event; otherwise it is appended only when the file differs from the
+        last ``queue`` entry.
+    ``alert``
+        Each alert not recorded before (by ``alert_id`` and a hash of its content).
+
+    So ``riskmodel ledger log-alerts`` on a queue already recorded appends nothing, and after the queue was
+    replaced by hand it records the file that is there now.
 
     Parameters
     ----------
@@ -457,41 +497,135 @@ def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role
         Default ``RUN/ledger.jsonl``.
     actor_role : str, default='system'
     key : bytes or str, optional
+    source : str, default='riskmodel ledger log-alerts'
+        The command recording the queue (``recorded_by``).
+    written : bool, default=False
+        True when ``source`` has just written the queue.
+    record_as : path-like, optional
+        The run folder's name in the record, where ``run_dir`` is a temporary folder that will replace it.
+    lock : bool, default=True
+        See :func:`append_many`.
 
     Returns
     -------
     int
         Number of entries appended.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"alert_id": ["AL-1"], "entity_type": ["employee"], "entity_id": ["E1"], "score": [2.0]}).to_parquet(
+    ...     run / "alerts.parquet")
+    >>> log_alerts(run), log_alerts(run)  # model, queue, one alert; then nothing new
+    (3, 0)
+    >>> [e["kind"] for e in read_entries(run / LEDGER_FILE)]
+    ['model', 'queue', 'alert']
     """
     run_dir = Path(run_dir)
     ledger = Path(ledger) if ledger else run_dir / LEDGER_FILE
-    alerts_path = run_dir / "alerts.parquet"
+    alerts_path = run_dir / ALERTS_FILE
     if not alerts_path.is_file():
-        raise LedgerError(f"no alerts.parquet in {run_dir}; run 'riskmodel run --out {run_dir}' first")
-    alerts = pd.read_parquet(alerts_path)
+        raise LedgerError(f"no {ALERTS_FILE} in {run_dir}; run 'riskmodel run --out {run_dir}' first")
+    data = alerts_path.read_bytes()
+    try:
+        alerts = pd.read_parquet(alerts_path)
+    except Exception as exc:  # pyarrow's errors have no common base
+        raise LedgerError(f"{alerts_path} is not a readable Parquet file ({exc}); run 'riskmodel run --out {run_dir}' "
+                          f"again") from exc
     card_path = run_dir / "model_card.json"
-    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LedgerError(f"{card_path} is not a readable model card ({exc}); run 'riskmodel run --out {run_dir}' "
+                          f"again") from exc
+    run_name = Path(record_as or run_dir).resolve().as_posix()
     cutoffs = sorted({round(float(c), 12) for c in alerts["cutoff"].dropna()}) if "cutoff" in alerts else []
     queue = card.get("queue") or {}  # 'riskmodel score' may have re-queued people with another model or policy
-    model = {"run": run_dir.as_posix(), "model": queue.get("model", card.get("model")),
+    model = {"run": run_name, "model": queue.get("model", card.get("model")),
              "policy": jsonable(queue.get("policy", card.get("policy"))), "trained_model": card.get("model"), "cutoffs": cutoffs,
              "data_fingerprint": card.get("data_fingerprint"), "code_version": card.get("code_version"),
              "features": len(card.get("features") or [])}
-    old = read_entries(ledger)
-    last_model = next((e["payload"] for e in reversed(old) if e["kind"] == "model"), None)
-    records: list = []
-    compare = {k: v for k, v in model.items() if k != "run"}
-    if last_model is None or {k: v for k, v in last_model.items() if k != "run"} != jsonable(compare):
-        records.append(("model", model, actor_role))
-    seen = {(e["payload"].get("alert_id"), e["payload"].get("content_sha256")) for e in old if e["kind"] == "alert"}
-    cols = [c for c in ("alert_id", "entity_type", "entity_id", "period", "score", "rank", "policy", "model", "cutoff",
-                        "department_id", "position_id") if c in alerts]
-    for row in alerts.to_dict("records"):  # alerts are a review queue (tens to hundreds), not transactions
-        body = {c: jsonable(row[c]) for c in cols}
-        reasons = row.get("reasons")
-        body["indicators"] = sorted({r.get("indicator_id") for r in (reasons if reasons is not None else []) if r.get("indicator_id")})
-        body["content_sha256"] = hashlib.sha256(canonical(jsonable(row))).hexdigest()
-        if (body["alert_id"], body["content_sha256"]) not in seen:
-            records.append(("alert", body, actor_role))
-    append_many(ledger, records, key=key)
+    people = int((alerts.entity_type == "employee").sum()) if "entity_type" in alerts else len(alerts)
+    policy = model["policy"]
+    record = {"run": run_name, "file": ALERTS_FILE, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+              "alerts": len(alerts), "people_alerts": people, "event_alerts": len(alerts) - people,
+              "model": model["model"], "policy": policy.get("policy") if isinstance(policy, dict) else policy,
+              "trained_model": model["trained_model"], "written_by": queue.get("source"), "recorded_by": source}
+    with locked(ledger) if lock else contextlib.nullcontext():  # read what is recorded and append under one lock
+        old = read_entries(ledger)
+        last_model = next((e["payload"] for e in reversed(old) if e["kind"] == "model"), None)
+        last_queue = next((e["payload"] for e in reversed(old) if e["kind"] == "queue"), None)
+        records: list = []
+        compare = {k: v for k, v in model.items() if k != "run"}
+        if last_model is None or {k: v for k, v in last_model.items() if k != "run"} != jsonable(compare):
+            records.append(("model", model, actor_role))
+        if written or last_queue is None or last_queue.get("sha256") != record["sha256"]:
+            records.append(("queue", record, actor_role))
+        seen = {(e["payload"].get("alert_id"), e["payload"].get("content_sha256")) for e in old if e["kind"] == "alert"}
+        cols = [c for c in ("alert_id", "entity_type", "entity_id", "period", "score", "rank", "policy", "model", "cutoff",
+                            "department_id", "position_id") if c in alerts]
+        for row in alerts.to_dict("records"):  # alerts are a review queue (tens to hundreds), not transactions
+            body = {c: jsonable(row[c]) for c in cols}
+            reasons = row.get("reasons")
+            body["indicators"] = sorted({r.get("indicator_id") for r in (reasons if reasons is not None else []) if r.get("indicator_id")})
+            body["content_sha256"] = hashlib.sha256(canonical(jsonable(row))).hexdigest()
+            if (body["alert_id"], body["content_sha256"]) not in seen:
+                records.append(("alert", body, actor_role))
+        append_many(ledger, records, key=key, lock=False)
     return len(records)
+
+
+def log_origin(ledger: str | Path, parent_run: str | Path, parent: Verification | None, copied: Iterable[str],
+               source: str, actor_role: str = "system", key: bytes | str | None = None, lock: bool = True) -> dict:
+    """Start the chain of a run folder made from another run: its first entry names the parent and its ledger's head.
+
+    A copy of the parent's ledger would be a second chain claiming the parent's history, going on apart from it;
+    instead the new folder's chain starts here (``seq`` 1, ``kind`` ``origin``), and the parent's history up to this
+    moment stays in the parent's ledger, pinned by ``parent_head`` (``seq`` and ``hash``): check it with
+    ``riskmodel ledger verify PARENT/ledger.jsonl --anchor SEQ:HASH``.
+
+    Parameters
+    ----------
+    ledger : path-like
+        The new folder's ledger; it must not exist yet or be empty.
+    parent_run : path-like
+        The run folder copied.
+    parent : Verification or None
+        :func:`verify` of the parent's ledger (it must hold), or None when the parent has none.
+    copied : iterable of str
+        The names copied from the parent.
+    source : str
+        The command that made the copy.
+    actor_role, key, lock
+        As for :func:`append_many`.
+
+    Returns
+    -------
+    dict
+        The entry as written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> parent, child = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+    >>> _ = append(parent / LEDGER_FILE, "report", {"n": 1}, "analyst")
+    >>> e = log_origin(child / LEDGER_FILE, parent, verify(parent / LEDGER_FILE), ["alerts.parquet"], "riskmodel score --out")
+    >>> e["seq"], e["payload"]["parent_head"]["seq"], e["payload"]["parent_head"]["hash"] == head(parent / LEDGER_FILE)[1]
+    (1, 1, True)
+    """
+    ledger = Path(ledger)
+    if parent is not None and not parent.ok:
+        raise LedgerError(f"the ledger of {parent_run} does not verify ({parent.message()}); a run made from it cannot "
+                          f"vouch for its history: restore {parent.path} from a copy first")
+    with locked(ledger) if lock else contextlib.nullcontext():
+        if ledger.is_file() and ledger.stat().st_size:
+            raise LedgerError(f"{ledger} already holds entries; an 'origin' entry starts a new chain")
+        payload = {"parent_run": Path(parent_run).resolve().as_posix(),
+                   "parent_ledger": Path(parent.path).resolve().as_posix() if parent is not None else None,
+                   "parent_head": {"seq": parent.entries, "hash": parent.head_hash} if parent is not None else None,
+                   "copied": sorted(copied), "made_by": source,
+                   "note": "this run folder was made from parent_run; its own chain starts here. The parent's earlier "
+                           "records (its alerts, decisions, reports) are in parent_ledger up to parent_head: check them "
+                           "with 'riskmodel ledger verify PARENT_LEDGER --anchor SEQ:HASH'"}
+        return append_many(ledger, [("origin", payload, actor_role)], key=key, lock=False)[0]

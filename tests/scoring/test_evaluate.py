@@ -70,7 +70,7 @@ def test_queue_splits_into_active_after_a_scheme_and_no_recent_scheme(tmp_path):
                            # b queues E4 (a scheme that starts in 2026: none recent now), E1, E3
                            "score_b": [8, 0, 7, 9, 0, 0, 0, 0, 0, 0]})
     scores.to_parquet(run / "scores.parquet")
-    pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E1"]}).to_parquet(run / "alerts.parquet")
+    pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E1"], "period": pd.Timestamp("2025-04-01")}).to_parquet(run / "alerts.parquet")
     (run / "model_card.json").write_text(json.dumps({"model": "a", "capacity": 3, "test_periods": ["2025-04-01"],
                                                      "calibration": {"fitted": False}}))
     m = evaluate_run(run, data)["models"]

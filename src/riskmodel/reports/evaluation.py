@@ -40,6 +40,14 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
             (t(lang, "复核能力", "review capacity"), c["capacity"]), (t(lang, "特征数", "features"), len(c["features"]))]
     if "window" in lab:
         rows.insert(-2, (t(lang, "标签期间", "label window"), lab["window"]))
+    q = c.get("queue") or {}
+    if q.get("model") and (q["model"], (q.get("policy") or {}).get("policy")) != (c["model"], c["policy"]["policy"]):
+        # 'riskmodel score' re-queued people: the queue reviewers have (and the evaluation's "model") is not the trained one
+        name = MODEL_ZH.get(q["model"], q["model"]) if lang == "zh" else q["model"]
+        policy = (q.get("policy") or {}).get("policy")
+        rows.append((t(lang, "当前预警名单", "current review queue"),
+                     t(lang, f"人员预警按{name}评分排出（{policy} 策略，由 {q.get('source')} 生成）；训练的模型为 {c['model']}",
+                       f"people alerts from {name} (policy {policy}, {q.get('source')}); the trained model is {c['model']}")))
     cal = c.get("calibration")
     if cal:
         held = f"{cal['periods'][0]} … {cal['periods'][-1]}" if cal.get("periods") else "—"
@@ -113,28 +121,32 @@ def queue_composition(run: RunData, lang: str = "zh"):
 
 def calibration_table(run: RunData, lang: str = "zh") -> pd.DataFrame:
     """Brier score of the raw (sigmoid of the margin) and calibrated probabilities on the test quarters, with the
-    base rate and the mean prediction (needs ``riskmodel evaluate``)."""
+    base rate and the mean prediction (needs ``riskmodel evaluate``); the ``model`` column names whose probability
+    it is: the trained model's, also when ``riskmodel score`` queued people with another."""
     cal = (run.evaluation or {}).get("calibration")
     if not cal:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "尚未运行 riskmodel evaluate", "run 'riskmodel evaluate' first")]})
     rows = []
+    # the trained model's probability (after 'riskmodel score' the queue's model may be another): say whose
+    ev = run.evaluation or {}
+    whose = {t(lang, "模型", "model"): cal.get("model") or ev.get("trained_model") or ev.get("model") or "—"}
     for kind, zh, en in (("raw", "原始（边际分的 sigmoid）", "raw (sigmoid of the margin)"), ("calibrated", "校准后", "calibrated")):
         if f"brier_{kind}" not in cal:
             continue
         if kind == "calibrated" and not cal.get("calibrated", True):
             # scoring.calibration: none — the "calibrated" figures are the raw ones again: say so, repeat nothing
             rows.append({t(lang, "概率", "probability"): t(lang, "校准后：未拟合校准器", "calibrated: no calibrator fitted"),
-                         "Brier": float("nan"), "95% CI": "",
+                         **whose, "Brier": float("nan"), "95% CI": "",
                          t(lang, "平均预测", "mean predicted"): float("nan"),
                          t(lang, "说明", "note"): t(lang, "未拟合校准器（scoring.calibration: none），概率即模型自身概率，同上行“原始”",
                                                    "no calibrator was fitted (scoring.calibration: none): the probability is "
                                                    "the scorer's own, the raw row above")})
             continue
         lo, hi = cal[f"brier_{kind}_ci95"]
-        rows.append({t(lang, "概率", "probability"): t(lang, zh, en), "Brier": round(cal[f"brier_{kind}"], 5),
+        rows.append({t(lang, "概率", "probability"): t(lang, zh, en), **whose, "Brier": round(cal[f"brier_{kind}"], 5),
                      "95% CI": f"[{lo:.4f}, {hi:.4f}]", t(lang, "平均预测", "mean predicted"): round(cal[f"mean_predicted_{kind}"], 4)})
     rows.append({t(lang, "概率", "probability"): t(lang, "常数（测试期实际比例）", "constant (the test base rate)"),
-                 "Brier": round(cal["brier_constant_base_rate"], 5), "95% CI": "", t(lang, "平均预测", "mean predicted"): round(cal["base_rate"], 4)})
+                 t(lang, "模型", "model"): float("nan"), "Brier": round(cal["brier_constant_base_rate"], 5), "95% CI": "", t(lang, "平均预测", "mean predicted"): round(cal["base_rate"], 4)})
     table = pd.DataFrame(rows).set_index(t(lang, "概率", "probability"))
     return table.astype(object).where(table.notna(), "—")  # no number where there is none (not NaN)
 

@@ -284,6 +284,16 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     schemes.  ``evaluated_with`` records the code version, the fingerprints of the run's data and of the dataset
     whose truth was read, and the bootstrap's seed and draws; a dataset whose fingerprint differs from the run's is
     refused (its truth would not describe the run's people).
+
+    The run's current queue decides what "the model" is: ``model`` is the model of the people queue in
+    ``alerts.parquet`` (the model card's ``queue``; after ``riskmodel score --model M``, M), the one whose
+    precision ratios to the others are given; ``trained_model`` is the one the run trained, whose probability
+    ``calibration`` judges (named there as ``model``).  ``queue`` judges the queue as it stands, whatever its
+    policy: its people alerts (precision with its interval, the rest split as above, scheme recall), its policy
+    and source, and ``events_chosen_beside``, the people queue its event alerts were chosen beside (an event of a
+    person queued there that quarter took no slot: after ``riskmodel score`` that is the run's queue, not the
+    current one).  ``scheme_recall_all_alerts`` counts every alert in ``alerts.parquet``, that is the current
+    people queue and those event alerts.
     """
     import json
 
@@ -302,6 +312,13 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
         raise RiskModelError(f"{dataset_dir} (data fingerprint {truth_fp}) is not the data the run {run_dir} was made "
                              f"from (fingerprint {card['data_fingerprint']}, {card.get('data_source')}): its truth does "
                              f"not describe the run's people; pass --data with the run's dataset")
+    trained = card["model"]
+    qcard = card.get("queue") or {}
+    best = qcard.get("model") or trained  # the model of the queue reviewers have now
+    if f"score_{best}" not in scores:
+        raise RiskModelError(f"{run_dir / 'model_card.json'} says the queue comes from {best!r}, but "
+                             f"{run_dir / 'scores.parquet'} has no score_{best} column: the run folder's files do not "
+                             f"belong together; run 'riskmodel run --out {run_dir}' again")
     y = employee_quarter_truth(truth, test)
     # the queue's other rows: people whose scheme ended in the year before the quarter (caught late), and the rest
     y_after = employee_quarter_truth(truth, test, AFTER_SCHEME_QUARTERS) - y
@@ -329,33 +346,62 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "scheme_recall_ci95": _bootstrap(hit, np.mean, seed=seed), "schemes_active": int(len(ids)),
             "schemes_caught": int(len(caught)), "average_precision": float(average_precision_score(y, test[col])) if y.any() else float("nan"),
         }
-    best = card["model"]
     ratio = {b: (models[best]["precision_at_capacity"] / models[b]["precision_at_capacity"]
                  if models[b]["precision_at_capacity"] else float("inf")) for b in models if b != best}
     prec_ci, ratio_ci = person_bootstrap(y, queues, test.entity_id.to_numpy(), best, BOOTSTRAP_DRAWS, seed)
     for name, ci in prec_ci.items():
         models[name]["precision_ci95"] = ci
     # every alert of the run (people and events) against every planted scheme active in the test period
-    alerts = pd.read_parquet(run_dir / "alerts.parquet", columns=["entity_type", "entity_id"])
+    alerts = pd.read_parquet(run_dir / "alerts.parquet")
+    if missing := [c for c in ("entity_type", "entity_id", "period") if c not in alerts]:
+        raise RiskModelError(f"{run_dir / 'alerts.parquet'} has no {', '.join(missing)} column: it is not a review queue "
+                             f"that riskmodel wrote; run 'riskmodel run --out {run_dir}' again")
+    queue = _queue_report(test, y, y_after, alerts, active, qcard, card, seed)
+    alerts = alerts[["entity_type", "entity_id"]]
     active_all = se[(se.start_date <= hi) & (se.end_date >= lo)]
     hit_all = active_all.merge(alerts.drop_duplicates(), on=["entity_type", "entity_id"])
     all_ids = active_all.scheme_id.unique()
     caught_all = np.isin(all_ids, hit_all.scheme_id.unique()).astype(float)
     by_type_all = {st: float(np.isin(g.scheme_id.unique(), hit_all.scheme_id.unique()).mean()) for st, g in active_all.groupby("scheme_type")}
     by_type = {st: float(np.isin(g.scheme_id.unique(), list(caught_by[best])).mean()) for st, g in active.groupby("scheme_type")}
-    return {"model": best, "capacity": capacity, "test_periods": card["test_periods"], "positives_in_test": int(y.sum()),
-            "rows_in_test": int(len(y)), "models": models, "precision_ratio_vs_baselines": ratio,
+    return {"model": best, "trained_model": trained, "capacity": capacity, "test_periods": card["test_periods"],
+            "positives_in_test": int(y.sum()), "rows_in_test": int(len(y)), "queue": queue, "models": models,
+            "precision_ratio_vs_baselines": ratio,
             "precision_ratio_ci95": ratio_ci,
             "scheme_recall_by_type": by_type,
             "scheme_recall_all_alerts": float(caught_all.mean()) if len(all_ids) else float("nan"),
             "schemes_caught_all_alerts": int(caught_all.sum()), "schemes_active_all_alerts": int(len(all_ids)),
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
-            "calibration": calibration_report(test, y, best, seed, _fitted(card)), "data_source": str(dataset_dir),
+            "calibration": {"model": trained, **calibration_report(test, y, trained, seed, _fitted(card))},
+            "data_source": str(dataset_dir),
             "run": str(run_dir),
             "evaluated_with": {"code_version": code_version(), "run_data_fingerprint": card.get("data_fingerprint"),
                                "truth_data_fingerprint": truth_fp, "model_seed": card.get("seed"),
                                "bootstrap_seed": seed, "bootstrap_draws": BOOTSTRAP_DRAWS}}
+
+
+def _queue_report(test: pd.DataFrame, y: np.ndarray, y_after: np.ndarray, alerts: pd.DataFrame, active: pd.DataFrame,
+                  qcard: dict, card: dict, seed: int) -> dict:
+    """The people queue in ``alerts.parquet`` as it stands, judged like each model's queue at capacity."""
+    people = alerts[(alerts.entity_type == "employee").to_numpy()]
+    keys = pd.MultiIndex.from_arrays([people.entity_id.astype(str), pd.to_datetime(people.period)])
+    q = pd.MultiIndex.from_arrays([test.entity_id.astype(str), pd.to_datetime(test.period)]).isin(keys)
+    ids = active.scheme_id.unique()
+    caught = active[active.entity_id.isin(test.entity_id[q])].scheme_id.unique()
+    ci, _ = person_bootstrap(y, {"queue": q}, test.entity_id.to_numpy(), "queue", BOOTSTRAP_DRAWS, seed)
+    policy = qcard.get("policy") or card.get("policy") or {}
+    beside = qcard.get("events_chosen_beside") or {"model": card["model"], "policy": (card.get("policy") or {}).get("policy"),
+                                                   "source": "riskmodel run"}
+    return {"model": qcard.get("model") or card["model"], "policy": policy.get("policy"), "source": qcard.get("source"),
+            "people_alerts": int(len(people)), "people_alerts_in_test": int(q.sum()),
+            "queued_people": int(test.entity_id[q].nunique()),
+            "precision": float(y[q].mean()) if q.any() else float("nan"), "precision_ci95": ci["queue"],
+            "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
+            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
+            "scheme_recall": float(np.isin(ids, caught).mean()) if len(ids) else float("nan"),
+            "schemes_caught": int(len(caught)), "schemes_active": int(len(ids)),
+            "event_alerts": int(len(alerts) - len(people)), "events_chosen_beside": beside}
 
 
 def _fitted(card: dict) -> bool:
@@ -366,11 +412,11 @@ def _fitted(card: dict) -> bool:
 def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Curves for the model evaluation report, on the test quarters against the ground truth.
 
-    Returns ``pr`` (precision–recall points per model), ``calibration`` (the chosen model's predicted
+    Returns ``pr`` (precision–recall points per model), ``calibration`` (the trained model's predicted
     probability vs observed rate in bins of :data:`RELIABILITY_QUANTILES`, ``kind`` raw — the sigmoid of the
     margin — and calibrated), ``capacity`` (precision and recall of positives as the review
-    capacity grows, per model) and ``stability`` (the chosen model's precision at the configured capacity
-    per department and per quarter).
+    capacity grows, per model) and ``stability`` (the precision at the configured capacity, per department and per
+    quarter, of the model of the run's current queue: the card's ``queue``, as in :func:`evaluate_run`).
     """
     import json
 
@@ -388,8 +434,10 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
     for c in cols:
         p, r, _ = precision_recall_curve(y, test[c])
         pr.append(pd.DataFrame({"model": c.removeprefix("score_"), "precision": p, "recall": r}))
-    best = f"score_{card['model']}"
-    prob = 1 / (1 + np.exp(-np.clip(test[best].to_numpy(), -30, 30)))
+    trained = f"score_{card['model']}"
+    best = f"score_{(card.get('queue') or {}).get('model') or card['model']}"
+    best = best if best in test else trained
+    prob = 1 / (1 + np.exp(-np.clip(test[trained].to_numpy(), -30, 30)))
     cal = [reliability(prob, y).assign(kind="raw")]
     if "probability" in test and test.probability.notna().any():
         cal.append(reliability(test.probability.to_numpy(float), y).assign(kind="calibrated"))

@@ -3,7 +3,10 @@
 ``run_pipeline`` is what ``riskmodel run`` and ``make demo`` call.  Everything
 it writes goes to one output folder, atomically, with the model, its card and
 the provenance (settings, data fingerprint, code version, seed); reviewers'
-decisions and the ledger already in that folder are kept.
+decisions and the ledger already in that folder are kept.  Every queue written
+here (``run_pipeline``, ``rescore``) is recorded in the run's ledger in the same
+step (:func:`riskmodel.ledger.log_alerts`): a run's before its folder replaces
+the old one, a re-queue's right after its file, under the ledger's lock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import __version__, engine
+from riskmodel import ledger as _ledger
 from riskmodel.data.dataset import Dataset
 from riskmodel.data.store import atomic_dir, write_table
 from riskmodel.errors import OutputError, RiskModelError
@@ -310,8 +314,11 @@ def build_queue(model: RiskScorer, model_name: str, X: pd.DataFrame, scores: np.
     q = q.sort_values(["period", "rank"]).reset_index(drop=True)
     cols = feature_columns(X)
     Xq = X.loc[cut.labels].set_index(KEY).loc[pd.MultiIndex.from_frame(q[KEY]), cols].reset_index(drop=True)
-    contrib = model.contributions(Xq)
-    reasons, evidence = reason_codes(contrib, Xq, q[KEY], flags, top_k)
+    if len(q):
+        contrib = model.contributions(Xq)
+        reasons, evidence = reason_codes(contrib, Xq, q[KEY], flags, top_k)
+    else:  # a policy that queues nobody (a precision target no cut-off reaches): an empty queue, no explanations
+        reasons, evidence = [], []
     q["reasons"] = reasons
     q["evidence"] = evidence
     q["entity_type"] = "employee"
@@ -351,7 +358,8 @@ def fit_models(X: pd.DataFrame, y, model: str, seed: int) -> dict[str, RiskScore
 
 
 def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None, policy: str | None = None,
-                 settings: Settings | None = None, decisions: pd.DataFrame | None = None, progress: bool = True) -> dict:
+                 settings: Settings | None = None, decisions: pd.DataFrame | None = None, progress: bool = True,
+                 source: str = "riskmodel run") -> dict:
     """Compute features, train on earlier quarters, score the later ones and write the review queue.
 
     Writes to ``out``: ``flags.parquet`` and ``indicator_thresholds.parquet``; ``features_people.parquet``;
@@ -363,31 +371,41 @@ def run_pipeline(data_dir: str | Path, out: str | Path, model: str | None = None
     any other file (:func:`carry_over`); ``evaluation.json``, which judged the earlier model, is removed.  The
     manifest lists both (``carried_over``, ``removed_as_stale``).  A run that fails leaves the earlier one as it was.
 
+    The queue is recorded in ``out/ledger.jsonl`` before the new folder replaces the old one, under the ledger's
+    lock, appending to the chain carried over (or starting one): a ``model`` entry when the model or threshold
+    changed, a ``queue`` entry (the file's SHA-256, the model and policy, ``source``) and each alert not recorded
+    before (:func:`riskmodel.ledger.log_alerts`).  A ledger whose last entry is torn or was changed is refused
+    before any work is done.  ``source`` names the command in the card's ``queue`` and the ledger
+    (``riskmodel train`` passes its own).
+
     Runs where ``engine.backend`` says (:mod:`riskmodel.engine`): this machine, or a Dask cluster.
 
     Returns the run manifest.
     """
     settings = settings or load_settings()
     with engine.session(settings):
-        return _run_pipeline(data_dir, out, model, policy, settings, decisions, progress)
+        return _run_pipeline(data_dir, out, model, policy, settings, decisions, progress, source)
 
 
-def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, progress) -> dict:
+def _run_pipeline(data_dir, out, model, policy, settings: Settings, decisions, progress, source) -> dict:
     s = settings.scoring
     model = model or s.model
     policy = policy or s.policy
     if model not in MODELS:
         raise RiskModelError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if (Path(out) / _ledger.LEDGER_FILE).is_file():  # the new queue will be chained onto it: a torn or changed end
+        _ledger.head(Path(out) / _ledger.LEDGER_FILE)  # is refused now, not after the whole run
     t0 = time.perf_counter()
     data, store, ind_thresholds, X = prepare(data_dir, settings, progress)
     with store:
         # the graph is written now, beside the flag parts, and let go of before training
         _write_graph(data, store.folder)
-        return _train_score_write(data, data_dir, store, ind_thresholds, X, out, model, policy, settings, decisions, t0)
+        return _train_score_write(data, data_dir, store, ind_thresholds, X, out, model, policy, settings, decisions, t0,
+                                  source)
 
 
 def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFrame, X: pd.DataFrame, out, model: str, policy: str,
-                       settings: Settings, decisions, t0: float) -> dict:
+                       settings: Settings, decisions, t0: float, source: str = "riskmodel run") -> dict:
     s = settings.scoring
     flags = store.fired
     train_p, test_p = split_periods(X.period, s.test_quarters)
@@ -471,7 +489,7 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
         "calibration": calibration_card(calibrator, cal_method, cal_quarters, X.period[cal_rows], cal_note),
         "event_models": event_models, "event_capacity": s.event_capacity,
         "review_workload": review_workload(queue, s),
-        "queue": queue_card(queue, model, cut.to_dict(), "riskmodel run"),
+        "queue": queue_card(queue, model, cut.to_dict(), source),
     }
     out = Path(out).resolve()
     # the locks of decisions.csv and ledger.jsonl are taken only for the carry-over and the swap, not while writing
@@ -491,21 +509,28 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
 
         locks.enter_context(run_locks(out))
         kept = carry_over(out, tmp)
+        # the queue goes on the record before anyone can read it: onto the chain just carried over, whose lock
+        # run_locks holds (the new folder is no one else's yet)
+        _ledger.log_alerts(tmp, source=source, written=True, record_as=out, lock=False)
         manifest = write_manifest(tmp, {"step": "run", "model": model, "policy": policy, "alerts": len(queue),
                                         "data_fingerprint": data.fingerprint, "code_version": code_version(), "seed": s.seed,
                                         "carried_over": kept["carried"], "removed_as_stale": kept["dropped"]})
     return manifest
 
 
-def queue_card(queue: pd.DataFrame, model: str, policy: dict, source: str) -> dict:
+def queue_card(queue: pd.DataFrame, model: str, policy: dict, source: str, events_chosen_beside: dict | None = None) -> dict:
     """What the model card says about ``alerts.parquet``: the model and policy of its people queue, and its events.
 
     ``riskmodel run`` queues people with the model it trained; ``riskmodel score`` may re-queue them with a
     baseline or another policy, and says so here (the card's ``model`` and ``policy`` stay those of the training).
+    ``events_chosen_beside`` names the people queue the event alerts were chosen beside (an event of a person in
+    it that quarter took no slot): by default this one; after ``riskmodel score``, the run's.
     """
     people = int((queue.entity_type == "employee").sum()) if len(queue) else 0
+    beside = events_chosen_beside or {"model": model, "policy": policy.get("policy"), "source": source}
     return {"model": model, "policy": policy, "people_alerts": people, "event_alerts": int(len(queue) - people),
-            "source": source, "written_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")}
+            "events_chosen_beside": beside, "source": source,
+            "written_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")}
 
 
 def review_workload(queue: pd.DataFrame, s) -> dict:
@@ -548,25 +573,86 @@ def load_model(path: str | Path) -> dict:
     return joblib.load(p)
 
 
-def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | None = None) -> pd.DataFrame:
+def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | None = None,
+            out: str | Path | None = None) -> pd.DataFrame:
     """Re-queue a run's employees with another of its fitted models or another threshold policy (no retraining).
 
     The people queue in ``alerts.parquet`` is replaced; the run's event alerts (tenders, orders, claims, …),
-    ranked by their own event scorers and not by the people model, are kept as they are.  The model card's
+    ranked by their own event scorers and not by the people model, are kept as they are.  They were chosen beside
+    the people queue the run wrote (a person's own events that quarter took no event slot): the card's
+    ``queue.events_chosen_beside`` names that queue, and ``riskmodel evaluate`` says so.  The model card's
     ``queue`` and the manifest say which model and policy the people queue now comes from (the card's ``model``
     and ``policy`` stay those the run was trained with); ``evaluation.json``, made for the earlier queue, is
-    removed: run 'riskmodel evaluate' again.
+    removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and the queue recorded in
+    the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`, ``riskmodel
+    score``); a ledger whose last entry is torn or was changed is refused before anything is written.
+
+    With ``out``, another folder (new, or empty), ``run_dir`` is left as it was and ``out`` becomes a new run
+    folder in one atomic step: the run's files (its decisions and notes too) are copied, but not its ledger, its
+    lock files or its stale outputs, and the new queue replaces the copy's.  ``out`` gets a ledger of its own: a
+    copy of the parent's would be a second chain claiming the parent's history and then going on apart from it.
+    Its chain starts with an ``origin`` entry naming ``run_dir`` and the head (``seq``, ``hash``) of its ledger,
+    which must verify (:func:`riskmodel.ledger.log_origin`), followed by the record of the new queue; the parent's
+    history stays in the parent's ledger, checked against that head with
+    ``riskmodel ledger verify RUN/ledger.jsonl --anchor SEQ:HASH``.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    model : str
+        One of the run's fitted models.
+    policy : str
+        ``capacity``, ``precision`` or ``cost``.
+    settings : Settings, optional
+        Default: :func:`riskmodel.settings.load_settings`.
+    out : path-like, optional
+        A new run folder to write instead of re-queuing ``run_dir`` in place.
 
     Returns
     -------
     pandas.DataFrame
         The new people queue (``alerts.parquet`` holds it and the event alerts).
     """
-    from riskmodel.data.store import atomic_write_bytes, read_manifest, write_manifest
+    from riskmodel.data.store import read_manifest
 
     settings = settings or load_settings()
     run_dir = require_run(run_dir, MODEL_FILE, "model_card.json", "features_people.parquet", "flags.parquet",
                           "scores.parquet", "alerts.parquet")
+    fork = out is not None and Path(out).resolve() != run_dir.resolve()
+    if fork and Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
+        raise RiskModelError(f"{out} exists and is not empty: 'riskmodel score --out' makes a new run folder from "
+                             f"{run_dir}, with a ledger of its own; choose a new folder, or re-queue {out} itself with "
+                             f"'riskmodel score --run {out}'")
+    people, queue, card = _requeue(run_dir, model, policy, settings)
+    info = {k: v for k, v in (read_manifest(run_dir) or {}).items() if k not in ("fingerprint", "tables")}
+    info.update({"step": "score", "model": model, "policy": policy, "alerts": len(queue), "trained_model": card["model"]})
+    if not fork:
+        if (run_dir / _ledger.LEDGER_FILE).is_file():  # a queue it cannot record is not written
+            _ledger.head(run_dir / _ledger.LEDGER_FILE)
+        stale = [n for n in STALE_OUTPUTS if (run_dir / n).is_file()]
+        info["removed_as_stale"] = stale
+        with _ledger.locked(run_dir / _ledger.LEDGER_FILE):
+            for name in stale:  # first: a judgement of the old queue never sits beside the new one
+                (run_dir / name).unlink()
+            _write_queue(run_dir, queue, card, info)
+            _ledger.log_alerts(run_dir, source="riskmodel score", written=True, lock=False)
+        return people
+    out = Path(out).resolve()
+    with atomic_dir(out) as tmp:
+        with run_locks(run_dir):  # no decision or ledger entry lands in the parent between its copy and its head
+            parent_ledger = run_dir / _ledger.LEDGER_FILE
+            parent = _ledger.verify(parent_ledger) if parent_ledger.is_file() else None
+            copied = _copy_run(run_dir, tmp)
+            _ledger.log_origin(tmp / _ledger.LEDGER_FILE, run_dir, parent, copied, "riskmodel score --out", lock=False)
+        info.update({"removed_as_stale": [], "parent_run": run_dir.resolve().as_posix(), "copied_from_parent": copied})
+        _write_queue(tmp, queue, card, info)
+        _ledger.log_alerts(tmp, source="riskmodel score --out", written=True, record_as=out, lock=False)
+    return people
+
+
+def _requeue(run_dir: Path, model: str, policy: str, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The new people queue, the whole queue (with the run's event alerts) and the updated card; writes nothing."""
     bundle = load_model(run_dir)
     if model not in bundle["all_models"]:
         raise RiskModelError(f"the run in {run_dir} has no fitted {model!r} model (it has {', '.join(bundle['all_models'])})")
@@ -596,21 +682,45 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     events = old[(old.entity_type != "employee").to_numpy()].reindex(columns=ALERT_COLUMNS)
     queue = pd.concat([people, events], ignore_index=True) if len(events) else people
     card = read_card(run_dir)
-    card["queue"] = queue_card(queue, model, cut.to_dict(), "riskmodel score")
-    info = {k: v for k, v in (read_manifest(run_dir) or {}).items() if k not in ("fingerprint", "tables")}
-    stale = [n for n in STALE_OUTPUTS if (run_dir / n).is_file()]
-    info.update({"step": "score", "model": model, "policy": policy, "alerts": len(queue), "trained_model": bundle["name"],
-                 "removed_as_stale": stale})
-    for name in stale:  # first: a judgement of the old queue never sits beside the new one
-        (run_dir / name).unlink()
+    # the people queue the event alerts were chosen beside: the run's (a card written before this was recorded:
+    # the trained model's, as the run queued it)
+    beside = (card.get("queue") or {}).get("events_chosen_beside") or {
+        "model": card["model"], "policy": (card.get("policy") or {}).get("policy"), "source": "riskmodel run"}
+    card["queue"] = queue_card(queue, model, cut.to_dict(), "riskmodel score", beside)
+    return people, queue, card
+
+
+def _write_queue(folder: Path, queue: pd.DataFrame, card: dict, info: dict) -> None:
+    """Write a re-queued run's ``alerts.parquet``, ``model_card.json`` and manifest, each atomically."""
     import io
+
+    from riskmodel.data.store import atomic_write_bytes, write_manifest
 
     buf = io.BytesIO()
     queue.to_parquet(buf, index=False)
-    atomic_write_bytes(run_dir / "alerts.parquet", buf.getvalue())
-    atomic_write_bytes(run_dir / "model_card.json", json.dumps(card, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
-    write_manifest(run_dir, info)
-    return people
+    atomic_write_bytes(folder / "alerts.parquet", buf.getvalue())
+    atomic_write_bytes(folder / "model_card.json", json.dumps(card, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+    write_manifest(folder, info)
+
+
+def _copy_run(src: Path, dst: Path) -> list[str]:
+    """Copy a run folder's files into a new run folder: all but its ledger, lock files, hidden temporary files and
+    :data:`STALE_OUTPUTS`; returns the names copied, sorted."""
+    copied = []
+    for path in sorted(src.iterdir()):
+        name = path.name
+        if name.startswith(".") or name.endswith(".lock") or name == _ledger.LEDGER_FILE or name in STALE_OUTPUTS:
+            continue
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, dst / name, symlinks=True)
+            else:
+                shutil.copy2(path, dst / name, follow_symlinks=False)
+        except OSError as exc:
+            raise OutputError(f"cannot copy {path} into the new run folder ({exc.strerror}); {src} is left as it was. "
+                              f"Free disk space in {dst.parent} or choose another --out") from exc
+        copied.append(name)
+    return copied
 
 
 def backtest(data_dir: str | Path, quarters: int = 4, model: str | None = None, settings: Settings | None = None,
