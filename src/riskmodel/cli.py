@@ -252,11 +252,12 @@ def evaluate(run_dir, data_dir, fmt):
 
     from riskmodel.data.store import atomic_write_bytes
     from riskmodel.scoring.evaluate import calibration_lines, evaluate_run
-    from riskmodel.scoring.pipeline import read_card, require_run, run_data_source
+    from riskmodel.scoring.datasource import resolve_data_source
+    from riskmodel.scoring.pipeline import read_card, require_run
 
     card = read_card(run_dir)
     require_run(run_dir, "scores.parquet", "alerts.parquet")
-    r = evaluate_run(run_dir, data_dir or run_data_source(run_dir, card))
+    r = evaluate_run(run_dir, data_dir or resolve_data_source(card, run_dir))
     atomic_write_bytes(run_dir / "evaluation.json", json.dumps(r, ensure_ascii=False, indent=2, default=str).encode())
     if fmt == "json":
         click.echo(json.dumps(r, ensure_ascii=False, indent=2, default=str))
@@ -322,11 +323,12 @@ def train(run_dir, data_dir, settings_path, quiet):
     ledger, whose chain goes on; evaluation.json, which judged the earlier model, is removed.
     """
     from riskmodel.scoring.feedback import DECISIONS_FILE, read_decisions
-    from riskmodel.scoring.pipeline import read_card, run_data_source, run_pipeline
+    from riskmodel.scoring.datasource import resolve_data_source
+    from riskmodel.scoring.pipeline import read_card, run_pipeline
     from riskmodel.settings import load_settings
 
     card = read_card(run_dir)
-    data_dir = data_dir or run_data_source(run_dir, card)
+    data_dir = data_dir or resolve_data_source(card, run_dir)
     dec = read_decisions(run_dir / DECISIONS_FILE)
     queue = card.get("queue") or {}
     if queue.get("source") == "riskmodel score":

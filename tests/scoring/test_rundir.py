@@ -22,7 +22,8 @@ from riskmodel.data.store import atomic_dir
 from riskmodel.errors import OutputError, RiskModelError
 from riskmodel.scoring import pipeline
 from riskmodel.scoring.feedback import read_decisions, record_decision
-from riskmodel.scoring.pipeline import carry_over, rescore, run_data_source, run_locks, run_pipeline
+from riskmodel.scoring.datasource import resolve_data_source
+from riskmodel.scoring.pipeline import carry_over, rescore, run_locks, run_pipeline
 
 
 def _copy(run, dest):
@@ -65,7 +66,7 @@ def test_retrain_keeps_decisions_and_ledger_and_a_failed_one_changes_nothing(sma
     card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
     assert card["data_source"] == str(small_company.resolve()), "the data source is stored absolute"
     monkeypatch.chdir(tmp_path)
-    assert run_data_source(run, card) == small_company.resolve(), "and found from another folder"
+    assert resolve_data_source(card, run) == small_company.resolve(), "and found from another folder"
     assert "retrained with 2 decision(s)" in res.output
     assert "kept from the earlier run: decisions.csv, exports, ledger.jsonl, 复核笔记.txt" in res.output
     assert "removed evaluation.json" in res.output and "riskmodel evaluate" in res.output
@@ -187,10 +188,10 @@ def test_a_folder_that_is_not_a_run_is_a_message(command, small_company, tmp_pat
 def test_an_old_relative_data_source_is_read_from_the_current_folder(small_company, tmp_path, monkeypatch):
     card = {"data_source": small_company.name}
     monkeypatch.chdir(small_company.parent)
-    assert run_data_source(tmp_path, card) == small_company.resolve()
+    assert resolve_data_source(card, tmp_path) == small_company.resolve()
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RiskModelError, match=f"data_source '{small_company.name}'.*--data DIR"):
-        run_data_source(tmp_path, card)
+        resolve_data_source(card, tmp_path)
 
 
 def test_the_cost_policy_needs_a_probability_and_rules_alerts_claim_none(small_run, tmp_path):

@@ -88,7 +88,7 @@ def portrait(entity_kind: str, entity_id: str, period: str | None = None, lang: 
         raise RiskModelError(f"a risk portrait shows identified people and transactions; the {audience} role gets de-identified "
                              f"material only: the supervision report, 'riskmodel export alerts --role {audience}' or warning-case digests")
     dest = Path(out_root or config.REPORTS_DIR) / "portrait" / (period or "all").replace(":", "_") / f"{entity_kind}-{entity_id}-{lang}"
-    params = {"run_dir": str(run.run_dir), "entity_kind": entity_kind, "entity_id": entity_id, "periods": period,
+    params = {"run_dir": str(run.run_dir.resolve()), "entity_kind": entity_kind, "entity_id": entity_id, "periods": period,
               "lang": lang, "audience": audience}
     return _execute("portrait", params, dest)
 
@@ -101,7 +101,7 @@ def supervision(period: str, lang: str = "zh", audience: str = "leadership", run
     run = RunData(run_dir)
     S.check_period(run, period)
     dest = Path(out_root or config.REPORTS_DIR) / "supervision" / period / f"supervision-{lang}"
-    return _execute("supervision", {"run_dir": str(run.run_dir), "period": period, "lang": lang, "audience": audience}, dest)
+    return _execute("supervision", {"run_dir": str(run.run_dir.resolve()), "period": period, "lang": lang, "audience": audience}, dest)
 
 
 def evaluation(lang: str = "zh", run_dir: str | Path | None = None, out_root: str | Path | None = None) -> dict:
@@ -110,7 +110,7 @@ def evaluation(lang: str = "zh", run_dir: str | Path | None = None, out_root: st
     if run.evaluation is None:
         raise RiskModelError(f"{run.run_dir} has no evaluation.json: run 'riskmodel evaluate --run {run.run_dir}' first")
     dest = Path(out_root or config.REPORTS_DIR) / "evaluation" / time.strftime("%Y-%m-%d") / f"evaluation-{lang}"
-    return _execute("evaluation", {"run_dir": str(run.run_dir), "lang": lang, "audience": "model_reviewer"}, dest)
+    return _execute("evaluation", {"run_dir": str(run.run_dir.resolve()), "lang": lang, "audience": "model_reviewer"}, dest)
 
 
 @dataclass

@@ -174,21 +174,6 @@ def require_run(run_dir: str | Path, *names: str) -> Path:
     return run_dir
 
 
-def run_data_source(run_dir: str | Path, card: dict) -> Path:
-    """The dataset a run was made from (its model card's ``data_source``), checked to exist.
-
-    Cards written before the path was stored absolute hold it as given on the command line; such a path is read
-    from the current folder.
-    """
-    src = Path(card.get("data_source") or "")
-    path = src if src.is_absolute() else Path.cwd() / src
-    if not card.get("data_source") or not path.exists():
-        raise RiskModelError(f"the data of the run in {run_dir} ({Path(run_dir) / 'model_card.json'}: data_source "
-                             f"{str(src)!r}) is not at {path}: give the dataset with --data DIR, or run from the folder the "
-                             f"run was made in")
-    return path
-
-
 def split_periods(periods: pd.Series, test_quarters: int) -> tuple[list, list]:
     ps = sorted(pd.to_datetime(periods).unique())
     if len(ps) <= test_quarters:
