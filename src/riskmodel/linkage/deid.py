@@ -17,18 +17,24 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    Losing the key only means new reports get new pseudonyms; leaking it lets
    the holder link pseudonyms to ids, so treat it like a password.
 2. **Direct identifiers** (``schema.identifier_columns()``: names, ID numbers,
-   phones, addresses, bank accounts) are dropped from tables and replaced in
-   free text: every known value found in a text is replaced (a case's people
-   by ``某<post>``, other names by ``某某``, other values by ``[已脱敏]``, person
-   ids by their pseudonym), then patterns catch unknown phones, ID numbers,
-   accounts and street addresses.
+   phones, addresses, bank accounts; and :data:`COUNTERPARTY_COLUMNS`: station
+   ids and names, suppliers' names, credit codes, phones, accounts, addresses)
+   are dropped from tables and replaced in free text, all in one place
+   (:meth:`Deidentifier.scrub_text`, in the text's language): every known value
+   found in a text is replaced (a case's people by ``某<post>``, other names by
+   ``某某``, companies by ``某公司``, stations by ``某收购站``, other values by
+   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym), then
+   addresses cut short (``道外区长江路138号5单…``), partly masked numbers
+   (``138****5678``) and patterns for unknown phones, ID numbers, accounts and
+   street addresses.  Pseudonyms themselves are never scrubbed.
 3. **Quasi-identifiers** (unit + post + year) are generalised until at least
    ``k`` people *in the organisation* share them (k-anonymity against the
    population, sometimes called k-map): department → kind of unit (收购站,
    采购部门 …) → post → post sensitivity → company-wide over all years → ``*``.
 4. **Leak scan.**  :func:`find_leaks` scans any output for every identifier
-   value in the source tables (and person ids); de-identified views refuse to
-   return anything it flags.
+   value in the source tables (and the ids pseudonyms replace), partly masked
+   numbers and addresses cut short; de-identified views refuse to return
+   anything it flags.
 
 Examples
 --------
