@@ -124,3 +124,14 @@ def test_deidentified_alerts_name_no_station_or_supplier(small_ds, small_run, ps
         assert sta.station_id not in text and sta["name"] not in text and sup.supplier_id not in text and sup["name"] not in text
         assert v.reasons_zh.str.contains("某收购站").all() and v.reasons_en.str.contains("a station").all()
         assert not v.reasons_en.str.contains(CJK).any()
+
+
+def test_an_address_cut_short_is_removed_even_where_its_street_is_someones_name(pseud):
+    data = {"employees": pd.DataFrame({"employee_id": ["E1", "E2"], "name": ["张三丰", "长江"],
+                                       "address": ["黑龙江省哈尔滨市道外区长江路138号5单元1201室", "黑龙江省哈尔滨市南岗区学府路1号"]})}
+    d = Deidentifier(data, pseud)
+    text = "员工 张三丰(E1) —[地址 道外区长江路138号5单…：住址=注册地址]— 供应商 某公司"
+    assert set(find_leaks({"reasons": text}, data).column) == {"name", "employee_id", "address cut short"}
+    out = d.scrub_text(text)
+    assert out == f"员工 某某({pseud('E1')}) —[地址 [已脱敏]：住址=注册地址]— 供应商 某公司"
+    assert find_leaks({"reasons": out}, data).empty

@@ -70,7 +70,6 @@ from riskmodel.linkage.topics import TOPIC_LESSONS, TOPIC_ZH, split_tags, topics
 KEY_ENV = "RISKMODEL_PSEUDONYM_KEY"
 KEY_FILE_ENV = "RISKMODEL_PSEUDONYM_KEY_FILE"
 PREFIX = {"employee": "EMP", "grower": "GRW", "supplier": "SUP", "case": "WC", "alert": "ALT", "record": "REC"}
-#: person-id columns and the pseudonym kind they get
 #: id columns whose values become pseudonyms in free text, and the pseudonym kind they get (a supplier's id too: the
 #: queue names suppliers by pseudonym, and a raw id in a reason would undo that)
 ID_COLUMNS = {"employees": ("employee_id", "employee"), "growers": ("grower_id", "grower"), "suppliers": ("supplier_id", "supplier")}
@@ -555,11 +554,16 @@ class Deidentifier:
             if name:
                 out = out.replace(name, people[name])
         li, other = _LANGS.index(lang), LABELS["other"][_LANGS.index(lang)]
+
+        def cut_short(part: str) -> str:  # before names are replaced: a street may share its name with someone
+            for a, b in reversed(self.index.truncated(part)):
+                part = part[:a] + other + part[b:]
+            return part
+
+        out = _outside_pseudonyms(out, cut_short)
         out = _outside_pseudonyms(out, lambda part: self.index.matcher().replace(part, lambda v: self._replacement(v, lang)))
 
         def patterns(part: str) -> str:
-            for a, b in reversed(self.index.truncated(part)):
-                part = part[:a] + other + part[b:]
             part = _MASKED.sub(other, part)
             for rx, *labels in _PATTERNS:
                 part = rx.sub(labels[li], part)
