@@ -102,7 +102,8 @@ _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by va
 #: still narrows the person down, and a de-identified output has no use for it
 _MASKED = re.compile(r"(?<![0-9A-Za-z])\d{3,6}(?:…|\.\.\.|\*{3,})\d{3,4}[0-9Xx]?(?![0-9A-Za-z])")
 #: a text cut short (``道外区长江路138号5单…``): its last characters before the ellipsis are checked against known addresses
-_TRUNCATED = re.compile(r"[^\s\[\]()（）【】：:，,。；;、—…]{8,}(?=…|\.\.\.)")
+#: (at most 40: an unbounded run made the search quadratic on a report's base64 figures)
+_TRUNCATED = re.compile(r"[^\s\[\]()（）【】：:，,。；;、—…]{8,40}(?=…|\.\.\.)")
 _MIN_TRUNCATED = 8
 
 
@@ -340,6 +341,8 @@ class IdentifierIndex:
         out = []
         for m in _TRUNCATED.finditer(text):
             run = m.group()
+            if run[-_MIN_TRUNCATED:] not in self._addresses:  # every longer tail holds this one: one look for most texts
+                continue
             for i in range(len(run) - _MIN_TRUNCATED + 1):
                 if run[i:] in self._addresses:  # the span takes the ellipsis with it
                     out.append((m.start() + i, m.end() + (1 if text.startswith("…", m.end()) else 3)))
