@@ -17,18 +17,24 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    Losing the key only means new reports get new pseudonyms; leaking it lets
    the holder link pseudonyms to ids, so treat it like a password.
 2. **Direct identifiers** (``schema.identifier_columns()``: names, ID numbers,
-   phones, addresses, bank accounts) are dropped from tables and replaced in
-   free text: every known value found in a text is replaced (a case's people
-   by ``某<post>``, other names by ``某某``, other values by ``[已脱敏]``, person
-   ids by their pseudonym), then patterns catch unknown phones, ID numbers,
-   accounts and street addresses.
+   phones, addresses, bank accounts; and :data:`COUNTERPARTY_COLUMNS`: station
+   ids and names, suppliers' names, credit codes, phones, accounts, addresses)
+   are dropped from tables and replaced in free text, all in one place
+   (:meth:`Deidentifier.scrub_text`, in the text's language): every known value
+   found in a text is replaced (a case's people by ``某<post>``, other names by
+   ``某某``, companies by ``某公司``, stations by ``某收购站``, other values by
+   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym), then
+   addresses cut short (``道外区长江路138号5单…``), partly masked numbers
+   (``138****5678``) and patterns for unknown phones, ID numbers, accounts and
+   street addresses.  Pseudonyms themselves are never scrubbed.
 3. **Quasi-identifiers** (unit + post + year) are generalised until at least
    ``k`` people *in the organisation* share them (k-anonymity against the
    population, sometimes called k-map): department → kind of unit (收购站,
    采购部门 …) → post → post sensitivity → company-wide over all years → ``*``.
 4. **Leak scan.**  :func:`find_leaks` scans any output for every identifier
-   value in the source tables (and person ids); de-identified views refuse to
-   return anything it flags.
+   value in the source tables (and the ids pseudonyms replace), partly masked
+   numbers and addresses cut short; de-identified views refuse to return
+   anything it flags.
 
 Examples
 --------
@@ -64,20 +70,41 @@ from riskmodel.linkage.topics import TOPIC_LESSONS, TOPIC_ZH, split_tags, topics
 KEY_ENV = "RISKMODEL_PSEUDONYM_KEY"
 KEY_FILE_ENV = "RISKMODEL_PSEUDONYM_KEY_FILE"
 PREFIX = {"employee": "EMP", "grower": "GRW", "supplier": "SUP", "case": "WC", "alert": "ALT", "record": "REC"}
-#: person-id columns and the pseudonym kind they get
-PERSON_ID_COLUMNS = {"employees": ("employee_id", "employee"), "growers": ("grower_id", "grower")}
+#: id columns whose values become pseudonyms in free text, and the pseudonym kind they get (a supplier's id too: the
+#: queue names suppliers by pseudonym, and a raw id in a reason would undo that)
+ID_COLUMNS = {"employees": ("employee_id", "employee"), "growers": ("grower_id", "grower"), "suppliers": ("supplier_id", "supplier")}
+#: what names a station or a supplier besides the schema's identifier columns (which cover people only): a station's
+#: id or name in a grower's or a grader's reasons tells where the few people concerned work, and a supplier's name,
+#: phone or account names the company (and with it, in a related-party scheme, the relative behind it)
+COUNTERPARTY_COLUMNS = {"stations": ("station_id", "name"),
+                        "suppliers": ("name", "credit_code", "address", "phone", "bank_account")}
 DEPT_TYPE_ZH = {"leadership": "领导班子", "functional": "职能部门", "procurement": "采购部门", "finance": "财务部门",
                 "leaf": "烟叶业务部门", "station": "烟叶收购站", "warehouse": "仓储部门", "logistics": "物流部门"}
 SENSITIVITY_ZH = {3: "高风险岗位", 2: "中风险岗位", 1: "一般岗位"}
 REDACTED = "[已脱敏]"
-_PATTERNS = (  # unknown identifiers in free text (known ones are replaced by value first)
+#: what a known value is replaced by in free text, per language (ids get their pseudonym instead)
+LABELS = {"name": ("某某", "[name removed]"), "company": ("某公司", "[company removed]"),
+          "station": ("某收购站", "a station"), "other": (REDACTED, "[removed]")}
+_LANGS = ("zh", "en")
+#: a pseudonym as :class:`Pseudonymizer` writes it; scrubbers and the leak scan never look inside one (its 12 hex
+#: digits may all be decimal, which would otherwise read as a bank account)
+PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(sorted(set(PREFIX.values()), key=len, reverse=True))
+                          + r")-[0-9a-f]{12}(?![0-9A-Za-z])")
+_PATTERNS = (  # unknown identifiers in free text (known ones are replaced by value first): (pattern, zh label, en label)
     (re.compile(r"(?:[\u4e00-\u9fff]{2,4}省)?[\u4e00-\u9fff]{2,4}市[\u4e00-\u9fff]{1,4}[区县][\u4e00-\u9fff0-9]{1,20}?\d+[号组]"
-                r"(?:\d+号)?(?:\d+单元)?(?:\d+室)?"), "[地址已脱敏]"),
-    (re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"), "[证件号已脱敏]"),
-    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[电话已脱敏]"),
-    (re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"), "[电话已脱敏]"),
-    (re.compile(r"(?<!\d)\d{12,19}(?!\d)"), "[账号已脱敏]"),
+                r"(?:\d+号)?(?:\d+单元)?(?:\d+室)?"), "[地址已脱敏]", "[address removed]"),
+    (re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"), "[证件号已脱敏]", "[ID number removed]"),
+    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
+    (re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
+    (re.compile(r"(?<!\d)\d{12,19}(?!\d)"), "[账号已脱敏]", "[account removed]"),
 )
+#: partly masked identifiers, as relationship explanations write them (``138****5678``, ``6228…3230``): what is left
+#: still narrows the person down, and a de-identified output has no use for it
+_MASKED = re.compile(r"(?<![0-9A-Za-z])\d{3,6}(?:…|\.\.\.|\*{3,})\d{3,4}[0-9Xx]?(?![0-9A-Za-z])")
+#: a text cut short (``道外区长江路138号5单…``): its last characters before the ellipsis are checked against known addresses
+#: (at most 40: an unbounded run made the search quadratic on a report's base64 figures)
+_TRUNCATED = re.compile(r"[^\s\[\]()（）【】：:，,。；;、—…]{8,40}(?=…|\.\.\.)")
+_MIN_TRUNCATED = 8
 
 
 class PseudonymKeyError(RiskModelError):
@@ -253,19 +280,26 @@ class IdentifierIndex:
 
     Built from :func:`riskmodel.data.schema.identifier_columns` (names, ID
     numbers, phones, addresses, bank accounts of employees, growers and
-    suppliers' legal representatives) plus, with ``include_ids``, the person
-    ids (``employee_id``, ``grower_id``) that pseudonyms replace.
+    suppliers' legal representatives), :data:`COUNTERPARTY_COLUMNS` (stations'
+    ids and names; suppliers' names, credit codes, addresses, phones and
+    accounts) plus, with ``include_ids``, the ids that pseudonyms replace
+    (:data:`ID_COLUMNS`: ``employee_id``, ``grower_id``, ``supplier_id``).
     """
 
     values: dict[str, tuple[str, str]]
     name_columns: frozenset[tuple[str, str]] = frozenset({("employees", "name"), ("growers", "name"), ("suppliers", "legal_rep_name")})
+    #: unit names: replaced in free text, but not leaks where a de-identified output shows them as its k-anonymous unit
+    #: label (a station is a department; :meth:`Deidentifier.generalise` names it only where k people share the post)
+    unit_columns: frozenset[tuple[str, str]] = frozenset({("stations", "name")})
 
     @classmethod
     def from_data(cls, data: Dataset, include_ids: bool = True) -> IdentifierIndex:
         cols = {t: list(c) for t, c in identifier_columns().items()}
         if include_ids:
-            for t, (c, _) in PERSON_ID_COLUMNS.items():
+            for t, (c, _) in ID_COLUMNS.items():
                 cols.setdefault(t, []).append(c)
+        for t, extra in COUNTERPARTY_COLUMNS.items():
+            cols.setdefault(t, []).extend(c for c in extra if c not in cols[t])
         values: dict[str, tuple[str, str]] = {}
         for t, names in cols.items():
             if not data.has(t):
@@ -283,6 +317,50 @@ class IdentifierIndex:
         if not hasattr(self, "_matcher"):
             self._matcher = _Matcher(self.values)
         return self._matcher
+
+    def kind(self, value: str) -> str:
+        """How a known value is replaced in free text: ``id:<pseudonym kind>``, ``name``, ``company``, ``station`` or ``other``."""
+        t, c = self.values[value]
+        if (t, c) in self.name_columns:
+            return "name"
+        if ID_COLUMNS.get(t, (None,))[0] == c:
+            return "id:" + ID_COLUMNS[t][1]
+        if t == "stations":
+            return "station"
+        return "company" if (t, c) == ("suppliers", "name") else "other"
+
+    def truncated(self, text: str) -> list[tuple[int, int]]:
+        """Spans of ``text`` that are a known address cut short, with the ellipsis (``道外区长江路138号5单…``).
+
+        The longest tail of at least 8 characters before the ellipsis that occurs in a known address counts.
+        """
+        if "…" not in text and "..." not in text:
+            return []
+        if not hasattr(self, "_addresses"):
+            self._addresses = "\n".join(v for v, (_, c) in self.values.items() if c == "address")
+        out = []
+        for m in _TRUNCATED.finditer(text):
+            run = m.group()
+            if run[-_MIN_TRUNCATED:] not in self._addresses:  # every longer tail holds this one: one look for most texts
+                continue
+            for i in range(len(run) - _MIN_TRUNCATED + 1):
+                if run[i:] in self._addresses:  # the span takes the ellipsis with it
+                    out.append((m.start() + i, m.end() + (1 if text.startswith("…", m.end()) else 3)))
+                    break
+        return out
+
+
+def _outside_pseudonyms(text: str, fn: Callable[[str], str]) -> str:
+    """Apply ``fn`` to the parts of ``text`` between pseudonyms, leaving every pseudonym as it is."""
+    parts, pos = [], 0
+    for m in PSEUDONYM_RE.finditer(text):
+        parts += [fn(text[pos:m.start()]), m.group()]
+        pos = m.end()
+    return "".join(parts + [fn(text[pos:])]) if parts else fn(text)
+
+
+def _pseudonym_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in PSEUDONYM_RE.finditer(text)]
 
 
 # -- the leak scan -------------------------------------------------------------------------------------------
@@ -344,10 +422,15 @@ def find_leaks(outputs: Any, data: DataLike, include_ids: bool = True, index: Id
         What is about to leave the supervision office.  Files are read (Parquet as tables, anything else as UTF-8 text).
     data : Dataset, mapping of tables, or path
         The source tables: every value of every ``identifier=True`` column
-        (names, ID numbers, phones, addresses, bank accounts), and with
-        ``include_ids`` every ``employee_id`` and ``grower_id``.
+        (names, ID numbers, phones, addresses, bank accounts), of
+        :data:`COUNTERPARTY_COLUMNS` (station ids and names, suppliers' names,
+        credit codes, addresses, phones, accounts; a station's name is a unit
+        name, left to the k-anonymity of unit labels), and with ``include_ids``
+        every ``employee_id``, ``grower_id`` and ``supplier_id``.  Partly masked
+        numbers (``138****5678``, ``6228…3230``) and addresses cut short before
+        an ellipsis count too; nothing inside a pseudonym (``EMP-…``) does.
     include_ids : bool, default=True
-        Also count raw person ids as leaks (a de-identified output carries pseudonyms instead).
+        Also count raw ids as leaks (a de-identified output carries pseudonyms instead).
     index : IdentifierIndex, optional
         A prebuilt index (to scan many outputs against one dataset).
 
@@ -373,9 +456,17 @@ def find_leaks(outputs: Any, data: DataLike, include_ids: bool = True, index: Id
     rows = []
     for name, obj in outputs.items():
         for where, text in _output_texts(str(name), obj):
-            for _, v in matcher.find_all(text):
+            pseudonyms = _pseudonym_spans(text)
+            inside = lambda i, n: any(a <= i and i + n <= b for a, b in pseudonyms)  # noqa: E731
+            for i, v in matcher.find_all(text):
                 t, c = index.values[v]
-                rows.append((str(name), where, t, c, _mask(v)))
+                if not inside(i, len(v)) and (t, c) not in index.unit_columns:
+                    rows.append((str(name), where, t, c, _mask(v)))
+            for m in _MASKED.finditer(text):
+                if not inside(m.start(), len(m.group())):
+                    rows.append((str(name), where, "*", "partly masked identifier", _mask(m.group())))
+            for a, b in index.truncated(text):
+                rows.append((str(name), where, "*", "address cut short", _mask(text[a:b])))
     return pd.DataFrame(rows, columns=["output", "where", "table", "column", "value_masked"]).drop_duplicates(ignore_index=True)
 
 
@@ -391,7 +482,7 @@ def assert_no_leaks(outputs: Any, data: DataLike, what: str = "output", index: I
     leaks = find_leaks(outputs, data, index=index)
     if len(leaks):
         first = leaks.iloc[0]
-        raise LeakError(f"{what} still holds {len(leaks)} identifier(s), e.g. {first.table}.{first.column} at {first.where} "
+        raise LeakError(f"{what} still holds {len(leaks)} identifier(s), e.g. {first.table}.{first.column} at {first['where']} "
                         f"({first.value_masked}); nothing was written. This is a bug in the de-identification of this view: "
                         f"report it to the supervision office and use an identified role's output only inside it", leaks)
 
@@ -429,43 +520,66 @@ class Deidentifier:
         return self.pseudonymizer.series(values, kind)
 
     # free text ------------------------------------------------------------------------------------------
-    def _replacement(self, value: str) -> str:
-        t, c = self.index.values[value]
-        if (t, c) in self.index.name_columns:
-            return "某某"
-        for tbl, (col, kind) in PERSON_ID_COLUMNS.items():
-            if (t, c) == (tbl, col):
-                return self.pseudonymizer(value, kind)
-        return REDACTED
+    def _replacement(self, value: str, lang: str = "zh") -> str:
+        kind = self.index.kind(value)
+        if kind.startswith("id:"):
+            return self.pseudonymizer(value, kind[3:])
+        return LABELS[kind][_LANGS.index(lang)]
 
-    def scrub_text(self, text: str | None, people: Mapping[str, str] | None = None) -> str | None:
+    def scrub_text(self, text: str | None, people: Mapping[str, str] | None = None, lang: str = "zh") -> str | None:
         """Replace identifiers in one text; ``people`` maps names to labels first (e.g. ``{"张三": "某采购员"}``).
+
+        Known values are replaced first: ids by their pseudonym, people's names by ``某某``, company names by
+        ``某公司``, stations by ``某收购站``, anything else by ``[已脱敏]`` (in English text, with ``lang='en'``:
+        ``[name removed]``, ``[company removed]``, ``a station``, ``[removed]``).  Then addresses cut short before an
+        ellipsis, partly masked numbers (``138****5678``) and patterns for unknown phones, ID numbers, accounts and
+        addresses.  Pseudonyms are left as they are, whatever their digits look like.
 
         Examples
         --------
-        >>> data = {"employees": pd.DataFrame({"employee_id": ["E1"], "name": ["张三丰"], "phone": ["13800001111"]})}
+        >>> data = {"employees": pd.DataFrame({"employee_id": ["E1"], "name": ["张三丰"], "phone": ["13800001111"]}),
+        ...         "stations": pd.DataFrame({"station_id": ["ST001"], "name": ["安堡烟叶收购站"]})}
         >>> d = Deidentifier(data, Pseudonymizer(b"0" * 32))
         >>> d.scrub_text("经查，张三丰（电话13800001111，另有13912345678）……")
         '经查，某某（电话[已脱敏]，另有[电话已脱敏]）……'
+        >>> d.scrub_text("ST001于2024-10-07当晚收购2批；员工 张三丰(E1) —[电话 139****5678]—")
+        '某收购站于2024-10-07当晚收购2批；员工 某某(EMP-beed7211de43) —[电话 [已脱敏]]—'
+        >>> d.scrub_text("on the night of 2024-10-07 ST001 bought 2 lots; employee 张三丰 (E1)", lang="en")
+        'on the night of 2024-10-07 a station bought 2 lots; employee [name removed] (EMP-beed7211de43)'
         """
         if text is None or (isinstance(text, float) and text != text):
             return text
+        if lang not in _LANGS:
+            raise RiskModelError(f"scrubbing text in {lang!r}: the labels exist in {', '.join(_LANGS)} only")
         out = str(text)
         people = people if isinstance(people, Mapping) else {}
         for name in sorted(people, key=len, reverse=True):
             if name:
                 out = out.replace(name, people[name])
-        out = self.index.matcher().replace(out, self._replacement)
-        for rx, label in _PATTERNS:
-            out = rx.sub(label, out)
-        return out
+        li, other = _LANGS.index(lang), LABELS["other"][_LANGS.index(lang)]
 
-    def scrub(self, texts: pd.Series, people: pd.Series | None = None) -> pd.Series:
+        def cut_short(part: str) -> str:  # before names are replaced: a street may share its name with someone
+            for a, b in reversed(self.index.truncated(part)):
+                part = part[:a] + other + part[b:]
+            return part
+
+        out = _outside_pseudonyms(out, cut_short)
+        out = _outside_pseudonyms(out, lambda part: self.index.matcher().replace(part, lambda v: self._replacement(v, lang)))
+
+        def patterns(part: str) -> str:
+            part = _MASKED.sub(other, part)
+            for rx, *labels in _PATTERNS:
+                part = rx.sub(labels[li], part)
+            return part
+
+        return _outside_pseudonyms(out, patterns)
+
+    def scrub(self, texts: pd.Series, people: pd.Series | None = None, lang: str = "zh") -> pd.Series:
         """:meth:`scrub_text` over a column; ``people`` is an aligned column of name → label mappings."""
         if people is None:
-            uniq = {t: self.scrub_text(t) for t in pd.unique(texts.dropna())}
+            uniq = {t: self.scrub_text(t, lang=lang) for t in pd.unique(texts.dropna())}
             return texts.map(uniq)
-        return pd.Series([self.scrub_text(t, p) for t, p in zip(texts, people)], index=texts.index, dtype=object)
+        return pd.Series([self.scrub_text(t, p, lang) for t, p in zip(texts, people)], index=texts.index, dtype=object)
 
     # quasi-identifiers -----------------------------------------------------------------------------------
     def holders(self, year: int) -> pd.DataFrame:

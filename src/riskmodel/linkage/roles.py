@@ -230,7 +230,7 @@ class RoleView:
             "entity_ref": g.entity_ref, "year_label": g.year_label, "unit_zh": g.unit_zh, "post_zh": g.post_zh,
             "score": g.score, "rank": g["rank"], "policy": g.policy, "model": g.model,
             "indicators": g.reasons.map(lambda rs: ";".join(reason_indicators(rs))),
-            "reasons_zh": self.deid.scrub(texts("zh")), "reasons_en": self.deid.scrub(texts("en")),
+            "reasons_zh": self.deid.scrub(texts("zh")), "reasons_en": self.deid.scrub(texts("en"), lang="en"),
             "decision": g.decision, "gen_level": g.gen_level, "class_size": g.class_size})
         return self._release({"alerts": out}, "de-identified alerts")["alerts"]
 

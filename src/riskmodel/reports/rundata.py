@@ -22,6 +22,25 @@ _FLAG_FILTERS = {"employee_id": "employee_id", "department_id": "department_id",
                  "family": "split_part(indicator_id, '-', 1)"}
 
 
+#: how a report labels :meth:`RunData.provenance`'s entries (zh, en); the dict keeps its keys for code that reads them
+PROVENANCE_LABELS = {"run": ("运行目录", "run folder"), "model": ("模型", "model"), "policy": ("阈值策略", "threshold policy"),
+                     "data_fingerprint": ("数据指纹", "data fingerprint"), "code_version": ("代码版本", "code version"),
+                     "seed": ("随机种子", "random seed"), "test_periods": ("测试期", "test periods")}
+#: the models and threshold policies as a report names them (zh, en)
+MODEL_NAMES = {"xgboost": ("XGBoost", "XGBoost"), "rules": ("规则基线", "rules only"), "iforest": ("孤立森林", "IsolationForest"),
+               "logistic": ("逻辑评分卡", "logistic scorecard")}
+POLICY_NAMES = {"capacity": ("按复核能力", "review capacity"), "precision": ("按目标精确率", "target precision"),
+                "cost": ("按期望成本", "expected cost")}
+
+
+def _quarter(value: object) -> str:
+    """A test period's start date as its quarter (``2025-01-01`` → ``2025Q1``); anything else as written."""
+    try:
+        return str(pd.Period(pd.Timestamp(str(value)), "Q"))
+    except (ValueError, TypeError):
+        return str(value)
+
+
 class RunData:
     """Lazy access to one run's outputs and its source dataset.
 
@@ -242,3 +261,25 @@ class RunData:
                 "policy": (queue.get("policy") or self.card["policy"])["policy"],
                 "data_fingerprint": self.card["data_fingerprint"], "code_version": self.card["code_version"],
                 "seed": self.card["seed"], "test_periods": self.card["test_periods"]}
+
+    def provenance_table(self, lang: str = "zh") -> pd.DataFrame:
+        """:meth:`provenance` as a report prints it: one row per entry, labelled and worded in the report's language.
+
+        Parameters
+        ----------
+        lang : {'zh', 'en'}, default='zh'
+
+        Returns
+        -------
+        DataFrame
+            Two columns, ``项目`` and ``内容`` (``item`` and ``value`` in English), in the order of :meth:`provenance`.
+        """
+        if lang not in ("zh", "en"):
+            raise RiskModelError(f"language {lang!r} is not one of zh, en")
+        i = 0 if lang == "zh" else 1
+        p = self.provenance()
+        words = {"model": MODEL_NAMES.get(p["model"], (p["model"],) * 2)[i],
+                 "policy": POLICY_NAMES.get(p["policy"], (p["policy"],) * 2)[i],
+                 "test_periods": ("、" if lang == "zh" else ", ").join(_quarter(x) for x in p["test_periods"] or []) or "—"}
+        rows = [(PROVENANCE_LABELS.get(k, (k, k))[i], words.get(k, "—" if v is None else str(v))) for k, v in p.items()]
+        return pd.DataFrame(rows, columns=[("项目", "item")[i], ("内容", "value")[i]])
