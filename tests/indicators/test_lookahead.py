@@ -71,3 +71,23 @@ def test_data_derived_fences_use_only_the_values_known_by_the_rows_quarter(small
     # the early fences differ from the fence of all the data (else the test above would prove nothing)
     b = f[f.indicator_id == "BID-003"]
     assert b.threshold.nunique() > 1
+
+
+def test_per_group_fences_use_only_the_rows_known_by_the_rows_quarter(small_run, small_tables):
+    """PRC-008's per-category fences come from the orders up to each order's quarter end: recomputing them from
+    those orders alone gives every row's threshold, and the early quarters' fences differ from the whole data's."""
+    from riskmodel.indicators.procurement import _tukey_fence
+
+    f = pd.read_parquet(small_run / "flags.parquet")
+    g = f[f.indicator_id == "PRC-008"].reset_index(drop=True)
+    g["category_id"] = g.entity_id.map(small_tables["purchase_orders"].set_index("po_id").category_id)
+    p = all_indicators()["PRC-008"]().params
+    q_end = g.period.dt.to_period("Q").dt.end_time
+    assert q_end.nunique() >= 4
+    for qe in sorted(q_end.unique())[:2]:
+        known = g[g.period <= qe]
+        fence = _tukey_fence(known.value, known.category_id, p.fence_k, p.min_threshold, p.min_category_orders)
+        rows = g.index[q_end == qe]
+        assert g.threshold[rows].to_numpy() == pytest.approx(fence.reindex(rows).to_numpy())
+    whole = _tukey_fence(g.value, g.category_id, p.fence_k, p.min_threshold, p.min_category_orders)
+    assert not g.threshold[q_end == q_end.min()].eq(whole[q_end == q_end.min()]).all()

@@ -92,12 +92,31 @@ class SplitPurchase(Indicator):
 
 
 # -- helpers shared by the indicators below ------------------------------------------------------------------------
-def _tukey_fence(values: pd.Series, groups: pd.Series | None, k: float, floor: float | None, min_group: int) -> pd.Series:
+def _tukey_fence(values: pd.Series, groups: pd.Series | None, k: float, floor: float | None, min_group: int,
+                 periods: pd.Series | None = None) -> pd.Series:
     """Per-row Tukey fence Q3 + k·IQR of ``values`` within each group.
 
     Groups with fewer than ``min_group`` values (and rows without a group) get the fence of all values; every fence
-    is raised to ``floor`` where one is given.  Returns a float Series aligned with ``values``.
+    is raised to ``floor`` where one is given.  With ``periods`` (the rows' dates), each row's fence comes from the
+    rows dated up to the end of its quarter only, so no row is judged by later data.  Returns a float Series
+    aligned with ``values``.
+
+    Examples
+    --------
+    >>> v = pd.Series([1.0, 2, 3, 4, 100, 101])
+    >>> d = pd.Series(pd.to_datetime(["2024-01-05"] * 4 + ["2024-05-01"] * 2))
+    >>> _tukey_fence(v, None, 1.5, None, 1, d).round(2).tolist()  # Q1 knows 1–4; Q2 all six
+    [5.5, 5.5, 5.5, 5.5, 186.62, 186.62]
     """
+    if periods is not None and pd.to_datetime(periods).notna().any():
+        q_end = pd.to_datetime(periods).dt.to_period("Q").dt.end_time
+        out = pd.Series(np.nan, index=values.index, dtype=float)
+        for qe in q_end.dropna().unique():
+            known = (pd.to_datetime(periods) <= qe).to_numpy()
+            f = _tukey_fence(values[known], groups[known] if groups is not None else None, k, floor, min_group)
+            rows = (q_end == qe).to_numpy()
+            out[rows] = f.reindex(values.index[rows]).to_numpy()
+        return out
     v = values.astype(float)
     q1, q3 = np.nanpercentile(v, [25, 75]) if v.notna().any() else (np.nan, np.nan)
     pooled = q3 + k * (q3 - q1)
@@ -426,7 +445,7 @@ class SpendConcentration(Indicator):
                    "suppliers, HHI = Σ s², s the supplier's share of the buyer's spend (1/n for n equal suppliers, 1 for one "
                    "supplier). Buyers are grouped by the post they held at most of those orders (post_history and positions, "
                    "where present); the threshold is the Tukey fence Q3 + `fence_k`×IQR of the HHIs of the same post "
-                   "(all buyer-years when the post has fewer than `min_peers`), never below "
+                   "in that year and the years before (all such buyer-years when the post has fewer than `min_peers`), never below "
                    "`min_threshold` (0.25, where merger practice calls a market 'highly concentrated').")
     example = ("A procurement officer with 40 orders, 45 % of the spend with S1 and the rest spread over 20 suppliers: "
                "HHI ≈ 0.32 where the officers' fence is 0.25: fires. A station manager buying coal and jute "
@@ -467,7 +486,7 @@ class SpendConcentration(Indicator):
             GROUP BY bt.buyer_id, bt.yr, bt.department_id, bt.post_code, bt.n_orders""")
         if df.empty:
             return df
-        df["threshold"] = _tukey_fence(df.value, df.post_code, p.fence_k, p.min_threshold, p.min_peers)
+        df["threshold"] = _tukey_fence(df.value, df.post_code, p.fence_k, p.min_threshold, p.min_peers, pd.to_datetime(df.period))
         own = df.post_code.map(df.post_code.value_counts()).fillna(0) >= p.min_peers
         df["peers_zh"] = np.where(own, "同岗位", "全体采购人")
         df["peers_en"] = np.where(own, "same-post", "all-buyer")
@@ -493,8 +512,8 @@ class PriceAboveMarket(Indicator):
               "'contract price significantly above market price'.")
     methodology = ("value = unit_price / reference_unit_price − 1, the reference being the market price of the order's "
                    "category in the order's month. The threshold of each category is the Tukey fence Q3 + `fence_k`×IQR of "
-                   "its orders' values (the fence of all orders where the category has fewer than `min_category_orders`), "
-                   "never below `min_threshold`.")
+                   "its orders' values up to the end of the order's quarter (the fence of all such orders where the category has "
+                   "fewer than `min_category_orders`), never below `min_threshold`.")
     example = ("Compound fertiliser at 4,384 a tonne in a month whose reference is 3,200: value 0.37; the category's "
                "fence is 0.13, floored to 0.15: fires.")
     output = "value: relative price premium (0.37 = 37 % above the reference); threshold: the category's fence."
@@ -520,7 +539,8 @@ class PriceAboveMarket(Indicator):
         if df.empty:
             return df
         df["category"] = df.category.fillna(df.category_id)
-        df["threshold"] = _tukey_fence(df.value, df.category_id, p.fence_k, p.min_threshold, p.min_category_orders)
+        df["threshold"] = _tukey_fence(df.value, df.category_id, p.fence_k, p.min_threshold, p.min_category_orders,
+                                       pd.to_datetime(df.period))
         return df
 
 
