@@ -89,11 +89,26 @@ def test_deciding_on_a_linked_supplier_counts_from_the_first_deciding_dealing():
     assert rel2.period.tolist() == [pd.Timestamp("2024-08-01")]
     rel1 = SharedAttributeLink().run(data).query("entity_id == 'E1' and supplier_id == 'S1'")
     assert len(rel1) == 1 and rel1.period.iloc[0] < pd.Timestamp("2024-04-01") and rel1.fired.all()
+    assert list(rel1.evidence.iloc[0]) == [], "the pair's documents are REL-002's, all dated after this row"
+
+
+def test_a_dealing_without_a_date_is_no_crash():
+    """An order without its date (the run does not enforce the contract) leaves that role undated, not the run broken."""
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.graph.links import conflict_links
+    from tests.graph.conftest import frame, tiny_tables
+
+    t = tiny_tables()
+    t["purchase_orders"][0]["order_date"] = None
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in t.items()})
+    link = conflict_links(data).set_index(["employee_id", "counterparty_id"]).loc[("E1", "S1")]
+    assert link.deals and pd.isna(link.first_decided)
 
 
 def test_linked_dealings_count_the_quarters_related_party_business():
     """E1 (linked to S1 by his phone) requests, approves and buys one S1 order in Q1 and two in Q3: the feature
-    counts them in their quarters and is zero between; receiving goods (E1's PO0 receipt in Q4) is no decision."""
+    counts them in their quarters and is zero between; receiving goods (E1's receipts of PO4 in Q3 and PO0 in Q4)
+    is no decision."""
     from riskmodel.data.dataset import Dataset
     from tests.graph.conftest import frame, tiny_tables
 
@@ -102,8 +117,10 @@ def test_linked_dealings_count_the_quarters_related_party_business():
     t["purchase_orders"] += [
         {"po_id": "PO2", "requisition_id": "R2", "supplier_id": "S1", "buyer_id": "E1", "amount": 10.0, "order_date": "2024-08-01"},
         {"po_id": "PO3", "requisition_id": "R3", "supplier_id": "S1", "buyer_id": "E1", "amount": 10.0, "order_date": "2024-09-01"},
-        {"po_id": "PO0", "supplier_id": "S1", "buyer_id": "E5", "amount": 1.0, "order_date": "2024-11-15"}]
-    t["goods_receipts"] = [{"receipt_id": "GR0", "po_id": "PO0", "receiver_id": "E1", "receipt_date": "2024-11-20"}]
+        {"po_id": "PO0", "supplier_id": "S1", "buyer_id": "E5", "amount": 1.0, "order_date": "2024-11-15"},
+        {"po_id": "PO4", "supplier_id": "S1", "buyer_id": "E5", "amount": 1.0, "order_date": "2024-08-15"}]
+    t["goods_receipts"] = [{"receipt_id": "GR0", "po_id": "PO0", "receiver_id": "E1", "receipt_date": "2024-11-20"},
+                           {"receipt_id": "GR4", "po_id": "PO4", "receiver_id": "E1", "receipt_date": "2024-08-20"}]
     data = Dataset.from_frames({name: frame(name, rows) for name, rows in t.items()})
     f = graph_features(data, freq="quarter", entity_types=("employee",)).set_index(["entity_id", "period"])
     assert f.loc["E1"].sort_index().linked_dealings.tolist() == [1, 0, 2, 0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.indicators.golden import Case, check_case, run_case
@@ -119,6 +121,16 @@ def test_evidence_and_links():
     assert flags.loc["COVER", "supplier_id"] == "COVER-1" and flags.loc["COVER", "department_id"] == "D01"
     rot = run_case(_case("BID-011")).set_index("entity_id")
     assert rot.loc["R4", "value"] == 2 and set(rot.loc["R4", "evidence"]) == {"B-R4-1", "B-R4-2", "B-R4-3"}
+
+
+def test_undated_tenders_count_from_the_start():
+    """Tenders without a close date are judged by every partnership, and count towards all of them (as the rings
+    of REL-003/004 do): the ring fires on all five tenders."""
+    case = _case("BID-011")
+    data = {t: [dict(r, close_date=None) if t == "tenders" and str(r["tender_id"]).startswith("R") else r for r in rows]
+            for t, rows in case.tables.items()}
+    flags = run_case(dataclasses.replace(case, tables=data)).set_index("entity_id")
+    assert flags.loc[list(_RING), "fired"].all()
 
 
 def test_award_price_falls_back_to_the_estimate():

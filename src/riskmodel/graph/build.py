@@ -209,6 +209,11 @@ def period_sql(freq: str | None, col: str) -> str:
 
 
 # -- dealings --------------------------------------------------------------------------------------------------
+#: roles that make a dealing a decision on the counterparty's business (requested, approved, bought from, graded);
+#: receiving its goods or paying it is not
+DECIDING_ROLES = ("requester", "approver", "buyer", "grader")
+
+
 def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = None) -> pd.DataFrame:
     """Who handled which supplier's business: one row per (employee, supplier).
 
@@ -224,7 +229,9 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
         ``employee_id``, ``supplier_id``, ``roles`` (sorted list), ``count`` (distinct documents), ``amount``
         (orders' amounts), ``first``, ``last`` (dates), ``evidence`` (up to ``max_evidence`` order / tender ids),
         ``role_first`` (the first date in each of ``roles``, same order: a pair paid in 2023 and approved in 2025
-        has decided on the supplier's business only since 2025).
+        has decided on the supplier's business only since 2025), ``n_decided`` (documents in one of
+        :data:`DECIDING_ROLES`).  A tender's requester and approvers are dated at its close (when the bidders, and
+        so the supplier, are known).
     """
     q = []
     if data.has("purchase_orders"):
@@ -242,24 +249,28 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
             q.append("""SELECT p.payer_id, po.supplier_id, 'payer', po.po_id, po.order_date, po.amount
                         FROM purchase_orders po JOIN payments p USING (po_id)""")
     if data.has("tenders", "bids", "requisitions"):
-        q.append("""SELECT r.requester_id, b.supplier_id, 'requester', t.tender_id, t.publish_date, 0.0
+        q.append("""SELECT r.requester_id, b.supplier_id, 'requester', t.tender_id, coalesce(t.close_date, t.publish_date), 0.0
                     FROM tenders t JOIN requisitions r USING (requisition_id) JOIN bids b USING (tender_id)""")
         if data.has("approvals"):
-            q.append("""SELECT a.approver_id, b.supplier_id, 'approver', t.tender_id, t.publish_date, 0.0
+            q.append("""SELECT a.approver_id, b.supplier_id, 'approver', t.tender_id, coalesce(t.close_date, t.publish_date), 0.0
                         FROM tenders t JOIN approvals a USING (requisition_id) JOIN bids b USING (tender_id)""")
     if not q:
-        return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence", "role_first"])
+        return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence", "role_first",
+                                     "n_decided"])
     per, key = period_sql(freq, "d"), "employee_id, supplier_id" + (", period" if freq else "")
+    deciding = ", ".join(f"'{r}'" for r in DECIDING_ROLES)
     return data.sql(f"""
         WITH r AS ({' UNION ALL '.join(q)}),
         rr AS (SELECT * FROM r WHERE employee_id IS NOT NULL AND supplier_id IS NOT NULL),
-        doc AS (SELECT employee_id, supplier_id, ref, max(amount) AS amount, min(d) AS d FROM rr GROUP BY ALL),
+        doc AS (SELECT employee_id, supplier_id, ref, max(amount) AS amount, min(d) AS d,
+                       bool_or(role IN ({deciding})) AS decided FROM rr GROUP BY employee_id, supplier_id, ref),
         pair AS (SELECT employee_id, supplier_id, {per}count(*) AS count, sum(amount) AS amount, min(d) AS first,
-                        max(d) AS last, list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence
+                        max(d) AS last, list(ref ORDER BY d, ref)[1:{int(max_evidence)}] AS evidence,
+                        count(*) FILTER (WHERE decided) AS n_decided
                  FROM doc GROUP BY ALL),
         rf AS (SELECT {key}, list(role ORDER BY role) AS roles, list(f ORDER BY role) AS role_first
                FROM (SELECT employee_id, supplier_id, {per}role, min(d) AS f FROM rr GROUP BY ALL) GROUP BY ALL)
-        SELECT {key}, rf.roles, pair.count, pair.amount, pair.first, pair.last, pair.evidence, rf.role_first
+        SELECT {key}, rf.roles, pair.count, pair.amount, pair.first, pair.last, pair.evidence, rf.role_first, pair.n_decided
         FROM pair JOIN rf USING ({key})""")
 
 

@@ -18,7 +18,7 @@ from riskmodel.data.dataset import Dataset
 from riskmodel.graph.algorithms import betweenness, pagerank
 from riskmodel.graph.bidding import bid_rings
 from riskmodel.graph.build import period_sql, cached, grower_dealings, supplier_dealings, supplier_registrations
-from riskmodel.graph.links import DEALING_MIN_STRENGTH, DECIDING_ROLES, KIND_WEIGHTS, conflict_links, related_bidders
+from riskmodel.graph.links import DEALING_MIN_STRENGTH, KIND_WEIGHTS, conflict_links, related_bidders
 
 FEATURE_COLUMNS = {
     "employee": ["n_suppliers", "deal_amount", "top_supplier_share", "betweenness", "pagerank", "n_growers_graded",
@@ -131,7 +131,7 @@ def links_as_of(data: Dataset, links: pd.DataFrame, periods: pd.DatetimeIndex, f
     """
     if periods.isna().all():  # undated data: the links as they are
         return links.assign(period=periods[0])[["employee_id", "counterparty_type", "counterparty_id", "period", "strength", "score"]]
-    ends = pd.PeriodIndex(periods, freq={"year": "Y", "quarter": "Q", "month": "M"}[freq]).end_time.normalize()
+    ends = pd.PeriodIndex(periods, freq={"year": "Y", "quarter": "Q", "month": "M"}[freq]).end_time
     lk = links[["employee_id", "counterparty_type", "counterparty_id", "strength", "score", "first_decided"]].copy()
     lk["first_decided"] = pd.to_datetime(lk["first_decided"])
     # a supplier's link from its registration; other links (and data without the dates) from the start
@@ -160,9 +160,8 @@ def linked_dealings(data: Dataset, linked: pd.DataFrame, freq: str, min_strength
         return pd.DataFrame(columns=cols)
     parts = []
     if lk.counterparty_type.eq("supplier").any():
-        d = supplier_dealings(data, max_evidence=0, freq=freq)
-        d = d[[bool(set(r) & set(DECIDING_ROLES)) for r in d.roles]]
-        parts.append(d.rename(columns={"supplier_id": "counterparty_id"}).assign(counterparty_type="supplier"))
+        d = supplier_dealings(data, max_evidence=0, freq=freq)  # the documents decided, not those received or paid
+        parts.append(d.rename(columns={"supplier_id": "counterparty_id"}).assign(counterparty_type="supplier", count=d.n_decided))
     growers = lk.counterparty_id[lk.counterparty_type.eq("grower")].unique()
     if len(growers):
         g = grower_dealings(data, freq=freq, growers=growers)

@@ -108,7 +108,10 @@ class SharedAttributeLink(Indicator):
         # later was a link without dealings in the quarters before
         decided = pd.to_datetime(df.first_decided)
         later = decided.dt.to_period("Q") > pd.to_datetime(df.period).dt.to_period("Q")
-        return df[decided.isna() | later.fillna(True)]
+        df = df[decided.isna() | later.fillna(True)].copy()
+        # such a pair's documents are REL-002's evidence (all dated after this row)
+        df["evidence"] = [[] if pd.notna(d) else e for d, e in zip(df.first_decided, df.evidence)]
+        return df
 
 
 @register

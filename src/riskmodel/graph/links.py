@@ -22,13 +22,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from riskmodel.graph.build import GraphFrames, as_frames, attribute_table
+from riskmodel.graph.build import DECIDING_ROLES, GraphFrames, as_frames, attribute_table
 
 #: how personal an attribute is (subkind: ``mobile`` / ``landline`` for phones, else the attribute kind)
 KIND_WEIGHTS = {"id_number": 1.0, "bank_account": 1.0, "mobile": 1.0, "landline": 0.3, "address": 0.6}
 MAX_SHARE = 20
-#: roles that make a dealing the strongest signal: the employee decided on or bought from the counterparty
-DECIDING_ROLES = ("requester", "approver", "buyer", "grader")
 #: the link strength from which deciding on a linked party's business is a red flag (REL-002's default threshold)
 DEALING_MIN_STRENGTH = 0.25
 
@@ -208,6 +206,11 @@ def _explain(node_lists: pd.Series, pairs: pd.DataFrame, frames: GraphFrames) ->
     return zh, en
 
 
+def _date(x) -> pd.Timestamp:
+    """A date, NaT for a missing one (None, NaN, a masked NULL from a list column)."""
+    return pd.to_datetime(x, errors="coerce") if isinstance(x, (str, pd.Timestamp, np.datetime64)) or hasattr(x, "year") else pd.NaT
+
+
 def dealings(G, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Who handled whose business, from the ``deals`` (employee–supplier) and ``grades`` (grader–grower) edges.
 
@@ -239,9 +242,8 @@ def dealings(G, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     e["count"] = pd.to_numeric(e["count"], errors="coerce").fillna(1)
     e["evidence"] = [list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in e.evidence]
     rf = e["role_first"] if "role_first" in e else pd.Series(None, index=e.index, dtype=object)
-    e["role_first"] = [list(pd.to_datetime(list(f))) if isinstance(f, (list, tuple, np.ndarray)) and len(f) == len(r)
-                       else [pd.Timestamp(d) if pd.notna(d) else pd.NaT] * len(r)
-                       for f, r, d in zip(rf, e.roles, e["first"])]
+    e["role_first"] = [[_date(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) and len(f) == len(r)
+                       else [_date(d)] * len(r) for f, r, d in zip(rf, e.roles, e["first"])]
     return e[cols].reset_index(drop=True)
 
 

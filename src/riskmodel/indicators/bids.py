@@ -512,7 +512,8 @@ class CoBiddingRotation(Indicator):
         """Supplier pairs per category: co-bids, each one's tenders, wins in shared tenders, chance and partnership;
         ``until``: from the tenders closed by then only."""
         cat_join, single = _single_source_sql(data)
-        until_sql = (f" AND t.close_date < TIMESTAMP '{pd.Timestamp(until).normalize() + pd.Timedelta(days=1)}'"
+        # undated tenders count from the start (as in graph.bidding.rings_as_of)
+        until_sql = (f" AND (t.close_date IS NULL OR t.close_date < TIMESTAMP '{pd.Timestamp(until).normalize() + pd.Timedelta(days=1)}')"
                      if until is not None and not pd.isna(until) else "")
         p = data.sql(f"""
             WITH tb AS (
@@ -557,7 +558,7 @@ class CoBiddingRotation(Indicator):
         # a tender is judged by the partnerships known at the end of its quarter: the pairs' co-bids up to then
         q_end = pd.to_datetime(losers.period).dt.to_period("Q").dt.end_time
         hit = pd.concat([g.merge(self.partnerships(data, qe), left_on=["category_id", "winner", "supplier_id"],
-                                 right_on=["category_id", "a", "b"]) for qe, g in losers.groupby(q_end)]
+                                 right_on=["category_id", "a", "b"]) for qe, g in losers.groupby(q_end, dropna=False)]
                         or [pd.DataFrame(columns=[*losers.columns, "a", "b", "co", "chance"])], ignore_index=True)
         agg = hit.groupby("tender_id").agg(value=("supplier_id", "nunique"), co_min=("co", "min"), p_max=("chance", "max"))
         # evidence: the winner's bid, then the partners' bids
