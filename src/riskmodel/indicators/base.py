@@ -75,6 +75,37 @@ def evidence_complete(period: pd.Series, data_end: pd.Timestamp | None) -> pd.Se
     return period.where(~at_start, end)
 
 
+def as_of_quarters(period: pd.Series, compute) -> np.ndarray:
+    """Per-row values as they could be computed at the end of each row's quarter.
+
+    ``compute(known)`` gets a boolean mask of the rows dated up to a quarter's end and returns a scalar (for every
+    row of that quarter) or an array over all the rows (only that quarter's rows are read).  Undated rows get
+    ``compute`` of every row.  One pass per quarter of the data.
+
+    Examples
+    --------
+    >>> p = pd.Series(pd.to_datetime(["2024-01-05", "2024-05-01", None]))
+    >>> as_of_quarters(p, lambda known: known.sum()).tolist()  # rows known by each row's quarter end
+    [1.0, 2.0, 3.0]
+    """
+    period = pd.to_datetime(pd.Series(period)).reset_index(drop=True)
+    n = len(period)
+
+    def full(known: np.ndarray) -> np.ndarray:
+        v = np.asarray(compute(known), dtype=float)
+        return np.full(n, float(v)) if v.ndim == 0 else v
+
+    out = np.full(n, np.nan)
+    undated = period.isna().to_numpy()
+    if undated.any():
+        out[undated] = full(np.ones(n, dtype=bool))[undated]
+    q_end = period.dt.to_period("Q").dt.end_time
+    for qe in q_end.dropna().unique():
+        rows = (q_end == qe).to_numpy()
+        out[rows] = full((period <= qe).to_numpy())[rows]
+    return out
+
+
 def _data_end(data: Dataset) -> pd.Timestamp | None:
     """The data's last day with activity; None for hand-made data without dated activity tables."""
     try:
@@ -209,12 +240,7 @@ class Indicator(ABC):
         period = pd.to_datetime(period).reset_index(drop=True) if period is not None else pd.Series(pd.NaT, index=values.index)
         if self.threshold_method == "policy" or period.isna().all():
             return np.full(len(values), self.threshold_for(values), dtype=float)
-        q_end = period.dt.to_period("Q").dt.end_time
-        out = np.full(len(values), self.threshold_for(values), dtype=float)
-        for qe in q_end.dropna().unique():
-            rows = (q_end == qe).to_numpy()
-            out[rows] = self.threshold_for(values[(period <= qe).to_numpy()])
-        return out
+        return as_of_quarters(period, lambda known: self.threshold_for(values[known]))
 
     def run(self, data: Dataset) -> pd.DataFrame:
         """Compute, threshold and format: the tidy flag rows (:data:`FLAG_COLUMNS`)."""

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.indicators.base import Indicator, Params
+from riskmodel.indicators.base import Indicator, Params, as_of_quarters
 from riskmodel.indicators.registry import register
 
 
@@ -109,14 +109,9 @@ def _tukey_fence(values: pd.Series, groups: pd.Series | None, k: float, floor: f
     [5.5, 5.5, 5.5, 5.5, 186.62, 186.62]
     """
     if periods is not None and pd.to_datetime(periods).notna().any():
-        q_end = pd.to_datetime(periods).dt.to_period("Q").dt.end_time
-        out = pd.Series(np.nan, index=values.index, dtype=float)
-        for qe in q_end.dropna().unique():
-            known = (pd.to_datetime(periods) <= qe).to_numpy()
-            f = _tukey_fence(values[known], groups[known] if groups is not None else None, k, floor, min_group)
-            rows = (q_end == qe).to_numpy()
-            out[rows] = f.reindex(values.index[rows]).to_numpy()
-        return out
+        return pd.Series(as_of_quarters(periods, lambda known: _tukey_fence(
+            values[known], groups[known] if groups is not None else None, k, floor, min_group).reindex(values.index)),
+            index=values.index, dtype=float)
     v = values.astype(float)
     q1, q3 = np.nanpercentile(v, [25, 75]) if v.notna().any() else (np.nan, np.nan)
     pooled = q3 + k * (q3 - q1)
