@@ -89,3 +89,22 @@ def test_no_positive_labels_is_a_clear_error():
     with pytest.raises(RiskModelError, match="no positive labels"):
         make_model("xgboost").fit(X, np.full(len(X), -1))
     make_model("rules").fit(X, np.full(len(X), -1))  # unsupervised baselines still work
+
+
+def test_logistic_scorecard_is_stable_under_rounding_noise(small_run):
+    """Features that differ in their last bits (a parallel sum adds in another order from one run to the next) give
+    the same scorecard: the baseline must be reproducible.  The windowed counts are nearly collinear; a solver that
+    stops at its tolerance in such a valley lands where the noise pushed it."""
+    import pandas as pd
+
+    from riskmodel.scoring.features import feature_columns
+    from riskmodel.scoring.models import LogisticScorecard
+
+    X = pd.read_parquet(small_run / "features_people.parquet")
+    X = X[feature_columns(X)].astype(float)
+    rng = np.random.default_rng(0)
+    y = np.where((X["severity_sum_4q"] > X["severity_sum_4q"].quantile(0.9)) & (rng.random(len(X)) < 0.6), 1, -1)
+    noisy = X * (1 + 1e-13 * rng.standard_normal(X.shape))
+    a = LogisticScorecard().fit(X, y).decision_function(X)
+    b = LogisticScorecard().fit(noisy, y).decision_function(X)
+    assert np.abs(a - b).max() < 1e-6
