@@ -38,6 +38,12 @@ def _memo(data: Dataset, key: tuple, fn):
     return store[key]
 
 
+def _period_dealings(data: Dataset, freq: str) -> pd.DataFrame:
+    """:func:`~riskmodel.graph.build.supplier_dealings` per period, read once per dataset (centrality and
+    ``linked_dealings`` both use it)."""
+    return _memo(data, ("dealings", freq), lambda: supplier_dealings(data, max_evidence=0, freq=freq))
+
+
 def dealings_graph(d: pd.DataFrame) -> nx.Graph:
     """Employees and suppliers joined by their dealings (rows of :func:`~riskmodel.graph.build.supplier_dealings`);
     edge attributes ``count`` and ``amount``."""
@@ -62,7 +68,7 @@ def dealing_centrality(data: Dataset, freq: str = "year") -> pd.DataFrame:
         (largest counterparty's share of the amount), ``betweenness``, ``pagerank``.
     """
     def run():
-        d = supplier_dealings(data, max_evidence=0, freq=freq)
+        d = _period_dealings(data, freq)
         cols = ["entity_type", "entity_id", "period", "degree", "amount", "top_share", "betweenness", "pagerank"]
         if d.empty:
             return pd.DataFrame(columns=cols)
@@ -160,7 +166,7 @@ def linked_dealings(data: Dataset, linked: pd.DataFrame, freq: str, min_strength
         return pd.DataFrame(columns=cols)
     parts = []
     if lk.counterparty_type.eq("supplier").any():
-        d = supplier_dealings(data, max_evidence=0, freq=freq)  # the documents decided, not those received or paid
+        d = _period_dealings(data, freq)  # n_decided: the documents decided, not those received or paid
         parts.append(d.rename(columns={"supplier_id": "counterparty_id"}).assign(counterparty_type="supplier", count=d.n_decided))
     growers = lk.counterparty_id[lk.counterparty_type.eq("grower")].unique()
     if len(growers):
