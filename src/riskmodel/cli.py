@@ -281,6 +281,14 @@ def evaluate(run_dir, data_dir, fmt):
                f"{'the others' if rescored else 'baselines'} (precision ratio at capacity, 95 % interval resampling people): "
                + ", ".join(f"{b} {v:.3f}x" + (f" [{ci[b][0]:.2f}, {ci[b][1]:.2f}]" if b in ci else "")
                            for b, v in r["precision_ratio_vs_baselines"].items()))
+    if c := r.get("supervised_ceiling"):
+        rc = c["precision_ratio_ci95"]
+        click.echo(f"ceiling (XGBoost fitted on the ground truth of the training quarters: what perfect labels would give "
+                   f"these features; a diagnostic, not a model): precision {c['precision_at_capacity']:.2f} "
+                   f"[{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}], "
+                   + ", ".join(f"{n} {v:.3f}x [{rc[n][0]:.2f}, {rc[n][1]:.2f}]" for n, v in c["precision_ratio_vs_models"].items())
+                   + f"; its queue: after their scheme {c['queued_after_scheme']:.2f}  no recent scheme "
+                   f"{c['queued_no_recent_scheme']:.2f}")
     beside = q["events_chosen_beside"]
     other = (beside.get("model"), beside.get("policy")) != (q["model"], q["policy"])
     click.echo(f"scheme recall with event alerts {r['scheme_recall_all_alerts']:.3f} "

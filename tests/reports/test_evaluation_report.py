@@ -58,12 +58,20 @@ def test_report_tables_and_figure(evaluated):
     # the queue composition: one stacked bar per model, its three parts the evaluation's shares
     comp = EV.queue_composition(run, "en")
     ax = comp.axes[0]
-    models = run.evaluation["models"]
+    models = {**run.evaluation["models"], "ceiling": run.evaluation["supervised_ceiling"]}  # the ceiling beneath
     widths = {}
     for bar_container, (key, *_rest) in zip(ax.containers, EV.QUEUE_PARTS):
+        assert len(bar_container.patches) == len(models)
         for patch, name in zip(bar_container.patches, list(models)[::-1]):
             widths[(name, key)] = patch.get_width()
     assert widths == {(n, k): pytest.approx(models[n][k]) for n in models for k, *_ in EV.QUEUE_PARTS}
+    assert ax.get_yticklabels()[0].get_text() == "ceiling (fitted on the truth)"
+    # the metrics table: the ceiling's row, the model's precision as a share of it
+    table = EV.metrics(run, "en")
+    c, best = run.evaluation["supervised_ceiling"], run.evaluation["model"]
+    row = table.loc[EV.CEILING_NAME[1]]
+    assert row["precision@capacity"] == round(c["precision_at_capacity"], 3)
+    assert row[f"{best}'s precision ÷ this [95% CI]"].startswith(f"{1 / c['precision_ratio_vs_models'][best]:.2f} [")
     assert [x.get_text() for x in ax.get_legend().get_texts()] == ["in a scheme that quarter", "after their scheme (≤ 1 year)", "no scheme in the past year"]
     zh = EV.queue_composition(run, "zh").axes[0]
     assert "规则" in [x.get_text() for x in zh.get_yticklabels()] and "1%" in zh.get_title()

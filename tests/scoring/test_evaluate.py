@@ -91,6 +91,9 @@ def test_evaluation_intervals_resample_people_and_record_provenance(small_run, s
         assert f"{b} {ev['precision_ratio_vs_baselines'][b]:.3f}x [{lo:.2f}, {hi:.2f}]" in res.output
     for m in ev["models"].values():
         assert m["queued_people"] <= m["queued"]
+    c = ev["supervised_ceiling"]  # the small run keeps its feature matrix: the ceiling is there, printed as computed
+    assert f"precision {c['precision_at_capacity']:.2f} [{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}]" in res.output
+    assert c["queued"] == ev["models"][ev["model"]]["queued"]
     w = ev["evaluated_with"]
     assert w["run_data_fingerprint"] == w["truth_data_fingerprint"] == card["data_fingerprint"]
     assert w["code_version"] and w["bootstrap_draws"] == 1000 and w["model_seed"] == card["seed"]
@@ -122,3 +125,80 @@ def test_evaluate_refuses_another_companys_truth(small_run, small_company, tmp_p
     res = CliRunner().invoke(main, ["evaluate", "--run", str(run), "--data", str(other)])
     assert res.exit_code != 0 and "is not the data the run" in res.output
     assert not (run / "evaluation.json").exists() or "evaluated_with" not in (run / "evaluation.json").read_text(encoding="utf-8")
+
+
+def _ceiling_run(tmp_path):
+    """A hand-made run: 40 people, 6 training and 2 test quarters; the truth puts the people whose feature ``x`` is
+    high in a scheme throughout, and the run's own scores (``a``) know nothing of it."""
+    import numpy as np
+    import pandas as pd
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    (data / "truth").mkdir(parents=True)
+    run.mkdir()
+    rng = np.random.default_rng(0)
+    ids = [f"E{i:02d}" for i in range(40)]
+    bad = ids[:4]
+    periods = pd.date_range("2024-01-01", periods=8, freq="QS")
+    X = pd.DataFrame([(e, p) for p in periods for e in ids], columns=["entity_id", "period"])
+    X["x"] = np.where(X.entity_id.isin(bad), 5.0, 0.0) + rng.normal(0, 1, len(X))
+    X["noise"] = rng.normal(0, 1, len(X))
+    X.to_parquet(run / "features_people.parquet")
+    pd.DataFrame({"scheme_id": [f"S{i}" for i in range(4)], "scheme_type": ["kickback_related_supplier"] * 4,
+                  "start_date": periods[0], "end_date": pd.Timestamp("2025-12-31")}).to_parquet(data / "truth/schemes.parquet")
+    pd.DataFrame({"scheme_id": [f"S{i}" for i in range(4)], "entity_type": "employee",
+                  "entity_id": bad}).to_parquet(data / "truth/scheme_entities.parquet")
+    scores = X[["entity_id", "period"]].assign(split=np.where(X.period >= periods[6], "test", "train"),
+                                              score_a=rng.normal(0, 1, len(X)), score_b=X.noise)
+    scores.to_parquet(run / "scores.parquet")
+    pd.DataFrame({"entity_type": ["employee"], "entity_id": ["E00"], "period": periods[6]}).to_parquet(run / "alerts.parquet")
+    card = {"model": "a", "capacity": 4, "features": ["x", "noise"], "seed": 3,
+            "train_periods": [str(p.date()) for p in periods[:6]], "test_periods": [str(p.date()) for p in periods[6:]],
+            "calibration": {"fitted": False}}
+    (run / "model_card.json").write_text(json.dumps(card))
+    return data, run
+
+
+def test_supervised_ceiling_learns_the_truth_of_the_training_quarters(tmp_path):
+    """The ceiling is fitted on the truth (not on the run's labels or scores): it queues exactly the people the truth
+    names, and its ratio to each model is its precision over theirs, on the same capacity."""
+    from riskmodel.scoring.evaluate import evaluate_run
+
+    data, run = _ceiling_run(tmp_path)
+    ev = evaluate_run(run, data)
+    c = ev["supervised_ceiling"]
+    assert c["training_rows"] == 6 * 40 and c["training_positives"] == 6 * 4  # the training quarters only
+    assert c["queued"] == ev["models"]["a"]["queued"] == 8 and c["queued_people"] == 4
+    assert c["precision_at_capacity"] == 1.0 and c["precision_ci95"] == (1.0, 1.0)
+    assert c["queued_after_scheme"] == c["queued_no_recent_scheme"] == 0.0
+    for name, m in ev["models"].items():
+        assert c["precision_ratio_vs_models"][name] == (1 / m["precision_at_capacity"] if m["precision_at_capacity"] else float("inf"))
+    assert set(c["precision_ratio_ci95"]) == set(ev["models"])
+    assert c["seed"] == 3 and "pu='none'" in c["estimator"]
+    # the run's XGBoost settings carry over when the run trained XGBoost
+    card = json.loads((run / "model_card.json").read_text())
+    card.update(model="xgboost", estimator_params={"n_estimators": 40, "max_depth": 2, "pu": "elkan_noto", "random_state": 0})
+    (run / "model_card.json").write_text(json.dumps(card))
+    import pandas as pd
+
+    s = pd.read_parquet(run / "scores.parquet")
+    s.rename(columns={"score_a": "score_xgboost"}).to_parquet(run / "scores.parquet")
+    c = evaluate_run(run, data)["supervised_ceiling"]
+    assert "n_estimators=40" in c["estimator"] and "max_depth=2" in c["estimator"] and c["precision_at_capacity"] == 1.0
+
+
+def test_supervised_ceiling_needs_the_runs_feature_matrix(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from riskmodel.errors import RiskModelError
+    from riskmodel.scoring.evaluate import evaluate_run
+
+    data, run = _ceiling_run(tmp_path)
+    X = pd.read_parquet(run / "features_people.parquet")
+    X.drop(columns="noise").to_parquet(run / "features_people.parquet")
+    with pytest.raises(RiskModelError, match=r"features_people.parquet lacks 1 of the model card's feature column\(s\)"):
+        evaluate_run(run, data)
+    (run / "features_people.parquet").unlink()  # a run folder from before: evaluated without the ceiling
+    ev = evaluate_run(run, data)
+    assert ev["supervised_ceiling"] is None and ev["models"]["a"]["queued"] == 8

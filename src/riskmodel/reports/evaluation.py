@@ -11,14 +11,14 @@ from riskmodel.scoring.explain import feature_name
 from riskmodel.scoring.pipeline import load_model
 
 LIMITATIONS = {
-    "zh": ["训练标签来自案件档案，不完整且有滞后（正例—未标注学习）；未被立案的问题被当作未标注样本。",
-           "由数据推导的指标阈值（IQR 围栏、分位数）使用了全部期间的数据，测试期数据参与了阈值计算。",
+    "zh": ["训练标签来自案件档案，不完整且有滞后（正例—未标注学习）；未被立案的问题被当作未标注样本。“上限”一行是以合成公司真实标签训练的同一模型，仅用于评估：它与模型之差是更好的标签（更多案件、复核结论）可能带来的提升。",
+           "由数据推导的指标阈值（IQR 围栏、分位数）按每个季度末已知的数据确定；共享标识（电话、地址、账户）的稀有度权重仍按全部数据中的共用人数计算。",
            "评估使用合成公司的真实标签；真实数据上的精度需要依靠复核结论持续检验。",
            "若拟合了概率校准器（scoring.calibration），它拟合于训练期最后几个季度的已知标签（正例—未标注），再按标注比例 c 换算；c 假定已立案的问题是全部问题的随机子集，若立案有偏，概率也会有偏。",
            "原因代码中的贡献值（精确 TreeSHAP）相加等于模型边际分（对数几率），而不是校准后的概率；排序按边际分，与校准概率的排序一致。",
            "模型只辅助判断：每条预警都需经人工核查后方可作出结论。"],
-    "en": ["Training labels come from the case archive: incomplete and delayed (positive–unlabelled); misconduct that never became a case is unlabelled, not negative.",
-           "Data-derived indicator fences (IQR, percentiles) are computed over the whole period, test quarters included.",
+    "en": ["Training labels come from the case archive: incomplete and delayed (positive–unlabelled); misconduct that never became a case is unlabelled, not negative. The 'ceiling' row is the same learner fitted on the synthetic company's truth, for evaluation only: its distance from the model is what better labels (more cases, reviewers' decisions) could add.",
+           "Data-derived indicator fences (IQR, percentiles) are set from the data known at each quarter's end; the rarity weight of a shared identifier (phone, address, account) still counts everyone who holds it in the whole data.",
            "Evaluation uses the synthetic company's ground truth; on real data precision must be tracked through reviewers' decisions.",
            "When a calibrator is fitted (scoring.calibration), probabilities are calibrated on the last training quarters against the labels known then (positive–unlabelled) and divided by the label frequency c, which assumes that the misconduct that became a case is a random share of all misconduct; if cases are selective, so are the probabilities.",
            "Reason-code contributions (exact TreeSHAP) add up to the model's margin (log-odds), not to the calibrated probability; the queue is ordered by the margin, which is the order of the calibrated probability too.",
@@ -63,6 +63,8 @@ QUEUE_PARTS = (("precision_at_capacity", "当季存在违规行为", "in a schem
                ("queued_no_recent_scheme", "近一年无违规行为", "no scheme in the past year", "#d7191c"))
 #: the models' names in the Chinese report
 MODEL_ZH = {"xgboost": "XGBoost", "rules": "规则", "iforest": "孤立森林", "logistic": "逻辑评分卡"}
+#: the evaluation's reference learner fitted on the truth (``supervised_ceiling``), in Chinese and English
+CEILING_NAME = ("上限：真实标签训练的 XGBoost（诊断）", "ceiling: XGBoost fitted on the truth (diagnostic)")
 
 
 def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
@@ -83,6 +85,17 @@ def metrics(run: RunData, lang: str = "zh") -> pd.DataFrame:
                      t(lang, "方案召回", "scheme recall (people)"): round(m["scheme_recall"], 3),
                      "AP": round(m["average_precision"], 3), t(lang, "入队（人·季度）", "queued (employee-quarters)"): m["queued"],
                      t(lang, "入队人数", "people queued"): m.get("queued_people", "—")})
+    if c := ev.get("supervised_ceiling"):
+        # the reference learner fitted on the truth: the ratio column reads "the model reaches this share of it"
+        r, lo_hi = c["precision_ratio_vs_models"].get(best), c["precision_ratio_ci95"].get(best)
+        rows.append({"model": t(lang, CEILING_NAME[0], CEILING_NAME[1]),
+                     t(lang, "复核能力下精确率", "precision@capacity"): round(c["precision_at_capacity"], 3),
+                     "95% CI": f"[{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}]",
+                     ratio_col: "—" if not r else f"{1 / r:.2f}" + (f" [{1 / lo_hi[1]:.2f}, {1 / lo_hi[0]:.2f}]" if lo_hi else ""),
+                     **{t(lang, zh, en): round(c[key], 3) for key, zh, en, _ in QUEUE_PARTS[1:]},
+                     t(lang, "方案召回", "scheme recall (people)"): "—", "AP": "—",
+                     t(lang, "入队（人·季度）", "queued (employee-quarters)"): c["queued"],
+                     t(lang, "入队人数", "people queued"): c["queued_people"]})
     return pd.DataFrame(rows).set_index("model")
 
 
@@ -96,11 +109,14 @@ def queue_composition(run: RunData, lang: str = "zh"):
     models = (run.evaluation or {}).get("models", {})
     if not models or any(k not in m for m in models.values() for k, *_ in QUEUE_PARTS):
         return None
+    labels = [MODEL_ZH.get(n, n) for n in models] if lang == "zh" else list(models)
+    if ceiling := run.evaluation.get("supervised_ceiling"):  # what perfect labels would give: shown beneath
+        models = {**models, "ceiling": ceiling}
+        labels.append(t(lang, "上限（真实标签训练）", "ceiling (fitted on the truth)"))
     setup_fonts()
     fig = Figure(figsize=(8, 0.6 * len(models) + 1.2))
     ax = fig.subplots()
-    names = list(models)[::-1]
-    labels = [MODEL_ZH.get(n, n) for n in names] if lang == "zh" else names
+    names, labels = list(models)[::-1], labels[::-1]
     left = [0.0] * len(names)
     for key, zh, en, colour in QUEUE_PARTS:
         v = [models[n][key] for n in names]

@@ -100,6 +100,8 @@ def indicator_coverage(flags: pd.DataFrame, truth: dict[str, pd.DataFrame]) -> t
 #: quarters, one leaf season (a season's evidence is complete only at its end, and the next season decides
 #: whether a grader's scheme went on)
 AFTER_SCHEME_QUARTERS = 4
+#: the name of the reference learner fitted on the truth (:func:`supervised_ceiling`) in the evaluation's intervals
+CEILING = "ceiling"
 
 
 def employee_quarter_truth(truth: dict[str, pd.DataFrame], keys: pd.DataFrame, after_quarters: int = 0) -> np.ndarray:
@@ -293,7 +295,9 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     and source, and ``events_chosen_beside``, the people queue its event alerts were chosen beside (an event of a
     person queued there that quarter took no slot: after ``riskmodel score`` that is the run's queue, not the
     current one).  ``scheme_recall_all_alerts`` counts every alert in ``alerts.parquet``, that is the current
-    people queue and those event alerts.
+    people queue and those event alerts.  ``supervised_ceiling`` is XGBoost fitted on the truth of the training
+    quarters (:func:`supervised_ceiling`): what perfect labels would give these features, with its precision ratio
+    to every model (``None`` for a run folder without its feature matrix).
     """
     import json
 
@@ -351,6 +355,15 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     prec_ci, ratio_ci = person_bootstrap(y, queues, test.entity_id.to_numpy(), best, BOOTSTRAP_DRAWS, seed)
     for name, ci in prec_ci.items():
         models[name]["precision_ci95"] = ci
+    ceiling, ceiling_q = supervised_ceiling(run_dir, card, test, y, y_after, truth, capacity)
+    if ceiling is not None:
+        # the ceiling against every queue, on the same people drawn: how far each model is from it
+        c_ci, c_ratio_ci = person_bootstrap(y, {**queues, CEILING: ceiling_q}, test.entity_id.to_numpy(), CEILING,
+                                            BOOTSTRAP_DRAWS, seed)
+        ceiling["precision_ci95"] = c_ci[CEILING]
+        ceiling["precision_ratio_vs_models"] = {n: (ceiling["precision_at_capacity"] / m["precision_at_capacity"]
+                                                    if m["precision_at_capacity"] else float("inf")) for n, m in models.items()}
+        ceiling["precision_ratio_ci95"] = c_ratio_ci
     # every alert of the run (people and events) against every planted scheme active in the test period
     alerts = pd.read_parquet(run_dir / "alerts.parquet")
     if missing := [c for c in ("entity_type", "entity_id", "period") if c not in alerts]:
@@ -366,6 +379,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     by_type = {st: float(np.isin(g.scheme_id.unique(), list(caught_by[best])).mean()) for st, g in active.groupby("scheme_type")}
     return {"model": best, "trained_model": trained, "capacity": capacity, "test_periods": card["test_periods"],
             "positives_in_test": int(y.sum()), "rows_in_test": int(len(y)), "queue": queue, "models": models,
+            "supervised_ceiling": ceiling,
             "precision_ratio_vs_baselines": ratio,
             "precision_ratio_ci95": ratio_ci,
             "scheme_recall_by_type": by_type,
@@ -379,6 +393,55 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "evaluated_with": {"code_version": code_version(), "run_data_fingerprint": card.get("data_fingerprint"),
                                "truth_data_fingerprint": truth_fp, "model_seed": card.get("seed"),
                                "bootstrap_seed": seed, "bootstrap_draws": BOOTSTRAP_DRAWS}}
+
+
+def supervised_ceiling(run_dir: Path, card: dict, test: pd.DataFrame, y: np.ndarray, y_after: np.ndarray,
+                       truth: dict[str, pd.DataFrame], capacity: float) -> tuple[dict, np.ndarray] | tuple[None, None]:
+    """What the features could give with perfect labels: XGBoost fitted on the ground truth of the training quarters.
+
+    The run's model learns from the case archive and reviewers' decisions (positive–unlabelled: most misconduct
+    is not, or not yet, a case).  This reference learner has the run's feature matrix, the run's XGBoost settings
+    (the defaults when the run trained another model) and the same training quarters, but every training row
+    labelled by the truth (:func:`employee_quarter_truth`), no PU weighting.  It is a diagnostic that only
+    evaluation can make, never a model: the gap between the model's precision and this one's is what better
+    labels (more cases, reviewers' decisions) could add; the ceiling's own false positives are what the features
+    cannot tell apart, whatever the labels.
+
+    Returns the ceiling's figures (as each model's in :func:`evaluate_run`) and its queue over ``test``'s rows, or
+    ``(None, None)`` for a run folder without ``features_people.parquet``.
+    """
+    from riskmodel.scoring.models import make_model
+    from riskmodel.scoring.thresholds import by_capacity
+
+    path = run_dir / "features_people.parquet"
+    if not path.exists():
+        return None, None
+    X = pd.read_parquet(path)
+    missing = [c for c in card["features"] if c not in X]
+    if missing:
+        raise RiskModelError(f"{path} lacks {len(missing)} of the model card's feature column(s) (e.g. {missing[:3]}): "
+                             f"the run folder's files do not belong together; run 'riskmodel run --out {run_dir}' again")
+    X["period"] = pd.to_datetime(X.period)
+    train_p = set(pd.to_datetime(card["train_periods"]))
+    train = X[X.period.isin(train_p)]
+    keys = test[["entity_id", "period"]].assign(period=pd.to_datetime(test.period))
+    Xt = keys.merge(X, on=["entity_id", "period"], how="left", validate="one_to_one")
+    if Xt[card["features"]].isna().all(axis=1).any():
+        raise RiskModelError(f"{path} has no features for some of {run_dir / 'scores.parquet'}'s test rows: the run "
+                             f"folder's files do not belong together; run 'riskmodel run --out {run_dir}' again")
+    params = dict(card.get("estimator_params") or {}) if card["model"] == "xgboost" else {}
+    params = {k: v for k, v in params.items() if k not in ("pu", "random_state")}
+    seed = int(card.get("seed") or 0)
+    model = make_model("xgboost", random_state=seed, **params, pu="none")
+    y_train = employee_quarter_truth(truth, train)
+    model.fit(train[card["features"]], y_train)
+    q = by_capacity(model.decision_function(Xt[card["features"]]), Xt.period.to_numpy(), capacity, max_share=1.0).labels
+    return {"precision_at_capacity": float(y[q].mean()) if q.any() else float("nan"), "queued": int(q.sum()),
+            "queued_people": int(test.entity_id[q].nunique()),
+            "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
+            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
+            "training_rows": int(len(train)), "training_positives": int(y_train.sum()),
+            "estimator": repr(model), "seed": seed}, q
 
 
 def _queue_report(test: pd.DataFrame, y: np.ndarray, y_after: np.ndarray, alerts: pd.DataFrame, active: pd.DataFrame,
