@@ -185,7 +185,7 @@ def _graph_task(data_dir: str, duck: tuple, settings: Settings):
 
     data = _worker_dataset(data_dir, duck)
     with resource_errors("graph features", settings):
-        return graph_features_for(data)
+        return graph_features_for(data, settings)
 
 
 def _parquet_dir(data: Dataset) -> str:
@@ -215,7 +215,7 @@ def flags_and_graph(data: Dataset, settings: Settings, progress: bool = True, wi
         with resource_errors("the indicator catalogue", settings):
             store, thresholds = compute_flag_store(data, settings, progress=progress, folder=folder)
         with resource_errors("graph features", settings), step("graph features", progress):
-            graph = graph_features_for(data) if with_graph else None
+            graph = graph_features_for(data, settings) if with_graph else None
         return store, thresholds, graph
 
     from distributed import as_completed

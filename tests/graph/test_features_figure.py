@@ -127,3 +127,25 @@ def test_linked_dealings_count_the_quarters_related_party_business():
     # the grader E4 grades G1, whose bank account is his, in Q4; nobody else deals with a linked party
     assert f.loc["E4"].sort_index().linked_dealings.tolist() == [0, 0, 0, 1]
     assert f.linked_dealings.drop(["E1", "E4"], level=0).eq(0).all()
+
+
+def test_scoring_graph_features_follow_rel_002s_settings():
+    """The graph features the scoring uses are built on REL-002's configured links: a phone weighted 0.1 no longer
+    makes E1's link to S1 strong enough for his dealings to count, and a threshold above every link silences them
+    all; with the defaults, E1 and the grader E4 count theirs."""
+    from riskmodel.data.dataset import Dataset
+    from riskmodel.scoring.pipeline import graph_features_for
+    from riskmodel.settings import load_settings
+    from tests.graph.conftest import frame, tiny_tables
+
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in tiny_tables().items()})
+
+    def dealings(rel2=None):
+        s = load_settings(overrides={"indicators": {"REL-002": rel2}} if rel2 else None)
+        return graph_features_for(data, s).groupby("entity_id").graph_linked_dealings.sum()
+
+    default = dealings()
+    assert default["E1"] > 0 and default["E4"] > 0
+    weak_phone = dealings({"weight_mobile": 0.1})
+    assert weak_phone["E1"] == 0 and weak_phone["E4"] == default["E4"]
+    assert dealings({"threshold": 1.01}).eq(0).all()

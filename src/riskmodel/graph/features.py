@@ -181,7 +181,8 @@ def linked_dealings(data: Dataset, linked: pd.DataFrame, freq: str, min_strength
 
 
 def graph_features(data: Dataset, freq: str = "year", link_params: dict | None = None, ring_params: dict | None = None,
-                   entity_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+                   entity_types: tuple[str, ...] | None = None,
+                   dealing_min_strength: float = DEALING_MIN_STRENGTH) -> pd.DataFrame:
     """Relationship-graph features per entity and period, ready for scoring.
 
     Parameters
@@ -195,6 +196,8 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
     entity_types : tuple of str, optional
         Only these entity types' rows (default: employee, supplier and grower).  Every entity gets a row in every
         period, so at scale asking only for the employees the scoring needs saves the growers' millions of rows.
+    dealing_min_strength : float, default=DEALING_MIN_STRENGTH
+        The link strength from which a dealing counts in ``linked_dealings`` (REL-002's threshold).
 
     Returns
     -------
@@ -251,7 +254,7 @@ def graph_features(data: Dataset, freq: str = "year", link_params: dict | None =
             g = g.rename(columns={keys[-1]: "entity_id", "counterparty_type": "entity_type"})
             dyn.append(g.assign(entity_type=etype) if etype else g)
         if "employee" in types and not periods.isna().all():
-            ld = linked_dealings(data, linked, freq)
+            ld = linked_dealings(data, linked, freq, dealing_min_strength)
             dyn.append(ld.rename(columns={"employee_id": "entity_id"}).assign(entity_type="employee"))
     dynamic = pd.concat(dyn, ignore_index=True)
     dynamic = dynamic[dynamic.entity_type.isin(types)].groupby(["entity_type", "entity_id", "period"]).first().reset_index()

@@ -38,9 +38,21 @@ def _kind_weights(p: LinkParams) -> dict:
             "landline": p.weight_landline, "address": p.weight_address}
 
 
+def _link_kwargs(p: LinkParams) -> dict:
+    return {"max_hops": p.max_hops, "hop_decay": p.hop_decay, "kind_weights": _kind_weights(p), "max_share": p.max_share}
+
+
 def _links(data: Dataset, p: LinkParams) -> pd.DataFrame:
-    return cached(data, conflict_links, max_hops=p.max_hops, hop_decay=p.hop_decay, kind_weights=_kind_weights(p),
-                  max_share=p.max_share)
+    return cached(data, conflict_links, **_link_kwargs(p))
+
+
+def link_settings(settings=None) -> tuple[dict, float]:
+    """REL-002's configured links (``conflict_links``' keyword arguments) and its threshold, for the graph features
+    the scoring uses (:func:`riskmodel.scoring.pipeline.graph_features_for`)."""
+    from riskmodel.indicators.registry import configured
+
+    ind = configured(settings, ["REL-002"])[0]
+    return _link_kwargs(ind.params), float(ind.params.threshold)
 
 
 def _start(data: Dataset):

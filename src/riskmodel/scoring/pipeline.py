@@ -56,13 +56,21 @@ STALE_OUTPUTS = ("evaluation.json",)
 LOCKED_FILES = ("decisions.csv", "ledger.jsonl")
 
 
-def graph_features_for(data: Dataset) -> pd.DataFrame | None:
-    """Graph features per employee-quarter when the graph room is installed (else None)."""
+def graph_features_for(data: Dataset, settings: Settings | None = None) -> pd.DataFrame | None:
+    """Graph features per employee-quarter when the graph room is installed (else None).
+
+    The links are REL-002's as configured (``indicators: REL-002:`` hops, decay, weights, ``max_share``; its
+    ``threshold`` is the strength from which a dealing counts in ``linked_dealings``), so the features and the
+    flags their reasons bring describe the same links.
+    """
     try:
         from riskmodel.graph import graph_features
+        from riskmodel.graph.indicators import link_settings
     except ImportError:
         return None
-    g = graph_features(data, freq="quarter", entity_types=("employee",))
+    link_params, min_strength = link_settings(settings)
+    g = graph_features(data, freq="quarter", link_params=link_params, dealing_min_strength=min_strength,
+                       entity_types=("employee",))
     if g is None or g.empty:
         return None
     g = g.drop(columns="entity_type")
