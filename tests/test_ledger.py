@@ -235,6 +235,14 @@ def test_reviewer_decisions_are_recorded_by_record_decision(tmp_path):
     assert [(e["payload"]["alert_id"], e["payload"]["decision"], e["actor_role"]) for e in d] == [
         ("AL-1", "confirmed", "supervisor"), ("AL-2", "needs_information", "analyst")]
     assert ledger.verify(run / ledger.LEDGER_FILE).ok
+    # a ledger that refuses the entry (torn: a partial last line) leaves the decision out of decisions.csv too:
+    # no decision trains the model without its record
+    before = (run / "decisions.csv").read_bytes()
+    with open(run / ledger.LEDGER_FILE, "ab") as fh:
+        fh.write(b'{"seq": 99, "kind": "deci')
+    with pytest.raises(ledger.LedgerError, match="partial entry"):
+        record_decision(run, "AL-1", "dismissed", "supervisor")
+    assert (run / "decisions.csv").read_bytes() == before
 
 
 def test_log_report_hashes_the_file(tmp_path):

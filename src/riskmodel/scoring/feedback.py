@@ -84,15 +84,19 @@ def record_decision(run_dir: str | Path, alert_id: str, decision: str, reviewer_
            "decision": decision, "reviewer_role": reviewer_role,
            "decided_at": (decided_at or pd.Timestamp.now()).isoformat(timespec="seconds"), "note": note}
     path = run_dir / DECISIONS_FILE
+    try:  # the tamper-evident record (riskmodel.ledger, issue #7), when installed: RUN/ledger.jsonl
+        from riskmodel.ledger import log_decision
+    except ImportError:
+        log_decision = None
     with _locked(path):
         old = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else pd.DataFrame(columns=DECISION_COLUMNS)
         new = pd.concat([old, pd.DataFrame([row])], ignore_index=True)
         buf = io.StringIO()
         new.to_csv(buf, index=False)
+        # under the decisions lock, the ledger first: a decision that trains the model is never left out of the
+        # record (a ledger that refuses the entry, e.g. a torn one, leaves decisions.csv as it was), and two
+        # reviewers' decisions reach both files in the same order
+        if log_decision is not None:
+            log_decision(run_dir, row)
         atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
-    try:  # the tamper-evident record (riskmodel.ledger, issue #7), when installed: RUN/ledger.jsonl
-        from riskmodel.ledger import log_decision
-    except ImportError:
-        return row
-    log_decision(run_dir, row)
     return row
