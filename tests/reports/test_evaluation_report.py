@@ -51,6 +51,13 @@ def test_report_tables_and_figure(evaluated):
     assert (pd.to_numeric(table.Brier, errors="coerce").dropna().between(0, 1)).all()
     rows = dict(EV.data_and_labels(run, "en").values)
     assert "probability calibration" in rows and "label window" in rows
+    assert rows["label window"].startswith("a case marks its subject's quarters from 24 months")
+    # the Chinese report says them in Chinese (the card's English prose is for the card)
+    zh = dict(EV.data_and_labels(run, "zh").values)
+    assert zh["标签期间"].startswith("案件标记其当事人自立案前24个月") and "可靠负例" in zh["标签期间"]
+    assert zh["正例—未标注处理"] == f"Elkan & Noto（2008）加权；标注比例 c = {run.card['labels']['label_frequency']:.3f}"
+    if not run.card["calibration"].get("fitted"):
+        assert zh["概率校准"].startswith("未校准: 已关闭概率校准") and "calibration switched off" not in zh["概率校准"]
     fig, cv = EV.curves_figure(run, "zh")
     assert set(cv["calibration"].kind) == {"raw", "calibrated"}
     assert fig.axes[1].get_legend() is not None

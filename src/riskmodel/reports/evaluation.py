@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from riskmodel.reports.figures import bars, setup_fonts, t
 from riskmodel.reports.rundata import RunData
+from riskmodel.scoring.calibration import NO_CALIBRATION_NOTE, NO_CALIBRATION_NOTE_ZH
 from riskmodel.scoring.explain import feature_name
 from riskmodel.scoring.pipeline import load_model
 
@@ -36,10 +37,13 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
             (t(lang, "标签截止日", "labels as of"), lab["as_of"]), (t(lang, "正例", "positives"), lab["positives"]),
             (t(lang, "可靠负例（复核排除；案件违纪期间以外）", "reliable negatives (dismissed; outside a case's flagged span)")
              if lab.get("localised") else t(lang, "可靠负例（复核排除）", "reliable negatives (dismissed)"), lab["reliable_negatives"]),
-            (t(lang, "未标注", "unlabelled"), lab["unlabelled"]), (t(lang, "正例—未标注处理", "PU handling"), lab["pu_method"]),
+            (t(lang, "未标注", "unlabelled"), lab["unlabelled"]),
+            (t(lang, "正例—未标注处理", "PU handling"),
+             f"Elkan & Noto（2008）加权；标注比例 c = {lab['label_frequency']:.3f}" if lang == "zh" and "label_frequency" in lab
+             else lab["pu_method"]),
             (t(lang, "复核能力", "review capacity"), c["capacity"]), (t(lang, "特征数", "features"), len(c["features"]))]
     if "window" in lab:
-        rows.insert(-2, (t(lang, "标签期间", "label window"), lab["window"]))
+        rows.insert(-2, (t(lang, "标签期间", "label window"), label_window(lab, lang)))
     q = c.get("queue") or {}
     if q.get("model") and (q["model"], (q.get("policy") or {}).get("policy")) != (c["model"], c["policy"]["policy"]):
         # 'riskmodel score' re-queued people: the queue reviewers have (and the evaluation's "model") is not the trained one
@@ -51,10 +55,23 @@ def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
     cal = c.get("calibration")
     if cal:
         held = f"{cal['periods'][0]} … {cal['periods'][-1]}" if cal.get("periods") else "—"
+        note = cal.get("note", "")
+        note = NO_CALIBRATION_NOTE_ZH if lang == "zh" and note == NO_CALIBRATION_NOTE else note
         how = (f"{cal['method']}, {held}, c = {cal['label_frequency']:.3f}" if cal.get("fitted")
-               else f"{t(lang, '未校准', 'not calibrated')}: {cal.get('note', '')}")
+               else f"{t(lang, '未校准', 'not calibrated')}: {note}")
         rows.insert(-2, (t(lang, "概率校准", "probability calibration"), how))
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "内容", "value")])
+
+
+def label_window(labels: dict, lang: str = "zh") -> str:
+    """The model card's label window in the report's language (cards from before the structured fields: as written)."""
+    if lang != "zh" or "lookback_months" not in labels:
+        return labels["window"]
+    text = f"案件标记其当事人自立案前{labels['lookback_months']}个月至立案当季的各季度"
+    if labels.get("localised"):
+        outside = {"negative": "可靠负例", "unlabelled": "未标注"}.get(labels.get("outside_span"), labels.get("outside_span"))
+        text += f"，并收窄到当事人与案件类型相关的红旗所跨的季度；窗口内其他季度为{outside}（烟叶收购案件：未标注，停收季不算停止）"
+    return text
 
 
 #: the three parts of each queue, in the order stacked, with their colours

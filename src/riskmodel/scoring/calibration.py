@@ -40,6 +40,10 @@ NO_CALIBRATION_NOTE = ("calibration switched off (scoring.calibration: none, the
                        "quarters than out-of-time isotonic recalibration on the development companies (few known "
                        "positives in the calibration quarters make the isotonic map and the label frequency c noisy); "
                        "set scoring.calibration to isotonic or sigmoid to recalibrate")
+#: the same in the Chinese report
+NO_CALIBRATION_NOTE_ZH = ("已关闭概率校准（scoring.calibration: none，默认）：概率为正例—未标注加权模型自身边际分的 sigmoid；"
+                          "在开发用公司上，它在测试期的 Brier 分数低于时间外等渗回归校准（校准期已知正例少，等渗映射和标注比例 c 不稳定）；"
+                          "如需重新校准，请将 scoring.calibration 设为 isotonic 或 sigmoid")
 
 
 class ScoreCalibrator(BaseEstimator):

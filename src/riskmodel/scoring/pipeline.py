@@ -465,7 +465,9 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
         "train_periods": [str(pd.Timestamp(p).date()) for p in train_p], "test_periods": [str(pd.Timestamp(p).date()) for p in test_p],
         "labels": {"positives": int((y[train] == 1).sum()), "reliable_negatives": int((y[train] == 0).sum()),
                    "unlabelled": int((y[train] == -1).sum()), "as_of": str(split_at.date()),
-                   "localised": bool(LOCALISE_LABELS),
+                   "localised": bool(LOCALISE_LABELS), "lookback_months": s.label_lookback_months,
+                   "outside_span": _labels.OUTSIDE_SPAN,
+                   "label_frequency": float(getattr(chosen, "label_frequency_", float("nan"))),
                    "window": f"a case marks its subject's quarters from {s.label_lookback_months} months before it opened to "
                              "its opening" + (", narrowed to the span of the subject's red flags of the case type's "
                                               f"families; the window's other quarters are {_labels.OUTSIDE_SPAN} (leaf-purchasing "
