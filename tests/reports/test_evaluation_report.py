@@ -113,3 +113,22 @@ def test_calibration_row_follows_whether_a_calibrator_was_fitted():
     none = EV.calibration_table(SimpleNamespace(evaluation={"calibration": {**cal, "calibrated": False}}), "zh")
     assert "校准后：未拟合校准器" in none.index and "校准后" not in none.index
     assert none.loc["校准后：未拟合校准器", "Brier"] == "—"  # no number where no calibrator was fitted
+
+
+def test_stability_figure_stacks_hits_and_misses_per_quarter_and_department(evaluated, small_company):
+    cv = curves(evaluated, small_company)
+    st = cv["stability"]
+    fig = EV.stability_figure(cv, "zh")
+    ax_q, ax_d = fig.axes
+    quarters, depts = st[st.by == "quarter"], st[st.by == "department"]
+    # each bar's two parts add up to the employee-quarters queued there, the lower part the hits
+    q_hits, q_miss = ax_q.containers[0].patches, ax_q.containers[1].patches
+    assert [p.get_height() for p in q_hits] == pytest.approx((quarters.precision * quarters.queued).round().tolist())
+    assert [a.get_height() + b.get_height() for a, b in zip(q_hits, q_miss)] == pytest.approx(quarters.queued.tolist())
+    assert [b.get_y() for b in q_miss] == [a.get_height() for a in q_hits], "the misses stand on the hits"
+    assert [a.get_width() for a in q_hits] == [a.get_width() for a in q_miss]
+    d_hits, d_miss = (c.patches for c in ax_d.containers)
+    assert [b.get_x() for b in d_miss] == [a.get_width() for a in d_hits]
+    assert sorted(a.get_width() + b.get_width() for a, b in zip(d_hits, d_miss)) == pytest.approx(sorted(depts.queued.tolist()))
+    assert [x.get_text() for x in ax_q.get_xticklabels()][0].endswith("Q1") or len(quarters) < 1
+    assert "各季度" in ax_q.get_title() and "当季存在违规行为" in [x.get_text() for x in ax_q.get_legend().get_texts()]

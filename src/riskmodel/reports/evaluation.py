@@ -219,6 +219,40 @@ def curves_figure(run: RunData, lang: str = "zh"):
     return fig, cv
 
 
+def stability_figure(cv: dict, lang: str = "zh"):
+    """Where the queue's hits and misses fall: per quarter and per department, the queued employee-quarters split
+    into those in a scheme that quarter and the others (stacked counts; the precision is the blue share).
+
+    ``cv`` is :func:`curves_figure`'s second value (its ``stability`` table).  Departments are sorted by how many
+    were queued there; a department with one or two queued says little about the model, many queued and a long
+    orange bar say where its false positives gather.
+    """
+    st = cv["stability"]
+    setup_fonts()
+    quarters, depts = st[st.by == "quarter"], st[st.by == "department"].sort_values(["queued", "group"])
+    fig = Figure(figsize=(12, max(3.5, 0.22 * len(depts) + 1.5)))
+    ax_q, ax_d = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    for ax, g, horizontal in ((ax_q, quarters, False), (ax_d, depts, True)):
+        hit = (g.precision * g.queued).round().to_numpy()
+        miss = g.queued.to_numpy() - hit
+        labels = [str(x) for x in g.group] if horizontal else [str(pd.Period(x, "Q")) for x in g.group]
+        draw = ax.barh if horizontal else ax.bar
+        draw(labels, hit, color=QUEUE_PARTS[0][3], label=t(lang, "当季存在违规行为", "in a scheme that quarter"))
+        draw(labels, miss, **{"left" if horizontal else "bottom": hit}, color="#fdae61",
+             label=t(lang, "其他（误报）", "others (false positives)"))
+        if not horizontal:
+            for i, (h, n) in enumerate(zip(hit, g.queued)):
+                ax.text(i, n, f"{h / n:.0%}" if n else "", ha="center", va="bottom", fontsize=9)
+    ax_q.set(title=t(lang, "各季度预警名单（柱顶为精确率）", "Queue per quarter (precision on top)"),
+             ylabel=t(lang, "入队人·季度", "employee-quarters queued"))
+    ax_d.set(title=t(lang, "各部门预警名单", "Queue per department"), xlabel=t(lang, "入队人·季度", "employee-quarters queued"))
+    ax_d.tick_params(axis="y", labelsize=7)
+    ax_q.set_ylim(0, max(1, quarters.queued.max() if len(quarters) else 1) * 1.12)
+    ax_q.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0):
     """Mean |contribution| per feature over test rows (exact TreeSHAP for XGBoost): what drives the model overall."""
     bundle = load_model(run.run_dir)
