@@ -437,12 +437,15 @@ def report_supervision(period, lang, audience, run_dir):
 
 @report.command("evaluation")
 @_lang_option
+@click.option("--audience", type=click.Choice(["supervisor", "analyst", "model_reviewer", "education_officer", "leadership"]),
+              default="model_reviewer", show_default=True,
+              help="Who reads it: the de-identified roles (model_reviewer…) get pseudonyms and scrubbed reasons.")
 @_run_option
-def report_evaluation(lang, run_dir):
+def report_evaluation(lang, audience, run_dir):
     """The model evaluation report / model card for model reviewers."""
     from riskmodel.reports.commands import evaluation
 
-    _report_done(evaluation(lang, run_dir))
+    _report_done(evaluation(lang, run_dir, audience=audience))
 
 
 @report.command("batch")

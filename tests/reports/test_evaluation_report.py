@@ -132,3 +132,24 @@ def test_stability_figure_stacks_hits_and_misses_per_quarter_and_department(eval
     assert sorted(a.get_width() + b.get_width() for a, b in zip(d_hits, d_miss)) == pytest.approx(sorted(depts.queued.tolist()))
     assert [x.get_text() for x in ax_q.get_xticklabels()][0].endswith("Q1") or len(quarters) < 1
     assert "各季度" in ax_q.get_title() and "当季存在违规行为" in [x.get_text() for x in ax_q.get_legend().get_texts()]
+
+
+def test_local_examples_are_de_identified_for_model_reviewers(evaluated):
+    """The report goes to model reviewers, a de-identified role: the examples carry pseudonyms and scrubbed reasons;
+    a supervisor's copy names the people. The contributions are the same."""
+    from riskmodel.linkage.deid import find_leaks
+    from riskmodel.linkage.roles import POLICIES
+    from riskmodel.reports.commands import DEIDENTIFIED_AUDIENCES
+
+    assert set(DEIDENTIFIED_AUDIENCES) == {r for r, p in POLICIES.items() if not p.identified}
+    run = RunData(evaluated)
+    named = EV.local_examples(run, 3, "zh", "supervisor")
+    deid = EV.local_examples(run, 3, "zh", "model_reviewer")
+    assert named.shape == deid.shape and named.SHAP.tolist() == deid.SHAP.tolist()
+    people = set(run.alerts.entity_id)
+    assert set(named["人员"]) <= people
+    assert not set(deid["人员"]) & people and all(p.startswith("EMP-") for p in deid["人员"])
+    assert not set(deid["alert"]) & set(run.alerts.alert_id)
+    leaks = find_leaks({"examples": deid.to_csv(index=False)}, run.data_dir)
+    assert len(leaks) == 0, leaks
+    assert len(find_leaks({"examples": named.to_csv(index=False)}, run.data_dir)) > 0, "the identified copy names people"

@@ -23,8 +23,9 @@ from riskmodel.reports.rundata import RunData
 NOTEBOOKS = {"portrait": "portrait.ipynb", "supervision": "supervision.ipynb", "evaluation": "evaluation.ipynb"}
 LANGS = ("zh", "en")
 AUDIENCES = ("supervisor", "analyst", "model_reviewer", "education_officer", "leadership")
-#: audiences that may only see de-identified material (the report refuses identified content for them)
-DEIDENTIFIED_AUDIENCES = ("education_officer", "leadership")
+#: audiences that may only see de-identified material (the report refuses identified content for them): the roles
+#: of :data:`riskmodel.linkage.roles.POLICIES` that are not identified
+DEIDENTIFIED_AUDIENCES = ("model_reviewer", "education_officer", "leadership")
 
 
 def _notebook(kind: str) -> Path:
@@ -80,7 +81,7 @@ def portrait(entity_kind: str, entity_id: str, period: str | None = None, lang: 
         col = {"employee": "entity_id", "department": "department_id", "post": "position_id"}.get(entity_kind)
         a = run.alerts[run.alerts.entity_type == "employee"]
         if col is None or a.empty:
-            raise RiskModelError(f"'top' works for employee, department and post portraits of a run with people alerts")
+            raise RiskModelError("'top' works for employee, department and post portraits of a run with people alerts")
         entity_id = str(a[a.period == a.period.max()].sort_values("rank")[col].iloc[0])
     P.check_entity(run, entity_kind, entity_id)
     P._range(run, period)
@@ -104,13 +105,17 @@ def supervision(period: str, lang: str = "zh", audience: str = "leadership", run
     return _execute("supervision", {"run_dir": str(run.run_dir.resolve()), "period": period, "lang": lang, "audience": audience}, dest)
 
 
-def evaluation(lang: str = "zh", run_dir: str | Path | None = None, out_root: str | Path | None = None) -> dict:
-    _common(lang, "model_reviewer")
+def evaluation(lang: str = "zh", run_dir: str | Path | None = None, out_root: str | Path | None = None,
+               audience: str = "model_reviewer") -> dict:
+    """The model evaluation report; for a de-identified audience (model reviewers, the default) its examples carry
+    pseudonyms and scrubbed reasons, and the page is scanned for identifiers before it is filed."""
+    _common(lang, audience)
     run = RunData(run_dir)
     if run.evaluation is None:
         raise RiskModelError(f"{run.run_dir} has no evaluation.json: run 'riskmodel evaluate --run {run.run_dir}' first")
     dest = Path(out_root or config.REPORTS_DIR) / "evaluation" / time.strftime("%Y-%m-%d") / f"evaluation-{lang}"
-    return _execute("evaluation", {"run_dir": str(run.run_dir.resolve()), "lang": lang, "audience": "model_reviewer"}, dest)
+    dest = dest if audience == "model_reviewer" else dest.with_name(f"{dest.name}-{audience}")
+    return _execute("evaluation", {"run_dir": str(run.run_dir.resolve()), "lang": lang, "audience": audience}, dest)
 
 
 @dataclass

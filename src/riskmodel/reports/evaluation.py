@@ -266,15 +266,29 @@ def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: 
     return bars(imp, t(lang, "全局重要性（平均|SHAP|）", "Global importance (mean |SHAP|)"), "mean |SHAP|", color="#2c7fb8")
 
 
-def local_examples(run: RunData, n: int = 3, lang: str = "zh") -> pd.DataFrame:
-    """The top alerts' reason codes: what a reviewer reads first."""
+def local_examples(run: RunData, n: int = 3, lang: str = "zh", audience: str = "supervisor") -> pd.DataFrame:
+    """The top alerts' reason codes: what a reviewer reads first.
+
+    A de-identified audience (model reviewers, leadership, education officers:
+    :data:`riskmodel.linkage.roles.POLICIES`) gets the alert's and the person's keyed pseudonyms and the reasons
+    scrubbed of names, companies, stations, phones, accounts and addresses (:mod:`riskmodel.linkage.deid`), as in
+    the de-identified review queue; the contributions are the same.
+    """
+    from riskmodel.linkage.roles import POLICIES, RoleView
+
     a = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(n)
     key = "text_zh" if lang == "zh" else "text_en"
     # a merged red flag has no model contribution: a dash in the table, never a number
     rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")),
              "—" if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
             for r in a.itertuples() for x in r.reasons]
-    return pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
+    out = pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
+    if not POLICIES[audience].identified and len(out):
+        deid = RoleView(audience, run.data).deid
+        out["alert"] = [deid.pseudonymizer(x, "alert") for x in out["alert"]]
+        out.iloc[:, 1] = [deid.pseudonymizer(x, "employee") for x in out.iloc[:, 1]]
+        out.iloc[:, 4] = deid.scrub(out.iloc[:, 4], lang=lang).to_numpy()
+    return out
 
 
 def limitations(lang: str = "zh") -> pd.DataFrame:
