@@ -153,3 +153,20 @@ def test_local_examples_are_de_identified_for_model_reviewers(evaluated):
     leaks = find_leaks({"examples": deid.to_csv(index=False)}, run.data_dir)
     assert len(leaks) == 0, leaks
     assert len(find_leaks({"examples": named.to_csv(index=False)}, run.data_dir)) > 0, "the identified copy names people"
+
+
+def test_shap_summary_is_the_models_contributions_in_the_reports_language(evaluated):
+    from riskmodel.scoring.explain import feature_name
+
+    run = RunData(evaluated)
+    fig = EV.shap_summary(run, "zh", sample=200, max_display=5)
+    ax, cbar = fig.axes
+    labels = [x.get_text() for x in ax.get_yticklabels()]
+    # the five largest mean |SHAP| features by name, top row first, then the rest summed
+    contrib, X = EV._test_contributions(run, 200)
+    top = contrib[X.columns].abs().mean().sort_values(ascending=False).index[:4]
+    assert labels[::-1][:4] == [feature_name(f)[0] for f in top]
+    assert labels[0] == f"其余{len(X.columns) - 4}个特征之和"
+    dots = sum(len(c.get_offsets()) for c in ax.collections)
+    assert dots == 5 * len(X), "one dot per sampled row and displayed row"
+    assert ax.get_xlabel().startswith("SHAP 值") and [x.get_text() for x in cbar.get_yticklabels()] == ["低", "高"]

@@ -253,14 +253,51 @@ def stability_figure(cv: dict, lang: str = "zh"):
     return fig
 
 
-def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0):
-    """Mean |contribution| per feature over test rows (exact TreeSHAP for XGBoost): what drives the model overall."""
+def _test_contributions(run: RunData, sample: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trained model's contributions (with ``bias``) and its features over a seeded sample of the test rows."""
     bundle = load_model(run.run_dir)
     X = run.features
     test = X[X.period.isin(pd.to_datetime(run.card["test_periods"]))]
     if len(test) > sample:
         test = test.sample(sample, random_state=seed)
-    contrib = bundle["model"].contributions(test[bundle["features"]]).drop(columns="bias", errors="ignore")
+    return bundle["model"].contributions(test[bundle["features"]]), test[bundle["features"]]
+
+
+def shap_summary(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0, max_display: int = 12):
+    """SHAP beeswarm (``shap.plots.beeswarm``) of the trained model over test rows: each dot a row, its place the
+    feature's contribution to the margin, its colour the feature's value — where the importance bars say how much,
+    this says in which direction (e.g. whether long tenure raises or lowers the score)."""
+    import warnings
+
+    with warnings.catch_warnings():  # shap imports tqdm.auto, which warns in a kernel without ipywidgets: not the reader's concern
+        warnings.simplefilter("ignore")
+        import shap
+
+    contrib, X = _test_contributions(run, sample, seed)
+    setup_fonts()
+    names = [feature_name(f)[0 if lang == "zh" else 1] for f in X.columns]
+    e = shap.Explanation(values=contrib[X.columns].to_numpy(), base_values=contrib["bias"].to_numpy() if "bias" in contrib else None,
+                         data=X.to_numpy(float), feature_names=names)
+    fig = Figure(figsize=(11, 0.45 * (max_display + 1) + 1.5))
+    ax = fig.add_axes((0.42, 0.12, 0.46, 0.8))  # room on the left for the long feature names
+    with warnings.catch_warnings():  # matplotlib's notice about shap's colour map, not the reader's concern
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        shap.plots.beeswarm(e, max_display=max_display, ax=ax, show=False, plot_size=None,
+                            color_bar_label=t(lang, "特征取值", "feature value"))
+    # shap's own labels are English: the report's language for the axis, the colour bar and the remainder row
+    ax.set_xlabel(t(lang, "SHAP 值（对模型边际分的贡献）", "SHAP value (contribution to the margin)"))
+    ax.set_title(t(lang, "SHAP 蜂群图：特征取值与贡献方向", "SHAP beeswarm: feature values and the direction of their contributions"))
+    other = t(lang, "其余{}个特征之和", "sum of the other {} features")
+    ax.set_yticks(ax.get_yticks(), [other.format(lab.get_text().split()[2]) if lab.get_text().startswith("Sum of ") else lab.get_text()
+                                    for lab in ax.get_yticklabels()])
+    for cax in fig.axes[1:]:
+        cax.set_yticks(cax.get_yticks(), [t(lang, "低", "low"), t(lang, "高", "high")][:len(cax.get_yticks())])
+    return fig
+
+
+def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0):
+    """Mean |contribution| per feature over test rows (exact TreeSHAP for XGBoost): what drives the model overall."""
+    contrib = _test_contributions(run, sample, seed)[0].drop(columns="bias", errors="ignore")
     imp = contrib.abs().mean().sort_values(ascending=False).head(15)
     imp.index = [feature_name(f)[0 if lang == "zh" else 1] for f in imp.index]
     return bars(imp, t(lang, "全局重要性（平均|SHAP|）", "Global importance (mean |SHAP|)"), "mean |SHAP|", color="#2c7fb8")
