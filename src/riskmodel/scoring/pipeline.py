@@ -745,12 +745,13 @@ def _rechoose_events(run_dir: Path, people: pd.DataFrame, card: dict, settings: 
         if src is None:
             try:
                 src = resolve_data_source(card, run_dir)
-            except RiskModelError as exc:
+            except RiskModelError:
                 return None, {**how, "rechosen": False,
-                              "note": f"the run's event scorer ({event_model}) learns from the labels of the case archive "
-                                      f"and the run's dataset was not found ({exc}); the run's event alerts are kept as "
-                                      f"they were, chosen beside an earlier people queue: give the dataset with "
-                                      f"'riskmodel score --data DIR' to choose them again"}
+                              "note": f"the run's event scorer ({event_model}) learns from the labels of the case archive, "
+                                      f"and the run's dataset is not where its model card says (data_source "
+                                      f"{card.get('data_source')!r}): the event alerts are kept as they were, chosen beside "
+                                      f"an earlier people queue; give the dataset with 'riskmodel score --data DIR' to "
+                                      f"choose them again"}
         if not src.is_dir():
             raise RiskModelError(f"--data {src} is not a folder: give the dataset the run in {run_dir} was made from "
                                  f"({card.get('data_source')})")
@@ -765,9 +766,9 @@ def _rechoose_events(run_dir: Path, people: pd.DataFrame, card: dict, settings: 
             return None, {**how, "rechosen": False,
                           "note": f"the run's event scorer ({event_model}) learns from the labels of the case archive, and "
                                   f"the dataset at {src} is no longer the run's (fingerprint {data.fingerprint}, the run's "
-                                  f"{want}); the run's event alerts are kept as they were, chosen beside an earlier people "
-                                  f"queue: give the run's dataset with 'riskmodel score --data DIR', or run 'riskmodel run' "
-                                  f"again on the new data"}
+                                  f"{want}): the event alerts are kept as they were, chosen beside an earlier people queue; "
+                                  f"give the run's dataset with 'riskmodel score --data DIR', or run 'riskmodel run' again "
+                                  f"on the new data"}
         localised = (card.get("labels") or {}).get("localised", LOCALISE_LABELS)
         labels = case_labels(data, asof=test_p[0], lookback_months=int(ran.get("label_lookback_months", now.label_lookback_months)),
                              X=X if localised else None)
