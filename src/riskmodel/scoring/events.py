@@ -67,6 +67,16 @@ def scored_from_file(path) -> Callable[..., pd.DataFrame]:
     -------
     callable
         ``scored(entity_type=None, columns=None, entity_ids=None)`` → the matching rows, fired or not, in file order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "flags.parquet"
+    >>> pd.DataFrame({"entity_type": ["claim", "tender", "tender"], "entity_id": ["C1", "T1", "T2"],
+    ...               "fired": [True, False, True]}).to_parquet(path)
+    >>> scored = scored_from_file(path)
+    >>> scored("tender").entity_id.tolist(), scored("tender", columns=["fired"], entity_ids=["T2"]).fired.tolist()
+    (['T1', 'T2'], [True])
     """
     import pyarrow as pa
     import pyarrow.dataset as ds
