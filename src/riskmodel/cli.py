@@ -222,10 +222,9 @@ def score(run_dir, model, policy, out, data_dir, settings_path):
     chooses them: a person's events take no event slot in a quarter in which that person is queued.  Where the run's
     event scorer is supervised and its dataset cannot be found (give it with --data) or has changed, the run's event
     alerts are kept as they were, and the command and the model card say so.  The new queue is recorded in the run's
-    ledger as it is written.  With --out, RUN is left as it was and OUT
-    (a new or empty folder) becomes a new run folder: a copy of RUN with the new queue, whose ledger starts a new
-    chain with an entry naming RUN and the head of RUN's ledger (check RUN's with 'riskmodel ledger verify
-    RUN/ledger.jsonl --anchor SEQ:HASH').
+    ledger as it is written.  With --out, RUN is left as it was and OUT (a new or empty folder) becomes a new run
+    folder: a copy of RUN with the new queue, whose ledger starts a new chain with an entry naming RUN and the head
+    of RUN's ledger (check RUN's with 'riskmodel ledger verify RUN/ledger.jsonl --anchor SEQ:HASH').
     """
     from riskmodel.data.store import read_manifest
     from riskmodel.ledger import read_entries

@@ -585,9 +585,9 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     alerts were chosen beside (the new one, or the earlier one they were kept from), and ``riskmodel evaluate``
     says so.  The model card's ``queue`` and the manifest say which model and policy the people queue now comes
     from (the card's ``model`` and ``policy`` stay those the run was trained with); ``evaluation.json``, made for
-    the earlier queue, is removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and the queue recorded in
-    the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`, ``riskmodel
-    score``); a ledger whose last entry is torn or was changed is refused before anything is written.
+    the earlier queue, is removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and
+    the queue recorded in the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`,
+    ``riskmodel score``); a ledger whose last entry is torn or was changed is refused before anything is written.
 
     With ``out``, another folder (new, or empty), ``run_dir`` is left as it was and ``out`` becomes a new run
     folder in one atomic step: the run's files (its decisions and notes too) are copied, but not its ledger, its
