@@ -211,26 +211,40 @@ def _kept_note(manifest: dict, run_dir: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write the re-queued run to this new (or empty) folder instead, leaving RUN as it was; its ledger "
                    "starts a new chain naming RUN (default: re-queue RUN in place).")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The run's dataset, where it has moved: a supervised event scorer (scoring.event_model) learns from "
+                   "its case archive (default: the data_source in RUN/model_card.json; not read for rules).")
 @settings_option
-def score(run_dir, model, policy, out, settings_path):
+def score(run_dir, model, policy, out, data_dir, settings_path):
     """Re-queue a run with another of its fitted models or another threshold policy (no retraining).
 
-    The new queue is recorded in the run's ledger as it is written.  With --out, RUN is left as it was and OUT
-    (a new or empty folder) becomes a new run folder: a copy of RUN with the new queue, whose ledger starts a new
-    chain with an entry naming RUN and the head of RUN's ledger (check RUN's with 'riskmodel ledger verify
-    RUN/ledger.jsonl --anchor SEQ:HASH').
+    The event alerts are chosen again beside the new people queue, by the run's event scorer, as 'riskmodel run'
+    chooses them: a person's events take no event slot in a quarter in which that person is queued.  Where the run's
+    event scorer is supervised and its dataset cannot be found (give it with --data) or has changed, the run's event
+    alerts are kept as they were, and the command and the model card say so.  The new queue is recorded in the run's
+    ledger as it is written.  With --out, RUN is left as it was and OUT (a new or empty folder) becomes a new run
+    folder: a copy of RUN with the new queue, whose ledger starts a new chain with an entry naming RUN and the head
+    of RUN's ledger (check RUN's with 'riskmodel ledger verify RUN/ledger.jsonl --anchor SEQ:HASH').
     """
     from riskmodel.data.store import read_manifest
     from riskmodel.ledger import read_entries
-    from riskmodel.scoring.pipeline import MODEL_FILE, require_run, rescore
+    from riskmodel.scoring.pipeline import MODEL_FILE, read_card, require_run, rescore
     from riskmodel.settings import load_settings
 
     require_run(run_dir, MODEL_FILE, "model_card.json", "alerts.parquet")
-    q = rescore(run_dir, model, policy, load_settings(settings_path), out=out)
+    q = rescore(run_dir, model, policy, load_settings(settings_path), out=out, data_dir=data_dir)
     target = Path(out) if out else Path(run_dir)
     m = read_manifest(target) or {}
+    queue = read_card(target).get("queue") or {}
+    how, beside = queue.get("events") or {}, queue.get("events_chosen_beside") or {}
+    chosen = ("chosen again beside them" if how.get("rechosen") else
+              f"kept from the run, chosen beside the people queue of {beside.get('model')}, policy {beside.get('policy')}, "
+              f"that '{beside.get('source')}' wrote")
     click.echo(f"{len(q)} people alerts ({model}, policy {policy}) and {m.get('alerts', len(q)) - len(q)} event alerts "
-               f"(kept from the run) -> {target / 'alerts.parquet'}, recorded in {target / 'ledger.jsonl'}")
+               f"({chosen}; event scorer {how.get('event_model')}) -> {target / 'alerts.parquet'}, recorded in "
+               f"{target / 'ledger.jsonl'}")
+    if how.get("note"):
+        click.echo(f"note: {how['note']}")
     if m.get("parent_run"):
         origin = read_entries(target / "ledger.jsonl", "origin")[0]["payload"]
         h = origin["parent_head"]

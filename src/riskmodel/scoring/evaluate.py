@@ -293,9 +293,9 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     ``calibration`` judges (named there as ``model``).  ``queue`` judges the queue as it stands, whatever its
     policy: its people alerts (precision with its interval, the rest split as above, scheme recall), its policy
     and source, and ``events_chosen_beside``, the people queue its event alerts were chosen beside (an event of a
-    person queued there that quarter took no slot: after ``riskmodel score`` that is the run's queue, not the
-    current one).  ``scheme_recall_all_alerts`` counts every alert in ``alerts.parquet``, that is the current
-    people queue and those event alerts.  ``supervised_ceiling`` is XGBoost fitted on the truth of the training
+    person queued there that quarter took no slot: the current one, unless ``riskmodel score`` could not choose them
+    again and kept the earlier queue's).  ``scheme_recall_all_alerts`` counts every alert in ``alerts.parquet``,
+    that is the current people queue and those event alerts.  ``supervised_ceiling`` is XGBoost fitted on the truth of the training
     quarters (:func:`supervised_ceiling`): what perfect labels would give these features, with its precision ratio
     to every model (``None`` for a run folder without its feature matrix).
     """

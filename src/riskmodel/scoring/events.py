@@ -51,6 +51,48 @@ def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
     return agg.join(vals).reset_index()
 
 
+def scored_from_file(path) -> Callable[..., pd.DataFrame]:
+    """What :meth:`riskmodel.indicators.runner.FlagStore.scored` reads, read from a run's written ``flags.parquet``.
+
+    :func:`event_queue` takes it as ``scored`` where the run's flag store is gone (``riskmodel score`` re-chooses
+    the event alerts from the run folder): the file holds every row the store held, in the same order, and each
+    call reads only the rows asked for, one event type at a time, as the store does.
+
+    Parameters
+    ----------
+    path : path-like
+        A run's ``flags.parquet``.
+
+    Returns
+    -------
+    callable
+        ``scored(entity_type=None, columns=None, entity_ids=None)`` → the matching rows, fired or not, in file order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "flags.parquet"
+    >>> pd.DataFrame({"entity_type": ["claim", "tender", "tender"], "entity_id": ["C1", "T1", "T2"],
+    ...               "fired": [True, False, True]}).to_parquet(path)
+    >>> scored = scored_from_file(path)
+    >>> scored("tender").entity_id.tolist(), scored("tender", columns=["fired"], entity_ids=["T2"]).fired.tolist()
+    (['T1', 'T2'], [True])
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    parts = ds.dataset(str(path), format="parquet")
+
+    def scored(entity_type: str | None = None, columns: list[str] | None = None, entity_ids=None) -> pd.DataFrame:
+        flt = ds.field("entity_type") == entity_type if entity_type is not None else None
+        if entity_ids is not None:
+            ids = ds.field("entity_id").isin(pa.array([str(i) for i in entity_ids], pa.string()))
+            flt = ids if flt is None else flt & ids
+        return parts.to_table(columns=columns, filter=flt).to_pandas()
+
+    return scored
+
+
 def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: list, capacity: int, seed: int = 0,
                 model: str = "rules", under_review: pd.DataFrame | None = None,
                 scored: Callable[..., pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict]:

@@ -33,7 +33,7 @@ from riskmodel.errors import OutputError, RiskModelError
 from riskmodel.provenance import code_version
 from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.calibration import NO_CALIBRATION_NOTE, ScoreCalibrator
-from riskmodel.scoring.events import event_queue
+from riskmodel.scoring.events import event_queue, scored_from_file
 from riskmodel.scoring.explain import reason_codes
 from riskmodel.scoring.features import KEY, feature_columns, people_features
 from riskmodel.scoring import labels as _labels
@@ -513,18 +513,21 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
     return manifest
 
 
-def queue_card(queue: pd.DataFrame, model: str, policy: dict, source: str, events_chosen_beside: dict | None = None) -> dict:
+def queue_card(queue: pd.DataFrame, model: str, policy: dict, source: str, events_chosen_beside: dict | None = None,
+               events: dict | None = None) -> dict:
     """What the model card says about ``alerts.parquet``: the model and policy of its people queue, and its events.
 
     ``riskmodel run`` queues people with the model it trained; ``riskmodel score`` may re-queue them with a
     baseline or another policy, and says so here (the card's ``model`` and ``policy`` stay those of the training).
     ``events_chosen_beside`` names the people queue the event alerts were chosen beside (an event of a person in
-    it that quarter took no slot): by default this one; after ``riskmodel score``, the run's.
+    it that quarter took no slot): by default this one; after a ``riskmodel score`` that could not choose them
+    again, the earlier one they were kept from.  ``events``, from ``riskmodel score``, says whether they were chosen
+    again and how (:func:`_rechoose_events`).
     """
     people = int((queue.entity_type == "employee").sum()) if len(queue) else 0
     beside = events_chosen_beside or {"model": model, "policy": policy.get("policy"), "source": source}
     return {"model": model, "policy": policy, "people_alerts": people, "event_alerts": int(len(queue) - people),
-            "events_chosen_beside": beside, "source": source,
+            "events_chosen_beside": beside, "source": source, **({"events": events} if events is not None else {}),
             "written_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")}
 
 
@@ -569,18 +572,24 @@ def load_model(path: str | Path) -> dict:
 
 
 def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | None = None,
-            out: str | Path | None = None) -> pd.DataFrame:
+            out: str | Path | None = None, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Re-queue a run's employees with another of its fitted models or another threshold policy (no retraining).
 
-    The people queue in ``alerts.parquet`` is replaced; the run's event alerts (tenders, orders, claims, …),
-    ranked by their own event scorers and not by the people model, are kept as they are.  They were chosen beside
-    the people queue the run wrote (a person's own events that quarter took no event slot): the card's
-    ``queue.events_chosen_beside`` names that queue, and ``riskmodel evaluate`` says so.  The model card's
-    ``queue`` and the manifest say which model and policy the people queue now comes from (the card's ``model``
-    and ``policy`` stay those the run was trained with); ``evaluation.json``, made for the earlier queue, is
-    removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and the queue recorded in
-    the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`, ``riskmodel
-    score``); a ledger whose last entry is torn or was changed is refused before anything is written.
+    The people queue in ``alerts.parquet`` is replaced, and the event alerts (tenders, orders, claims, …) are
+    chosen again beside it, as ``riskmodel run`` chooses them beside its own: a person's events of a quarter in
+    which that person is queued take no event slot, so none is queued twice, and the events of a person who left
+    the queue come back (:func:`_rechoose_events`).  They are ranked by the run's event scorer
+    (``scoring.event_model``, ``event_capacity`` and ``seed`` as the run recorded them), not by the people model,
+    and read from the run's ``flags.parquet``; a supervised event scorer also needs the labels the run trained it
+    on, from the case archive of the run's dataset (``data_dir``, else the card's ``data_source``).  Where that
+    dataset cannot be found, or is no longer the run's data, the run's event alerts are kept as they were, and the
+    card's ``queue.events`` says why.  The card's ``queue.events_chosen_beside`` names the people queue the event
+    alerts were chosen beside (the new one, or the earlier one they were kept from), and ``riskmodel evaluate``
+    says so.  The model card's ``queue`` and the manifest say which model and policy the people queue now comes
+    from (the card's ``model`` and ``policy`` stay those the run was trained with); ``evaluation.json``, made for
+    the earlier queue, is removed: run 'riskmodel evaluate' again.  The queue, card and manifest are written and
+    the queue recorded in the run's ledger in one step under the ledger's lock (:func:`riskmodel.ledger.log_alerts`,
+    ``riskmodel score``); a ledger whose last entry is torn or was changed is refused before anything is written.
 
     With ``out``, another folder (new, or empty), ``run_dir`` is left as it was and ``out`` becomes a new run
     folder in one atomic step: the run's files (its decisions and notes too) are copied, but not its ledger, its
@@ -603,6 +612,9 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
         Default: :func:`riskmodel.settings.load_settings`.
     out : path-like, optional
         A new run folder to write instead of re-queuing ``run_dir`` in place.
+    data_dir : path-like, optional
+        The run's dataset, for a supervised event scorer's labels where the data has moved (default: the card's
+        ``data_source``); refused when it is not the data the run was made from.  Not read for ``rules``.
 
     Returns
     -------
@@ -619,7 +631,7 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
         raise RiskModelError(f"{out} exists and is not empty: 'riskmodel score --out' makes a new run folder from "
                              f"{run_dir}, with a ledger of its own; choose a new folder, or re-queue {out} itself with "
                              f"'riskmodel score --run {out}'")
-    people, queue, card = _requeue(run_dir, model, policy, settings)
+    people, queue, card = _requeue(run_dir, model, policy, settings, data_dir)
     info = {k: v for k, v in (read_manifest(run_dir) or {}).items() if k not in ("fingerprint", "tables")}
     info.update({"step": "score", "model": model, "policy": policy, "alerts": len(queue), "trained_model": card["model"]})
     if not fork:
@@ -646,8 +658,10 @@ def rescore(run_dir: str | Path, model: str, policy: str, settings: Settings | N
     return people
 
 
-def _requeue(run_dir: Path, model: str, policy: str, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The new people queue, the whole queue (with the run's event alerts) and the updated card; writes nothing."""
+def _requeue(run_dir: Path, model: str, policy: str, settings: Settings,
+             data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The new people queue, the whole queue (with the event alerts chosen beside it) and the updated card; writes
+    nothing."""
     bundle = load_model(run_dir)
     if model not in bundle["all_models"]:
         raise RiskModelError(f"the run in {run_dir} has no fitted {model!r} model (it has {', '.join(bundle['all_models'])})")
@@ -672,17 +686,104 @@ def _requeue(run_dir: Path, model: str, policy: str, settings: Settings) -> tupl
              else m.predict_proba(Xt[bundle["features"]])[:, 1] if getattr(m, "probabilistic", True) else None)
     cut = apply_policy(st, Xt, settings, policy, val_s, val_y, probs)
     people = build_queue(m, model, Xt, st, cut, flags, settings.scoring.top_reasons, probs)
-    # the event alerts do not depend on the people model: they stay (a run made before 'probability' existed lacks it)
-    old = pd.read_parquet(run_dir / "alerts.parquet")
-    events = old[(old.entity_type != "employee").to_numpy()].reindex(columns=ALERT_COLUMNS)
-    queue = pd.concat([people, events], ignore_index=True) if len(events) else people
     card = read_card(run_dir)
-    # the people queue the event alerts were chosen beside: the run's (a card written before this was recorded:
-    # the trained model's, as the run queued it)
-    beside = (card.get("queue") or {}).get("events_chosen_beside") or {
-        "model": card["model"], "policy": (card.get("policy") or {}).get("policy"), "source": "riskmodel run"}
-    card["queue"] = queue_card(queue, model, cut.to_dict(), "riskmodel score", beside)
+    # the event alerts are chosen again beside the new people queue: an event of a person queued that quarter
+    # takes no slot, as in 'riskmodel run'
+    events, how = _rechoose_events(run_dir, people, card, settings, flags, X, data_dir)
+    beside = None  # this queue
+    if events is None:  # kept as they were (a run made before 'probability' existed lacks it)
+        old = pd.read_parquet(run_dir / "alerts.parquet")
+        events = old[(old.entity_type != "employee").to_numpy()].reindex(columns=ALERT_COLUMNS)
+        # the people queue they were chosen beside: the earlier one (a card written before this was recorded:
+        # the trained model's, as the run queued it)
+        beside = (card.get("queue") or {}).get("events_chosen_beside") or {
+            "model": card["model"], "policy": (card.get("policy") or {}).get("policy"), "source": "riskmodel run"}
+    else:
+        card["event_models"] = how["event_models"]
+    queue = pd.concat([people, events], ignore_index=True) if len(events) else people
+    card["queue"] = queue_card(queue, model, cut.to_dict(), "riskmodel score", beside, events=how)
+    card["review_workload"] = review_workload(queue, settings.scoring.model_copy(update={"event_capacity": how["event_capacity"]}))
     return people, queue, card
+
+
+def _rechoose_events(run_dir: Path, people: pd.DataFrame, card: dict, settings: Settings, flags: pd.DataFrame,
+                     X: pd.DataFrame, data_dir: str | Path | None = None) -> tuple[pd.DataFrame | None, dict]:
+    """The run's event alerts chosen again beside the people queue ``people``, as ``riskmodel run`` would have
+    chosen them beside it; None where the run's event scorer needs labels that cannot be had.
+
+    The event scorer is the run's: ``scoring.event_model``, ``event_capacity`` and ``seed`` as the card recorded
+    them (a re-queue changes the people model or policy, not the event scorer; the current settings stand in for
+    what an older card lacks), over the run's test quarters.  ``rules`` ranks by the severity of the fired flags
+    and reads ``flags.parquet`` only.  A supervised scorer is fitted again, as the run fitted it, on every scored
+    event of ``flags.parquet`` with the labels of the run's people as known when its test period starts
+    (:func:`riskmodel.scoring.labels.case_labels`): these come from the case archive of the run's dataset,
+    ``data_dir`` or the card's ``data_source``.  Where that dataset cannot be found, or its fingerprint is not the
+    run's (regenerated or changed since), the events cannot be chosen as the run would have: None, and the returned
+    note says why; a ``data_dir`` given that is not the run's data is an error.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame or None, dict)
+        The event alerts (columns :data:`ALERT_COLUMNS`), or None to keep the run's; and what the card's
+        ``queue.events`` records: ``rechosen``, ``event_model``, ``event_capacity``, ``labels`` (where they came
+        from) and ``event_models`` (the scorer used per event type) or ``note`` (why they were kept).
+    """
+    from riskmodel.scoring.datasource import resolve_data_source
+
+    ran = (card.get("settings") or {}).get("scoring") or {}
+    now = settings.scoring
+    capacity = int(card.get("event_capacity", ran.get("event_capacity", now.event_capacity)))
+    event_model = ran.get("event_model", now.event_model)
+    how = {"rechosen": True, "event_model": event_model, "event_capacity": capacity}
+    test_p = [pd.Timestamp(p) for p in card["test_periods"]]
+    no_labels = pd.DataFrame(columns=["entity_id", "period", "label"])
+    if not capacity:
+        return pd.DataFrame(columns=ALERT_COLUMNS), {**how, "labels": "none (scoring.event_capacity is 0: no event alerts)",
+                                                      "event_models": {}}
+    if event_model == "rules":
+        labels, how["labels"] = no_labels, "none needed (rules ranks events by the severity of their fired flags)"
+    else:
+        src = Path(data_dir) if data_dir is not None else None
+        if src is None:
+            try:
+                src = resolve_data_source(card, run_dir)
+            except RiskModelError:
+                return None, {**how, "rechosen": False,
+                              "note": f"the run's event scorer ({event_model}) learns from the labels of the case archive, "
+                                      f"and the run's dataset is not where its model card says (data_source "
+                                      f"{card.get('data_source')!r}): the event alerts are kept as they were, chosen beside "
+                                      f"an earlier people queue; give the dataset with 'riskmodel score --data DIR' to "
+                                      f"choose them again"}
+        if not src.is_dir():
+            raise RiskModelError(f"--data {src} is not a folder: give the dataset the run in {run_dir} was made from "
+                                 f"({card.get('data_source')})")
+        data = engine.open_dataset(src, settings)
+        want = card.get("data_fingerprint")
+        if want and data.fingerprint != want:
+            if data_dir is not None:
+                raise RiskModelError(f"{src} (data fingerprint {data.fingerprint}) is not the data the run in {run_dir} was "
+                                     f"made from (fingerprint {want}, {card.get('data_source')}): its case archive would "
+                                     f"not give the labels the run's event scorer ({event_model}) learned from; give the "
+                                     f"run's dataset with --data")
+            return None, {**how, "rechosen": False,
+                          "note": f"the run's event scorer ({event_model}) learns from the labels of the case archive, and "
+                                  f"the dataset at {src} is no longer the run's (fingerprint {data.fingerprint}, the run's "
+                                  f"{want}): the event alerts are kept as they were, chosen beside an earlier people queue; "
+                                  f"give the run's dataset with 'riskmodel score --data DIR', or run 'riskmodel run' again "
+                                  f"on the new data"}
+        localised = (card.get("labels") or {}).get("localised", LOCALISE_LABELS)
+        labels = case_labels(data, asof=test_p[0], lookback_months=int(ran.get("label_lookback_months", now.label_lookback_months)),
+                             X=X if localised else None)
+        how["labels"] = f"the case archive of {src}, as known on {test_p[0].date()}"
+    events, used = event_queue(flags, labels, test_p, capacity, int(card.get("seed", ran.get("seed", now.seed))), event_model,
+                               under_review=people[KEY], scored=scored_from_file(run_dir / "flags.parquet"))
+    how["event_models"] = used
+    if not len(events):
+        return pd.DataFrame(columns=ALERT_COLUMNS), how
+    events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
+    events["position_id"] = None
+    events["probability"] = np.nan  # event scorers are not calibrated: their score orders the queue only
+    return events[ALERT_COLUMNS], how
 
 
 def _write_queue(folder: Path, queue: pd.DataFrame, card: dict, info: dict) -> None:
