@@ -52,7 +52,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ import pandas as pd
 
 from riskmodel import config
 from riskmodel.data.dataset import Dataset
-from riskmodel.data.schema import identifier_columns
+from riskmodel.data.schema import TABLES, identifier_columns
 from riskmodel.data.store import atomic_write_bytes
 from riskmodel.errors import RiskModelError
 from riskmodel.linkage.common import DataLike, as_dataset, case_subjects, table
@@ -70,6 +70,25 @@ from riskmodel.linkage.topics import TOPIC_LESSONS, TOPIC_ZH, split_tags, topics
 KEY_ENV = "RISKMODEL_PSEUDONYM_KEY"
 KEY_FILE_ENV = "RISKMODEL_PSEUDONYM_KEY_FILE"
 PREFIX = {"employee": "EMP", "grower": "GRW", "supplier": "SUP", "case": "WC", "alert": "ALT", "record": "REC"}
+#: the areas of the data contract whose tables record business transactions: a document's id (an order, a claim, a
+#: leaf purchase …) or the fapiao number on it finds the people concerned for anyone with access to the ERP, and a
+#: fapiao number is a third party's identifier besides
+TRANSACTION_AREAS = ("procurement", "reimbursement", "leaf")
+#: a transaction table's rows are documents when they point at one of these (master data such as categories, budget
+#: lines or stations do not)
+PARTY_TABLES = ("employees", "suppliers", "growers")
+#: pseudonym prefixes of document ids by table, and of fapiao numbers (the kind ``invoice_number``: one fapiao gets one
+#: pseudonym whether a supplier's invoice or a claim carries it); a table or number column the contract gains later
+#: gets ``DOC-`` (every kind without a prefix does)
+DOCUMENT_PREFIX = {"requisitions": "REQ", "approvals": "APV", "tenders": "TND", "bids": "BDS", "purchase_orders": "PO",
+                   "goods_receipts": "GRN", "invoices": "INV", "payments": "PAY", "travel_records": "TRP", "claims": "CLM",
+                   "grower_contracts": "CTR", "leaf_purchases": "LPU", "invoice_number": "FP"}
+PREFIX.update(DOCUMENT_PREFIX)
+_DEFAULT_PREFIX = "DOC"
+#: a document number shorter than this (once normalised), or all digits and shorter than :data:`_MIN_DIGITS_DOCUMENT`,
+#: is not looked for in texts: it would match counts, amounts and placeholders ("0", "无") rather than documents
+_MIN_DOCUMENT = 5
+_MIN_DIGITS_DOCUMENT = 8
 #: id columns whose values become pseudonyms in free text, and the pseudonym kind they get (a supplier's id too: the
 #: queue names suppliers by pseudonym, and a raw id in a reason would undo that)
 ID_COLUMNS = {"employees": ("employee_id", "employee"), "growers": ("grower_id", "grower"), "suppliers": ("supplier_id", "supplier")}
@@ -88,7 +107,7 @@ LABELS = {"name": ("某某", "[name removed]"), "company": ("某公司", "[compa
 _LANGS = ("zh", "en")
 #: a pseudonym as :class:`Pseudonymizer` writes it; scrubbers and the leak scan never look inside one (its 12 hex
 #: digits may all be decimal, which would otherwise read as a bank account)
-PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(sorted(set(PREFIX.values()), key=len, reverse=True))
+PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(sorted(set(PREFIX.values()) | {_DEFAULT_PREFIX}, key=len, reverse=True))
                           + r")-[0-9a-f]{12}(?![0-9A-Za-z])")
 _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by value first): (pattern, zh label, en label)
     (re.compile(r"(?:[\u4e00-\u9fff]{2,4}省)?[\u4e00-\u9fff]{2,4}市[\u4e00-\u9fff]{1,4}[区县][\u4e00-\u9fff0-9]{1,20}?\d+[号组]"
@@ -97,6 +116,7 @@ _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by va
     (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
     (re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
     (re.compile(r"(?<!\d)\d{12,19}(?!\d)"), "[账号已脱敏]", "[account removed]"),
+    (re.compile(r"(?<!\d)\d{20}(?!\d)"), "[发票号已脱敏]", "[fapiao number removed]"),  # an e-fapiao's number
 )
 #: partly masked identifiers, as relationship explanations write them (``138****5678``, ``6228…3230``): what is left
 #: still narrows the person down, and a de-identified output has no use for it
@@ -214,12 +234,72 @@ class Pseudonymizer:
 
     def __call__(self, value: object, kind: str = "employee") -> str:
         digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{PREFIX.get(kind, kind[:3].upper())}-{digest[:12]}"
+        return f"{PREFIX.get(kind, _DEFAULT_PREFIX)}-{digest[:12]}"
 
     def series(self, values: pd.Series, kind: str = "employee") -> pd.Series:
         """Pseudonyms of a column (missing values stay missing)."""
         uniq = {v: self(v, kind) for v in pd.unique(values.dropna())}
         return values.map(uniq)
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+
+def document_columns() -> dict[tuple[str, str], str]:
+    """Columns of the data contract that hold document ids or numbers: ``(table, column) -> pseudonym kind``.
+
+    Read from :data:`riskmodel.data.schema.TABLES`, so that a table or column the contract gains is covered: the
+    one-column key of every table of :data:`TRANSACTION_AREAS` whose rows point at a person or a counterparty
+    (:data:`PARTY_TABLES`), kind = the table; and every text column of those tables named ``*_number`` that is no
+    key, reference, code or personal identifier (the fapiao numbers), kind = the column, shared across tables.
+
+    Examples
+    --------
+    >>> cols = document_columns()
+    >>> cols[("purchase_orders", "po_id")], cols[("claims", "invoice_number")], cols[("invoices", "invoice_number")]
+    ('purchase_orders', 'invoice_number', 'invoice_number')
+    >>> ("stations", "station_id") in cols, ("budget_lines", "budget_line_id") in cols
+    (False, False)
+    """
+    out: dict[tuple[str, str], str] = {}
+    for t in TABLES:
+        if t.area not in TRANSACTION_AREAS:
+            continue
+        refs = {c.references.split(".")[0] for c in t.columns if c.references}
+        if len(t.key_columns) == 1 and refs & set(PARTY_TABLES):
+            out[(t.name, t.key_columns[0])] = t.name
+        for c in t.columns:
+            if (c.dtype == "str" and c.name.endswith("_number") and c.name not in t.key_columns and not c.references
+                    and c.allowed is None and not c.identifier):
+                out[(t.name, c.name)] = c.name
+    return out
+
+
+def normalise_document_number(value: str) -> str:
+    """A document number as RMB-003 compares them: letters and digits only, upper case (``"0440 0123-45"`` → ``"0440012345"``).
+
+    One fapiao written two ways gets one pseudonym.
+    """
+    return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper()
+
+
+def _is_document_number(kind: str) -> bool:
+    return kind.endswith("_number")
+
+
+def entity_kind(entity_type: str) -> str:
+    """The pseudonym kind of an alert's entity: a person or counterparty, a document (``tender`` → the tenders' kind,
+    as its id is pseudonymised in reason texts), or ``record``.
+
+    Examples
+    --------
+    >>> entity_kind("employee"), entity_kind("purchase_order"), entity_kind("department")
+    ('employee', 'purchase_orders', 'record')
+    """
+    if entity_type in {k for _, k in ID_COLUMNS.values()}:
+        return entity_type
+    kinds = {k for (t, _), k in document_columns().items() if k == t}
+    return f"{entity_type}s" if f"{entity_type}s" in kinds else "record"
 
 
 # -- finding known values in text ---------------------------------------------------------------------------
@@ -232,10 +312,16 @@ class _Matcher:
     each, the two-character prefix gives the lengths of the known strings that
     start with it, and a set lookup per length decides (so thousands of bank
     accounts starting with "62" cost one lookup per length, not one comparison each).
+
+    A ``bounded`` value (a document id or number) counts only as a whole token: not
+    where a letter continues its first letter backwards or its last letter forwards,
+    nor a digit its digits (``R0000001`` is not found in ``GR0000001``, nor
+    ``12345678`` in ``123456789``); people's names have no such boundaries in Chinese.
     """
 
-    def __init__(self, values: Iterable[str]):
+    def __init__(self, values: Iterable[str], bounded: Iterable[str] = ()):
         self._values = {v for v in values if len(v) >= 2}
+        self._bounded = frozenset(bounded) & self._values
         lens: dict[str, set[int]] = {}
         for v in self._values:
             lens.setdefault(v[:2], set()).add(len(v))
@@ -251,9 +337,14 @@ class _Matcher:
         for m in self._first.finditer(text):
             i = m.start()
             for n in get(text[i:i + 2], ()):
-                if text[i:i + n] in known:
+                if text[i:i + n] in known and self._whole(text, i, n):
                     out.append((i, text[i:i + n]))
         return out
+
+    def _whole(self, text: str, i: int, n: int) -> bool:
+        if text[i:i + n] not in self._bounded:
+            return True
+        return not (i > 0 and _same_class(text[i - 1], text[i])) and not (i + n < len(text) and _same_class(text[i + n - 1], text[i + n]))
 
     def replace(self, text: str, repl: Callable[[str], str]) -> str:
         """Replace occurrences left to right, longest first, without overlaps."""
@@ -265,13 +356,18 @@ class _Matcher:
             if i < pos:
                 continue
             for n in get(text[i:i + 2], ()):
-                if text[i:i + n] in known:
+                if text[i:i + n] in known and self._whole(text, i, n):
                     parts.append(text[pos:i])
                     parts.append(repl(text[i:i + n]))
                     pos = i + n
                     break
         parts.append(text[pos:])
         return "".join(parts)
+
+
+def _same_class(a: str, b: str) -> bool:
+    """Whether two characters are both ASCII letters or both ASCII digits (one token of an id)."""
+    return (a.isascii() and b.isascii()) and ((a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit()))
 
 
 @dataclass
@@ -283,10 +379,13 @@ class IdentifierIndex:
     suppliers' legal representatives), :data:`COUNTERPARTY_COLUMNS` (stations'
     ids and names; suppliers' names, credit codes, addresses, phones and
     accounts) plus, with ``include_ids``, the ids that pseudonyms replace
-    (:data:`ID_COLUMNS`: ``employee_id``, ``grower_id``, ``supplier_id``).
+    (:data:`ID_COLUMNS`: ``employee_id``, ``grower_id``, ``supplier_id``) and the
+    document ids and fapiao numbers (:func:`document_columns`).
     """
 
     values: dict[str, tuple[str, str]]
+    #: the document columns indexed (:func:`document_columns`), with their pseudonym kind
+    documents: dict[tuple[str, str], str] = field(default_factory=dict)
     name_columns: frozenset[tuple[str, str]] = frozenset({("employees", "name"), ("growers", "name"), ("suppliers", "legal_rep_name")})
     #: unit names: replaced in free text, but not leaks where a de-identified output shows them as its k-anonymous unit
     #: label (a station is a department; :meth:`Deidentifier.generalise` names it only where k people share the post)
@@ -311,16 +410,28 @@ class IdentifierIndex:
                 for v in pd.unique(df[c].dropna().astype(str).str.strip()):
                     if len(v) >= 2:
                         values.setdefault(v, (t, c))
-        return cls(values)
+        documents = document_columns() if include_ids else {}
+        for (t, c) in documents:  # up to millions of values (leaf purchases): filtered column-wise
+            if not data.has(t) or c not in (df := data.table(t)):
+                continue
+            v = pd.Series(pd.unique(df[c].dropna().astype(str).str.strip()), dtype=object)
+            norm = v.str.replace(r"[^0-9A-Za-z]", "", regex=True)
+            n = norm.str.len()
+            keep = (n >= _MIN_DOCUMENT) & norm.str.strip("0").ne("") & (~norm.str.isdigit() | (n >= _MIN_DIGITS_DOCUMENT))
+            for x in v[keep]:
+                values.setdefault(x, (t, c))
+        return cls(values, documents=documents)
 
     def matcher(self) -> _Matcher:
         if not hasattr(self, "_matcher"):
-            self._matcher = _Matcher(self.values)
+            self._matcher = _Matcher(self.values, bounded=(v for v, tc in self.values.items() if tc in self.documents))
         return self._matcher
 
     def kind(self, value: str) -> str:
         """How a known value is replaced in free text: ``id:<pseudonym kind>``, ``name``, ``company``, ``station`` or ``other``."""
         t, c = self.values[value]
+        if (t, c) in self.documents:
+            return "id:" + self.documents[(t, c)]
         if (t, c) in self.name_columns:
             return "name"
         if ID_COLUMNS.get(t, (None,))[0] == c:
@@ -523,7 +634,8 @@ class Deidentifier:
     def _replacement(self, value: str, lang: str = "zh") -> str:
         kind = self.index.kind(value)
         if kind.startswith("id:"):
-            return self.pseudonymizer(value, kind[3:])
+            kind = kind[3:]
+            return self.pseudonymizer(normalise_document_number(value) if _is_document_number(kind) else value, kind)
         return LABELS[kind][_LANGS.index(lang)]
 
     def scrub_text(self, text: str | None, people: Mapping[str, str] | None = None, lang: str = "zh") -> str | None:
