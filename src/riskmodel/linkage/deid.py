@@ -767,6 +767,49 @@ class Deidentifier:
         out["class_size"] = np.where(level < 4, sizes_arr[np.arange(len(f)), np.minimum(level, 3)], 0).astype(int)
         return out
 
+    def resolve(self, refs: Iterable[str]) -> pd.DataFrame:
+        """What pseudonyms of people, counterparties and documents stand for: the supervision office's way back.
+
+        A pseudonym's prefix names its kind (``EMP-`` employees, ``PO-`` purchase orders, ``FP-`` fapiao numbers …);
+        every value of that kind's columns is pseudonymised under this key and matched.  Case, alert and record
+        pseudonyms (``WC-``, ``ALT-``, ``REC-``) are made from the archive and the run, not looked up here.
+
+        Returns
+        -------
+        DataFrame
+            ``ref``, ``table``, ``column``, ``value`` per ref, in the order given; ``table`` and ``value`` are missing
+            where the ref is no pseudonym of this dataset under this key.
+
+        Examples
+        --------
+        >>> data = {"purchase_orders": pd.DataFrame({"po_id": ["PO0000123"], "supplier_id": ["S1"]})}
+        >>> d = Deidentifier(data, Pseudonymizer(b"0" * 32))
+        >>> ref = d.scrub_text("订单PO0000123")[2:]
+        >>> d.resolve([ref, "PO-000000000000"]).value.tolist()
+        ['PO0000123', None]
+        """
+        sources: dict[str, list[tuple[str, str]]] = {}
+        for t, (c, kind) in ID_COLUMNS.items():
+            sources.setdefault(kind, []).append((t, c))
+        for tc, kind in document_columns().items():
+            sources.setdefault(kind, []).append(tc)
+        refs = [str(r).strip() for r in refs]
+        found: dict[str, tuple[str, str, str]] = {}
+        for kind, cols in sources.items():
+            prefix = PREFIX.get(kind, _DEFAULT_PREFIX) + "-"
+            wanted = {r for r in refs if r.startswith(prefix)}
+            if not wanted:
+                continue
+            for t, c in cols:  # only the kinds asked for: a leaf purchase's pseudonyms are a million HMACs
+                if not self.data.has(t) or c not in (df := self.data.table(t)):
+                    continue
+                for v in pd.unique(df[c].dropna().astype(str).str.strip()):
+                    ref = self.pseudonymizer(normalise_document_number(v) if _is_document_number(kind) else v, kind)
+                    if ref in wanted:
+                        found.setdefault(ref, (t, c, v))
+        rows = [(r, *found.get(r, (None, None, None))) for r in refs]
+        return pd.DataFrame(rows, columns=["ref", "table", "column", "value"])
+
     def check(self, outputs: Any, what: str = "output") -> None:
         """Refuse (raise :class:`LeakError`) if ``outputs`` hold any identifier of the dataset."""
         assert_no_leaks(outputs, self.data, what, index=self.index)

@@ -7,7 +7,7 @@ role               identified  views
 =================  ==========  ================================================================================
 supervisor         yes         everything, and the only role that records integrity-tier changes
 analyst            yes         alerts, archive, statistics, digests, education plans, recommendations, learning,
-                               profiles, ledger, leak scan
+                               profiles, ledger, leak scan, pseudonyms resolved
 model_reviewer     no          alerts, statistics, digests
 education_officer  no          alerts, archive, statistics, digests, education plans, recommendations, learning,
                                profiles
@@ -57,6 +57,7 @@ VIEWS = {
     "recommendations": "personal learning recommendations", "learning": "learning progress and leaderboards",
     "profiles": "integrity profiles", "ledger": "the ledger's entries", "tiers": "recording integrity-tier changes",
     "leak_scan": "the leak scan's findings (where identifiers are)",
+    "reidentify": "what pseudonyms stand for (ids, document ids, fapiao numbers)",
 }
 
 
@@ -360,6 +361,12 @@ class RoleView:
         require(self.role, "tiers")
         profiles = integrity_profiles(self.data, run_dir, ledger_path, None, self.settings)
         return set_tier(ledger_path, employee, tier, reason, actor, self.role, profiles)
+
+    # -- the way back ---------------------------------------------------------------------------------------
+    def resolve(self, refs: list[str]) -> pd.DataFrame:
+        """What pseudonyms stand for (identified roles only: it undoes the de-identification under the same key)."""
+        require(self.role, "reidentify")
+        return self.deid.resolve(refs)
 
     # -- the ledger ----------------------------------------------------------------------------------------
     def ledger_entries(self, path: str | Path, kind: str | None = None, last: int | None = None) -> pd.DataFrame:
