@@ -23,7 +23,10 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    (:meth:`Deidentifier.scrub_text`, in the text's language): every known value
    found in a text is replaced (a case's people by ``某<post>``, other names by
    ``某某``, companies by ``某公司``, stations by ``某收购站``, other values by
-   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym), then
+   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym, document
+   ids and fapiao numbers (:func:`document_columns`: an order's id finds its
+   requester in the ERP) by a pseudonym of their kind, ``PO-…``, ``CLM-…``,
+   ``FP-…``), then
    addresses cut short (``道外区长江路138号5单…``), partly masked numbers
    (``138****5678``) and patterns for unknown phones, ID numbers, accounts and
    street addresses.  Pseudonyms themselves are never scrubbed.
@@ -32,7 +35,7 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    population, sometimes called k-map): department → kind of unit (收购站,
    采购部门 …) → post → post sensitivity → company-wide over all years → ``*``.
 4. **Leak scan.**  :func:`find_leaks` scans any output for every identifier
-   value in the source tables (and the ids pseudonyms replace), partly masked
+   value in the source tables (and the ids pseudonyms replace, documents' too), partly masked
    numbers and addresses cut short; de-identified views refuse to return
    anything it flags.
 
@@ -537,11 +540,12 @@ def find_leaks(outputs: Any, data: DataLike, include_ids: bool = True, index: Id
         :data:`COUNTERPARTY_COLUMNS` (station ids and names, suppliers' names,
         credit codes, addresses, phones, accounts; a station's name is a unit
         name, left to the k-anonymity of unit labels), and with ``include_ids``
-        every ``employee_id``, ``grower_id`` and ``supplier_id``.  Partly masked
+        every ``employee_id``, ``grower_id`` and ``supplier_id`` and every
+        document id and fapiao number (:func:`document_columns`).  Partly masked
         numbers (``138****5678``, ``6228…3230``) and addresses cut short before
         an ellipsis count too; nothing inside a pseudonym (``EMP-…``) does.
     include_ids : bool, default=True
-        Also count raw ids as leaks (a de-identified output carries pseudonyms instead).
+        Also count raw ids, of people and of documents, as leaks (a de-identified output carries pseudonyms instead).
     index : IdentifierIndex, optional
         A prebuilt index (to scan many outputs against one dataset).
 
