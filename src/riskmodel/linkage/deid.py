@@ -61,6 +61,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel import config
 from riskmodel.data.dataset import Dataset
@@ -323,11 +325,20 @@ class _Matcher:
     """
 
     def __init__(self, values: Iterable[str], bounded: Iterable[str] = ()):
-        self._values = {v for v in values if len(v) >= 2}
-        self._bounded = frozenset(bounded) & self._values
-        lens: dict[str, set[int]] = {}
-        for v in self._values:
-            lens.setdefault(v[:2], set()).add(len(v))
+        known = values if isinstance(values, (dict, set, frozenset)) else set(values)  # a dict is looked up, not copied
+        # a demo company has over a million document ids: the lengths per two-character prefix are found column-wise
+        arr = pa.array(list(known), type=pa.string())
+        n = pc.utf8_length(arr)
+        if pc.any(pc.less(n, 2)).as_py():
+            known = {v for v in known if len(v) >= 2}
+            arr = arr.filter(pc.greater_equal(n, 2))
+            n = pc.utf8_length(arr)
+        self._values = known
+        self._bounded = bounded if isinstance(bounded, frozenset) else frozenset(bounded)
+        pairs = pa.table({"p": pc.utf8_slice_codeunits(arr, 0, 2), "n": n}).group_by(["p", "n"]).aggregate([])
+        lens: dict[str, list[int]] = {}
+        for p, ln in zip(pairs.column("p").to_pylist(), pairs.column("n").to_pylist()):
+            lens.setdefault(p, []).append(ln)
         self._lens = {p: tuple(sorted(ls, reverse=True)) for p, ls in lens.items()}
         firsts = sorted({p[0] for p in lens})
         self._first = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
@@ -387,8 +398,10 @@ class IdentifierIndex:
     """
 
     values: dict[str, tuple[str, str]]
-    #: the document columns indexed (:func:`document_columns`), with their pseudonym kind
+    #: the document columns indexed (:func:`document_columns`), with their pseudonym kind, and their values (found as
+    #: whole tokens only; see :class:`_Matcher`)
     documents: dict[tuple[str, str], str] = field(default_factory=dict)
+    document_values: frozenset[str] = frozenset()
     name_columns: frozenset[tuple[str, str]] = frozenset({("employees", "name"), ("growers", "name"), ("suppliers", "legal_rep_name")})
     #: unit names: replaced in free text, but not leaks where a de-identified output shows them as its k-anonymous unit
     #: label (a station is a department; :meth:`Deidentifier.generalise` names it only where k people share the post)
@@ -414,20 +427,18 @@ class IdentifierIndex:
                     if len(v) >= 2:
                         values.setdefault(v, (t, c))
         documents = document_columns() if include_ids else {}
-        for (t, c) in documents:  # up to millions of values (leaf purchases): filtered column-wise
-            if not data.has(t) or c not in (df := data.table(t)):
-                continue
-            v = pd.Series(pd.unique(df[c].dropna().astype(str).str.strip()), dtype=object)
-            norm = v.str.replace(r"[^0-9A-Za-z]", "", regex=True)
-            n = norm.str.len()
-            keep = (n >= _MIN_DOCUMENT) & norm.str.strip("0").ne("") & (~norm.str.isdigit() | (n >= _MIN_DIGITS_DOCUMENT))
-            for x in v[keep]:
-                values.setdefault(x, (t, c))
-        return cls(values, documents=documents)
+        docs: dict[str, tuple[str, str]] = {}
+        for t, c in reversed(list(documents)):  # up to millions of values (leaf purchases): selected in DuckDB
+            if data.has(t) and c in data.sql(f'SELECT * FROM "{t}" LIMIT 0').columns:
+                docs.update(dict.fromkeys(_document_values(data, t, c), (t, c)))  # the first column named wins
+        bounded = frozenset(docs)
+        docs.update(values)  # a value that also names a person is replaced as the person's
+        return cls(docs, documents=documents, document_values=bounded)
 
     def matcher(self) -> _Matcher:
         if not hasattr(self, "_matcher"):
-            self._matcher = _Matcher(self.values, bounded=(v for v, tc in self.values.items() if tc in self.documents))
+            bounded = self.document_values or frozenset(v for v, tc in self.values.items() if tc in self.documents)
+            self._matcher = _Matcher(self.values, bounded=bounded)
         return self._matcher
 
     def kind(self, value: str) -> str:
@@ -462,6 +473,17 @@ class IdentifierIndex:
                     out.append((m.start() + i, m.end() + (1 if text.startswith("…", m.end()) else 3)))
                     break
         return out
+
+
+def _document_values(data: Dataset, table_name: str, column: str) -> list[str]:
+    """The distinct values of a document column worth looking for in texts (see :data:`_MIN_DOCUMENT`)."""
+    q = f"""
+        WITH v AS (SELECT DISTINCT trim(CAST("{column}" AS VARCHAR)) AS v FROM "{table_name}" WHERE "{column}" IS NOT NULL),
+             n AS (SELECT v, regexp_replace(v, '[^0-9A-Za-z]', '', 'g') AS norm FROM v)
+        SELECT v FROM n
+        WHERE length(norm) >= {_MIN_DOCUMENT} AND NOT regexp_full_match(norm, '0+')
+          AND (NOT regexp_full_match(norm, '[0-9]+') OR length(norm) >= {_MIN_DIGITS_DOCUMENT})"""
+    return data.sql(q).v.tolist()
 
 
 def _outside_pseudonyms(text: str, fn: Callable[[str], str]) -> str:
@@ -812,7 +834,7 @@ class Deidentifier:
                     if ref in wanted:
                         found.setdefault(ref, (t, c, v))
         rows = [(r, *found.get(r, (None, None, None))) for r in refs]
-        return pd.DataFrame(rows, columns=["ref", "table", "column", "value"])
+        return pd.DataFrame(rows, columns=["ref", "table", "column", "value"], dtype=object)
 
     def check(self, outputs: Any, what: str = "output") -> None:
         """Refuse (raise :class:`LeakError`) if ``outputs`` hold any identifier of the dataset."""
