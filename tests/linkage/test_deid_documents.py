@@ -99,7 +99,6 @@ def test_scrubbed_text_names_documents_by_stable_pseudonyms(small_ds, pseud, doc
 
 
 def test_deidentified_alert_export_names_no_document(key_env, small_company, small_ds, pseud, doc_run, docs, tmp_path):
-    zh, _ = _reasons(docs)
     po = pseud(docs["po"], "purchase_orders")
     for role in ("leadership", "education_officer", "model_reviewer"):
         out = tmp_path / f"{role}.csv"

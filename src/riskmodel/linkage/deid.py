@@ -112,7 +112,8 @@ LABELS = {"name": ("某某", "[name removed]"), "company": ("某公司", "[compa
 _LANGS = ("zh", "en")
 #: a pseudonym as :class:`Pseudonymizer` writes it; scrubbers and the leak scan never look inside one (its 12 hex
 #: digits may all be decimal, which would otherwise read as a bank account)
-PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(sorted(set(PREFIX.values()) | {_DEFAULT_PREFIX}, key=len, reverse=True))
+PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:"
+                          + "|".join(sorted(set(PREFIX.values()) | {_DEFAULT_PREFIX}, key=len, reverse=True))
                           + r")-[0-9a-f]{12}(?![0-9A-Za-z])")
 _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by value first): (pattern, zh label, en label)
     (re.compile(r"(?:[\u4e00-\u9fff]{2,4}省)?[\u4e00-\u9fff]{2,4}市[\u4e00-\u9fff]{1,4}[区县][\u4e00-\u9fff0-9]{1,20}?\d+[号组]"
@@ -358,7 +359,9 @@ class _Matcher:
     def _whole(self, text: str, i: int, n: int) -> bool:
         if text[i:i + n] not in self._bounded:
             return True
-        return not (i > 0 and _same_class(text[i - 1], text[i])) and not (i + n < len(text) and _same_class(text[i + n - 1], text[i + n]))
+        before = i > 0 and _same_class(text[i - 1], text[i])
+        after = i + n < len(text) and _same_class(text[i + n - 1], text[i + n])
+        return not (before or after)
 
     def replace(self, text: str, repl: Callable[[str], str]) -> str:
         """Replace occurrences left to right, longest first, without overlaps."""
@@ -431,8 +434,8 @@ class IdentifierIndex:
         for t, c in reversed(list(documents)):  # up to millions of values (leaf purchases): selected in DuckDB
             if data.has(t) and c in data.sql(f'SELECT * FROM "{t}" LIMIT 0').columns:
                 docs.update(dict.fromkeys(_document_values(data, t, c), (t, c)))  # the first column named wins
-        bounded = frozenset(docs)
-        docs.update(values)  # a value that also names a person is replaced as the person's
+        bounded = frozenset(docs).difference(values)  # a value that also names a person is the person's
+        docs.update(values)
         return cls(docs, documents=documents, document_values=bounded)
 
     def matcher(self) -> _Matcher:
