@@ -123,6 +123,7 @@ def test_education_officer_cannot_get_identified_data_through_any_command(cli, s
         ("profile", "set-tier"): [["profile", "set-tier", a_person, "red", "--reason", "测试原因", "--actor", "x",
                                    "--data", data, "--ledger", tmp_path / "l.jsonl"]],
         ("deid", "scan"): [["deid", "scan", out, "--data", data]],
+        ("deid", "resolve"): [["deid", "resolve", pseud(a_person), "--data", data]],
         ("ledger", "show"): [["ledger", "show", run / "ledger.jsonl"]],
         ("ledger", "log-alerts"): [["ledger", "log-alerts", "--run", run]],
     }

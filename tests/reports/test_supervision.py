@@ -57,7 +57,7 @@ def test_leadership_sees_pseudonyms_only(run, quarter):
         assert find_leaks({"queue": q.reset_index()}, run.data).empty
         assert not set(q.index) & set(run.alerts.alert_id) and q.index.str.startswith("ALT-").all()
         entity = q.iloc[:, 3]
-        assert not set(entity) & set(run.alerts.entity_id) and entity.str.match(r"^(EMP|SUP|GRW|REC)-").all()
+        assert not set(entity) & set(run.alerts.entity_id) and entity.str.match(r"^(EMP|SUP|GRW|TND|PO|CLM|LPU)-").all()
 
 
 def test_english_report_reads_english(run, quarter):

@@ -363,6 +363,26 @@ def register(main: click.Group) -> None:
         click.secho(f"{len(leaks)} identifier(s) found", fg="red", err=True)
         sys.exit(1)
 
+    @deid.command("resolve")
+    @click.argument("refs", nargs=-1, required=True)
+    @_role_option
+    @_data_option
+    @_out_option
+    @_key_option
+    @_settings_option
+    def deid_resolve(refs, role, data_dir, out, key_file, settings_path):
+        """What pseudonyms (EMP-…, PO-…, CLM-…, FP-… as de-identified outputs name people and documents) stand for,
+        under the same key (identified roles only); exit 1 when one is not found."""
+        v = _view(role, data_dir, None, settings_path, key_file)
+        r = v.resolve(list(refs))
+        _emit(r, out, v, "resolved_pseudonyms")
+        missing = r.ref[r.value.isna()].tolist()
+        if missing:
+            click.secho(f"{len(missing)} pseudonym(s) not found in {v.data.source or 'the dataset'} "
+                        f"under this key: {', '.join(missing[:5])}; check the key and the dataset (--data), and that "
+                        f"they are person or document pseudonyms", fg="red", err=True)
+            sys.exit(1)
+
     # -- the ledger --------------------------------------------------------------------------------------
     @ledger.command("verify")
     @click.argument("path", type=click.Path(path_type=Path))

@@ -23,7 +23,10 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    (:meth:`Deidentifier.scrub_text`, in the text's language): every known value
    found in a text is replaced (a case's people by ``某<post>``, other names by
    ``某某``, companies by ``某公司``, stations by ``某收购站``, other values by
-   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym), then
+   ``[已脱敏]``, employee, grower and supplier ids by their pseudonym, document
+   ids and fapiao numbers (:func:`document_columns`: an order's id finds its
+   requester in the ERP) by a pseudonym of their kind, ``PO-…``, ``CLM-…``,
+   ``FP-…``), then
    addresses cut short (``道外区长江路138号5单…``), partly masked numbers
    (``138****5678``) and patterns for unknown phones, ID numbers, accounts and
    street addresses.  Pseudonyms themselves are never scrubbed.
@@ -32,7 +35,7 @@ Whatever leaves the supervision office is de-identified (DOMAIN.md, paper §3.1:
    population, sometimes called k-map): department → kind of unit (收购站,
    采购部门 …) → post → post sensitivity → company-wide over all years → ``*``.
 4. **Leak scan.**  :func:`find_leaks` scans any output for every identifier
-   value in the source tables (and the ids pseudonyms replace), partly masked
+   value in the source tables (and the ids pseudonyms replace, documents' too), partly masked
    numbers and addresses cut short; de-identified views refuse to return
    anything it flags.
 
@@ -52,16 +55,18 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel import config
 from riskmodel.data.dataset import Dataset
-from riskmodel.data.schema import identifier_columns
+from riskmodel.data.schema import TABLES, identifier_columns
 from riskmodel.data.store import atomic_write_bytes
 from riskmodel.errors import RiskModelError
 from riskmodel.linkage.common import DataLike, as_dataset, case_subjects, table
@@ -70,6 +75,25 @@ from riskmodel.linkage.topics import TOPIC_LESSONS, TOPIC_ZH, split_tags, topics
 KEY_ENV = "RISKMODEL_PSEUDONYM_KEY"
 KEY_FILE_ENV = "RISKMODEL_PSEUDONYM_KEY_FILE"
 PREFIX = {"employee": "EMP", "grower": "GRW", "supplier": "SUP", "case": "WC", "alert": "ALT", "record": "REC"}
+#: the areas of the data contract whose tables record business transactions: a document's id (an order, a claim, a
+#: leaf purchase …) or the fapiao number on it finds the people concerned for anyone with access to the ERP, and a
+#: fapiao number is a third party's identifier besides
+TRANSACTION_AREAS = ("procurement", "reimbursement", "leaf")
+#: a transaction table's rows are documents when they point at one of these (master data such as categories, budget
+#: lines or stations do not)
+PARTY_TABLES = ("employees", "suppliers", "growers")
+#: pseudonym prefixes of document ids by table, and of fapiao numbers (the kind ``invoice_number``: one fapiao gets one
+#: pseudonym whether a supplier's invoice or a claim carries it); a table or number column the contract gains later
+#: gets ``DOC-`` (every kind without a prefix does)
+DOCUMENT_PREFIX = {"requisitions": "REQ", "approvals": "APV", "tenders": "TND", "bids": "BDS", "purchase_orders": "PO",
+                   "goods_receipts": "GRN", "invoices": "INV", "payments": "PAY", "travel_records": "TRP", "claims": "CLM",
+                   "grower_contracts": "CTR", "leaf_purchases": "LPU", "invoice_number": "FP"}
+PREFIX.update(DOCUMENT_PREFIX)
+_DEFAULT_PREFIX = "DOC"
+#: a document number shorter than this (once normalised), or all digits and shorter than :data:`_MIN_DIGITS_DOCUMENT`,
+#: is not looked for in texts: it would match counts, amounts and placeholders ("0", "无") rather than documents
+_MIN_DOCUMENT = 5
+_MIN_DIGITS_DOCUMENT = 8
 #: id columns whose values become pseudonyms in free text, and the pseudonym kind they get (a supplier's id too: the
 #: queue names suppliers by pseudonym, and a raw id in a reason would undo that)
 ID_COLUMNS = {"employees": ("employee_id", "employee"), "growers": ("grower_id", "grower"), "suppliers": ("supplier_id", "supplier")}
@@ -88,7 +112,8 @@ LABELS = {"name": ("某某", "[name removed]"), "company": ("某公司", "[compa
 _LANGS = ("zh", "en")
 #: a pseudonym as :class:`Pseudonymizer` writes it; scrubbers and the leak scan never look inside one (its 12 hex
 #: digits may all be decimal, which would otherwise read as a bank account)
-PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(sorted(set(PREFIX.values()), key=len, reverse=True))
+PSEUDONYM_RE = re.compile(r"(?<![0-9A-Za-z])(?:"
+                          + "|".join(sorted(set(PREFIX.values()) | {_DEFAULT_PREFIX}, key=len, reverse=True))
                           + r")-[0-9a-f]{12}(?![0-9A-Za-z])")
 _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by value first): (pattern, zh label, en label)
     (re.compile(r"(?:[\u4e00-\u9fff]{2,4}省)?[\u4e00-\u9fff]{2,4}市[\u4e00-\u9fff]{1,4}[区县][\u4e00-\u9fff0-9]{1,20}?\d+[号组]"
@@ -97,6 +122,7 @@ _PATTERNS = (  # unknown identifiers in free text (known ones are replaced by va
     (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
     (re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"), "[电话已脱敏]", "[phone removed]"),
     (re.compile(r"(?<!\d)\d{12,19}(?!\d)"), "[账号已脱敏]", "[account removed]"),
+    (re.compile(r"(?<!\d)\d{20}(?!\d)"), "[发票号已脱敏]", "[fapiao number removed]"),  # an e-fapiao's number
 )
 #: partly masked identifiers, as relationship explanations write them (``138****5678``, ``6228…3230``): what is left
 #: still narrows the person down, and a de-identified output has no use for it
@@ -214,12 +240,72 @@ class Pseudonymizer:
 
     def __call__(self, value: object, kind: str = "employee") -> str:
         digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{PREFIX.get(kind, kind[:3].upper())}-{digest[:12]}"
+        return f"{PREFIX.get(kind, _DEFAULT_PREFIX)}-{digest[:12]}"
 
     def series(self, values: pd.Series, kind: str = "employee") -> pd.Series:
         """Pseudonyms of a column (missing values stay missing)."""
         uniq = {v: self(v, kind) for v in pd.unique(values.dropna())}
         return values.map(uniq)
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+
+def document_columns() -> dict[tuple[str, str], str]:
+    """Columns of the data contract that hold document ids or numbers: ``(table, column) -> pseudonym kind``.
+
+    Read from :data:`riskmodel.data.schema.TABLES`, so that a table or column the contract gains is covered: the
+    one-column key of every table of :data:`TRANSACTION_AREAS` whose rows point at a person or a counterparty
+    (:data:`PARTY_TABLES`), kind = the table; and every text column of those tables named ``*_number`` that is no
+    key, reference, code or personal identifier (the fapiao numbers), kind = the column, shared across tables.
+
+    Examples
+    --------
+    >>> cols = document_columns()
+    >>> cols[("purchase_orders", "po_id")], cols[("claims", "invoice_number")], cols[("invoices", "invoice_number")]
+    ('purchase_orders', 'invoice_number', 'invoice_number')
+    >>> ("stations", "station_id") in cols, ("budget_lines", "budget_line_id") in cols
+    (False, False)
+    """
+    out: dict[tuple[str, str], str] = {}
+    for t in TABLES:
+        if t.area not in TRANSACTION_AREAS:
+            continue
+        refs = {c.references.split(".")[0] for c in t.columns if c.references}
+        if len(t.key_columns) == 1 and refs & set(PARTY_TABLES):
+            out[(t.name, t.key_columns[0])] = t.name
+        for c in t.columns:
+            if (c.dtype == "str" and c.name.endswith("_number") and c.name not in t.key_columns and not c.references
+                    and c.allowed is None and not c.identifier):
+                out[(t.name, c.name)] = c.name
+    return out
+
+
+def normalise_document_number(value: str) -> str:
+    """A document number as RMB-003 compares them: letters and digits only, upper case (``"0440 0123-45"`` → ``"0440012345"``).
+
+    One fapiao written two ways gets one pseudonym.
+    """
+    return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper()
+
+
+def _is_document_number(kind: str) -> bool:
+    return kind.endswith("_number")
+
+
+def entity_kind(entity_type: str) -> str:
+    """The pseudonym kind of an alert's entity: a person or counterparty, a document (``tender`` → the tenders' kind,
+    as its id is pseudonymised in reason texts), or ``record``.
+
+    Examples
+    --------
+    >>> entity_kind("employee"), entity_kind("purchase_order"), entity_kind("department")
+    ('employee', 'purchase_orders', 'record')
+    """
+    if entity_type in {k for _, k in ID_COLUMNS.values()}:
+        return entity_type
+    kinds = {k for (t, _), k in document_columns().items() if k == t}
+    return f"{entity_type}s" if f"{entity_type}s" in kinds else "record"
 
 
 # -- finding known values in text ---------------------------------------------------------------------------
@@ -232,13 +318,28 @@ class _Matcher:
     each, the two-character prefix gives the lengths of the known strings that
     start with it, and a set lookup per length decides (so thousands of bank
     accounts starting with "62" cost one lookup per length, not one comparison each).
+
+    A ``bounded`` value (a document id or number) counts only as a whole token: not
+    where a letter continues its first letter backwards or its last letter forwards,
+    nor a digit its digits (``R0000001`` is not found in ``GR0000001``, nor
+    ``12345678`` in ``123456789``); people's names have no such boundaries in Chinese.
     """
 
-    def __init__(self, values: Iterable[str]):
-        self._values = {v for v in values if len(v) >= 2}
-        lens: dict[str, set[int]] = {}
-        for v in self._values:
-            lens.setdefault(v[:2], set()).add(len(v))
+    def __init__(self, values: Iterable[str], bounded: Iterable[str] = ()):
+        known = values if isinstance(values, (dict, set, frozenset)) else set(values)  # a dict is looked up, not copied
+        # a demo company has over a million document ids: the lengths per two-character prefix are found column-wise
+        arr = pa.array(list(known), type=pa.string())
+        n = pc.utf8_length(arr)
+        if pc.any(pc.less(n, 2)).as_py():
+            known = {v for v in known if len(v) >= 2}
+            arr = arr.filter(pc.greater_equal(n, 2))
+            n = pc.utf8_length(arr)
+        self._values = known
+        self._bounded = bounded if isinstance(bounded, frozenset) else frozenset(bounded)
+        pairs = pa.table({"p": pc.utf8_slice_codeunits(arr, 0, 2), "n": n}).group_by(["p", "n"]).aggregate([])
+        lens: dict[str, list[int]] = {}
+        for p, ln in zip(pairs.column("p").to_pylist(), pairs.column("n").to_pylist()):
+            lens.setdefault(p, []).append(ln)
         self._lens = {p: tuple(sorted(ls, reverse=True)) for p, ls in lens.items()}
         firsts = sorted({p[0] for p in lens})
         self._first = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
@@ -251,9 +352,16 @@ class _Matcher:
         for m in self._first.finditer(text):
             i = m.start()
             for n in get(text[i:i + 2], ()):
-                if text[i:i + n] in known:
+                if text[i:i + n] in known and self._whole(text, i, n):
                     out.append((i, text[i:i + n]))
         return out
+
+    def _whole(self, text: str, i: int, n: int) -> bool:
+        if text[i:i + n] not in self._bounded:
+            return True
+        before = i > 0 and _same_class(text[i - 1], text[i])
+        after = i + n < len(text) and _same_class(text[i + n - 1], text[i + n])
+        return not (before or after)
 
     def replace(self, text: str, repl: Callable[[str], str]) -> str:
         """Replace occurrences left to right, longest first, without overlaps."""
@@ -265,13 +373,18 @@ class _Matcher:
             if i < pos:
                 continue
             for n in get(text[i:i + 2], ()):
-                if text[i:i + n] in known:
+                if text[i:i + n] in known and self._whole(text, i, n):
                     parts.append(text[pos:i])
                     parts.append(repl(text[i:i + n]))
                     pos = i + n
                     break
         parts.append(text[pos:])
         return "".join(parts)
+
+
+def _same_class(a: str, b: str) -> bool:
+    """Whether two characters are both ASCII letters or both ASCII digits (one token of an id)."""
+    return (a.isascii() and b.isascii()) and ((a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit()))
 
 
 @dataclass
@@ -283,10 +396,15 @@ class IdentifierIndex:
     suppliers' legal representatives), :data:`COUNTERPARTY_COLUMNS` (stations'
     ids and names; suppliers' names, credit codes, addresses, phones and
     accounts) plus, with ``include_ids``, the ids that pseudonyms replace
-    (:data:`ID_COLUMNS`: ``employee_id``, ``grower_id``, ``supplier_id``).
+    (:data:`ID_COLUMNS`: ``employee_id``, ``grower_id``, ``supplier_id``) and the
+    document ids and fapiao numbers (:func:`document_columns`).
     """
 
     values: dict[str, tuple[str, str]]
+    #: the document columns indexed (:func:`document_columns`), with their pseudonym kind, and their values (found as
+    #: whole tokens only; see :class:`_Matcher`)
+    documents: dict[tuple[str, str], str] = field(default_factory=dict)
+    document_values: frozenset[str] = frozenset()
     name_columns: frozenset[tuple[str, str]] = frozenset({("employees", "name"), ("growers", "name"), ("suppliers", "legal_rep_name")})
     #: unit names: replaced in free text, but not leaks where a de-identified output shows them as its k-anonymous unit
     #: label (a station is a department; :meth:`Deidentifier.generalise` names it only where k people share the post)
@@ -311,16 +429,26 @@ class IdentifierIndex:
                 for v in pd.unique(df[c].dropna().astype(str).str.strip()):
                     if len(v) >= 2:
                         values.setdefault(v, (t, c))
-        return cls(values)
+        documents = document_columns() if include_ids else {}
+        docs: dict[str, tuple[str, str]] = {}
+        for t, c in reversed(list(documents)):  # up to millions of values (leaf purchases): selected in DuckDB
+            if data.has(t) and c in data.sql(f'SELECT * FROM "{t}" LIMIT 0').columns:
+                docs.update(dict.fromkeys(_document_values(data, t, c), (t, c)))  # the first column named wins
+        bounded = frozenset(docs).difference(values)  # a value that also names a person is the person's
+        docs.update(values)
+        return cls(docs, documents=documents, document_values=bounded)
 
     def matcher(self) -> _Matcher:
         if not hasattr(self, "_matcher"):
-            self._matcher = _Matcher(self.values)
+            bounded = self.document_values or frozenset(v for v, tc in self.values.items() if tc in self.documents)
+            self._matcher = _Matcher(self.values, bounded=bounded)
         return self._matcher
 
     def kind(self, value: str) -> str:
         """How a known value is replaced in free text: ``id:<pseudonym kind>``, ``name``, ``company``, ``station`` or ``other``."""
         t, c = self.values[value]
+        if (t, c) in self.documents:
+            return "id:" + self.documents[(t, c)]
         if (t, c) in self.name_columns:
             return "name"
         if ID_COLUMNS.get(t, (None,))[0] == c:
@@ -348,6 +476,17 @@ class IdentifierIndex:
                     out.append((m.start() + i, m.end() + (1 if text.startswith("…", m.end()) else 3)))
                     break
         return out
+
+
+def _document_values(data: Dataset, table_name: str, column: str) -> list[str]:
+    """The distinct values of a document column worth looking for in texts (see :data:`_MIN_DOCUMENT`)."""
+    q = f"""
+        WITH v AS (SELECT DISTINCT trim(CAST("{column}" AS VARCHAR)) AS v FROM "{table_name}" WHERE "{column}" IS NOT NULL),
+             n AS (SELECT v, regexp_replace(v, '[^0-9A-Za-z]', '', 'g') AS norm FROM v)
+        SELECT v FROM n
+        WHERE length(norm) >= {_MIN_DOCUMENT} AND NOT regexp_full_match(norm, '0+')
+          AND (NOT regexp_full_match(norm, '[0-9]+') OR length(norm) >= {_MIN_DIGITS_DOCUMENT})"""
+    return data.sql(q).v.tolist()
 
 
 def _outside_pseudonyms(text: str, fn: Callable[[str], str]) -> str:
@@ -426,11 +565,12 @@ def find_leaks(outputs: Any, data: DataLike, include_ids: bool = True, index: Id
         :data:`COUNTERPARTY_COLUMNS` (station ids and names, suppliers' names,
         credit codes, addresses, phones, accounts; a station's name is a unit
         name, left to the k-anonymity of unit labels), and with ``include_ids``
-        every ``employee_id``, ``grower_id`` and ``supplier_id``.  Partly masked
+        every ``employee_id``, ``grower_id`` and ``supplier_id`` and every
+        document id and fapiao number (:func:`document_columns`).  Partly masked
         numbers (``138****5678``, ``6228…3230``) and addresses cut short before
         an ellipsis count too; nothing inside a pseudonym (``EMP-…``) does.
     include_ids : bool, default=True
-        Also count raw ids as leaks (a de-identified output carries pseudonyms instead).
+        Also count raw ids, of people and of documents, as leaks (a de-identified output carries pseudonyms instead).
     index : IdentifierIndex, optional
         A prebuilt index (to scan many outputs against one dataset).
 
@@ -523,7 +663,8 @@ class Deidentifier:
     def _replacement(self, value: str, lang: str = "zh") -> str:
         kind = self.index.kind(value)
         if kind.startswith("id:"):
-            return self.pseudonymizer(value, kind[3:])
+            kind = kind[3:]
+            return self.pseudonymizer(normalise_document_number(value) if _is_document_number(kind) else value, kind)
         return LABELS[kind][_LANGS.index(lang)]
 
     def scrub_text(self, text: str | None, people: Mapping[str, str] | None = None, lang: str = "zh") -> str | None:
@@ -654,6 +795,49 @@ class Deidentifier:
         out["gen_level"] = level
         out["class_size"] = np.where(level < 4, sizes_arr[np.arange(len(f)), np.minimum(level, 3)], 0).astype(int)
         return out
+
+    def resolve(self, refs: Iterable[str]) -> pd.DataFrame:
+        """What pseudonyms of people, counterparties and documents stand for: the supervision office's way back.
+
+        A pseudonym's prefix names its kind (``EMP-`` employees, ``PO-`` purchase orders, ``FP-`` fapiao numbers …);
+        every value of that kind's columns is pseudonymised under this key and matched.  Case, alert and record
+        pseudonyms (``WC-``, ``ALT-``, ``REC-``) are made from the archive and the run, not looked up here.
+
+        Returns
+        -------
+        DataFrame
+            ``ref``, ``table``, ``column``, ``value`` per ref, in the order given; ``table`` and ``value`` are missing
+            where the ref is no pseudonym of this dataset under this key.
+
+        Examples
+        --------
+        >>> data = {"purchase_orders": pd.DataFrame({"po_id": ["PO0000123"], "supplier_id": ["S1"]})}
+        >>> d = Deidentifier(data, Pseudonymizer(b"0" * 32))
+        >>> ref = d.scrub_text("订单PO0000123")[2:]
+        >>> d.resolve([ref, "PO-000000000000"]).value.tolist()
+        ['PO0000123', None]
+        """
+        sources: dict[str, list[tuple[str, str]]] = {}
+        for t, (c, kind) in ID_COLUMNS.items():
+            sources.setdefault(kind, []).append((t, c))
+        for tc, kind in document_columns().items():
+            sources.setdefault(kind, []).append(tc)
+        refs = [str(r).strip() for r in refs]
+        found: dict[str, tuple[str, str, str]] = {}
+        for kind, cols in sources.items():
+            prefix = PREFIX.get(kind, _DEFAULT_PREFIX) + "-"
+            wanted = {r for r in refs if r.startswith(prefix)}
+            if not wanted:
+                continue
+            for t, c in cols:  # only the kinds asked for: a leaf purchase's pseudonyms are a million HMACs
+                if not self.data.has(t) or c not in (df := self.data.table(t)):
+                    continue
+                for v in pd.unique(df[c].dropna().astype(str).str.strip()):
+                    ref = self.pseudonymizer(normalise_document_number(v) if _is_document_number(kind) else v, kind)
+                    if ref in wanted:
+                        found.setdefault(ref, (t, c, v))
+        rows = [(r, *found.get(r, (None, None, None))) for r in refs]
+        return pd.DataFrame(rows, columns=["ref", "table", "column", "value"], dtype=object)
 
     def check(self, outputs: Any, what: str = "output") -> None:
         """Refuse (raise :class:`LeakError`) if ``outputs`` hold any identifier of the dataset."""

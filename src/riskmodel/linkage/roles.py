@@ -7,7 +7,7 @@ role               identified  views
 =================  ==========  ================================================================================
 supervisor         yes         everything, and the only role that records integrity-tier changes
 analyst            yes         alerts, archive, statistics, digests, education plans, recommendations, learning,
-                               profiles, ledger, leak scan
+                               profiles, ledger, leak scan, pseudonyms resolved
 model_reviewer     no          alerts, statistics, digests
 education_officer  no          alerts, archive, statistics, digests, education plans, recommendations, learning,
                                profiles
@@ -15,8 +15,9 @@ leadership         no          alerts, archive, statistics, digests, education p
 =================  ==========  ================================================================================
 
 *Identified* roles see ids, names and exact posts.  The others get
-de-identified views only (:mod:`riskmodel.linkage.deid`): person ids become
-keyed pseudonyms, free text is scrubbed, person-level rows show the kind of
+de-identified views only (:mod:`riskmodel.linkage.deid`): person ids, document
+ids (orders, claims, leaf purchases …) and fapiao numbers become keyed
+pseudonyms, free text is scrubbed, person-level rows show the kind of
 unit and the post's sensitivity (coarser where fewer than ``k`` people share
 them, never the exact department and post), case-level rows are generalised
 until ``k`` people share unit, post and year, evidence lists are dropped,
@@ -43,7 +44,7 @@ from riskmodel import ledger
 from riskmodel.errors import RiskModelError
 from riskmodel.linkage.archive import Archive, case_counts, match_scores, rectification_completion, snippets, time_to_close
 from riskmodel.linkage.common import DataLike, as_dataset, as_of_date, holders_at, latest_decisions, read_run, reason_indicators
-from riskmodel.linkage.deid import Deidentifier, Pseudonymizer, case_text_maps, load_key, warning_digests
+from riskmodel.linkage.deid import Deidentifier, Pseudonymizer, case_text_maps, entity_kind, load_key, warning_digests
 from riskmodel.linkage.education import (education_plan, leaderboard, learning_progress, learning_summary, recommend,
                                          widen_plans)
 from riskmodel.linkage.profiles import integrity_profiles, set_tier
@@ -56,6 +57,7 @@ VIEWS = {
     "recommendations": "personal learning recommendations", "learning": "learning progress and leaderboards",
     "profiles": "integrity profiles", "ledger": "the ledger's entries", "tiers": "recording integrity-tier changes",
     "leak_scan": "the leak scan's findings (where identifiers are)",
+    "reidentify": "what pseudonyms stand for (ids, document ids, fapiao numbers)",
 }
 
 
@@ -220,8 +222,9 @@ class RoleView:
         a["decision"] = a.alert_id.map(dec.set_index("alert_id").decision) if len(dec) else None
         if self.identified:
             return a
-        kind = a.entity_type.map({"employee": "employee", "supplier": "supplier", "grower": "grower"}).fillna("record")
-        refs = [self.deid.pseudonymizer(e, k) for e, k in zip(a.entity_id, kind)]
+        # an event's id gets the pseudonym its reasons name it by (a tender's TND-…), so the two read as one
+        kind = {e: entity_kind(e) for e in a.entity_type.unique()}
+        refs = [self.deid.pseudonymizer(e, kind[t]) for e, t in zip(a.entity_id, a.entity_type)]
         f = a.assign(entity_ref=refs, year=pd.to_datetime(a.period).dt.year)
         g = self.deid.generalise(f, group="entity_ref", min_level=2)
         texts = lambda lang: g.reasons.map(lambda rs: "；".join(str(r.get(f"text_{lang}", "")) for r in (rs if rs is not None else [])))  # noqa: E731
@@ -358,6 +361,12 @@ class RoleView:
         require(self.role, "tiers")
         profiles = integrity_profiles(self.data, run_dir, ledger_path, None, self.settings)
         return set_tier(ledger_path, employee, tier, reason, actor, self.role, profiles)
+
+    # -- the way back ---------------------------------------------------------------------------------------
+    def resolve(self, refs: list[str]) -> pd.DataFrame:
+        """What pseudonyms stand for (identified roles only: it undoes the de-identification under the same key)."""
+        require(self.role, "reidentify")
+        return self.deid.resolve(refs)
 
     # -- the ledger ----------------------------------------------------------------------------------------
     def ledger_entries(self, path: str | Path, kind: str | None = None, last: int | None = None) -> pd.DataFrame:
