@@ -39,8 +39,10 @@ def test_trailing_sum_equals_a_rolling_sum_per_entity(window):
 
 def test_window_names_monotone_signs_and_texts():
     assert split_window("PRC-002_8q") == ("PRC-002", 8) and split_window("since_PRC") == ("since_PRC", None)
-    signs = monotone_signs(["PRC-002", "PRC-002_4q", "severity_sum_8q", "since_RMB", "tenure_years", "graph_pagerank"])
-    assert signs == {"PRC-002": 1, "PRC-002_4q": 1, "severity_sum_8q": 1, "since_RMB": -1, "tenure_years": 0, "graph_pagerank": 0}
+    signs = monotone_signs(["PRC-002", "PRC-002_4q", "severity_sum_8q", "since_RMB", "tenure_years", "sensitivity",
+                            "graph_pagerank", "deal_amount"])
+    assert signs == {"PRC-002": 1, "PRC-002_4q": 1, "severity_sum_8q": 1, "since_RMB": -1, "tenure_years": 1,
+                     "sensitivity": 1, "graph_pagerank": 0, "deal_amount": 0}
     zh, en = feature_text("PRC-002_8q", 3)
     assert "近八个季度" in zh and "in the last eight quarters" in en
     assert feature_text("since_LEAF", 0)[1] == "leaf-purchasing red flags this quarter"

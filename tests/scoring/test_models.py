@@ -75,6 +75,18 @@ def test_monotone_constraints_hold():
     assert (est.decision_function(hi) >= est.decision_function(lo) - 1e-9).all()
 
 
+def test_long_tenure_never_lowers_the_score():
+    """The rotation rule as a constraint: where long-serving people are mostly unlabelled (honest station managers),
+    a free model learns that tenure lowers the score; the monotone one may not."""
+    X, y, _ = _data(n=3000)
+    y = np.where(X.tenure_years > 6, np.where(y == 1, -1, y), y)  # the long-serving are never caught here
+    free = XGBScorer(n_estimators=80, monotone=False).fit(X, y)
+    est = XGBScorer(n_estimators=80).fit(X, y)
+    lo, hi = X.assign(tenure_years=1.0), X.assign(tenure_years=9.0)
+    assert (free.decision_function(hi) < free.decision_function(lo) - 1e-6).any(), "the data pull tenure down"
+    assert (est.decision_function(hi) >= est.decision_function(lo) - 1e-9).all()
+
+
 def test_elkan_noto_estimates_the_label_frequency():
     X, y, truth = _data(n=3000, c=0.4)
     from sklearn.linear_model import LogisticRegression

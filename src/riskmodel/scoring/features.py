@@ -125,11 +125,15 @@ def split_window(feature: str) -> tuple[str, int | None]:
 
 #: graph features where more is never less risky: deciding on linked parties' business this quarter
 MONOTONE_GRAPH = ("graph_linked_dealings",)
+#: post features where more is never less risky: years in the current post (the rotation rules, HR-001: a post held
+#: long is a risk, never a safeguard) and the post's sensitivity grade.  Left free, the model learnt the opposite of
+#: the rotation rule for tenure from the long-serving honest station managers (a benign look-alike)
+MONOTONE_POST = ("tenure_years", "sensitivity")
 
 
 def monotone_signs(columns: list[str]) -> dict[str, int]:
-    """+1 for features where more is never less risky (indicator counts and severities, :data:`MONOTONE_GRAPH`),
-    -1 where more is never more risky (quarters since the last flag); 0 otherwise."""
+    """+1 for features where more is never less risky (indicator counts and severities, :data:`MONOTONE_GRAPH`,
+    :data:`MONOTONE_POST`), -1 where more is never more risky (quarters since the last flag); 0 otherwise."""
     out = {}
     for c in columns:
         base, _ = split_window(c)
@@ -137,5 +141,5 @@ def monotone_signs(columns: list[str]) -> dict[str, int]:
             out[c] = -1
             continue
         counts = (base in ("n_flags", "severity_sum", "severity_sum_peer_z") or "-" in base) and not base.startswith("graph_")
-        out[c] = 1 if counts or base in MONOTONE_GRAPH else 0
+        out[c] = 1 if counts or base in MONOTONE_GRAPH or base in MONOTONE_POST else 0
     return out
