@@ -444,10 +444,7 @@ def _train_score_write(data: Dataset, data_dir, store, ind_thresholds: pd.DataFr
                                         under_review=queue[KEY], scored=store.scored)
                             if s.event_capacity else (pd.DataFrame(), {}))
     if len(events):
-        events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
-        events["position_id"] = None
-        events["probability"] = np.nan  # event scorers are not calibrated: their score orders the queue only
-        queue = pd.concat([queue, events[ALERT_COLUMNS]], ignore_index=True)
+        queue = pd.concat([queue, _event_alerts(events)], ignore_index=True)
 
     score_table = X[[*KEY, "department_id", "position_id"]].copy()
     score_table["split"] = np.where(train, "train", "test")
@@ -778,12 +775,15 @@ def _rechoose_events(run_dir: Path, people: pd.DataFrame, card: dict, settings: 
     events, used = event_queue(flags, labels, test_p, capacity, int(card.get("seed", ran.get("seed", now.seed))), event_model,
                                under_review=people[KEY], scored=scored_from_file(run_dir / "flags.parquet"))
     how["event_models"] = used
-    if not len(events):
-        return pd.DataFrame(columns=ALERT_COLUMNS), how
+    return (_event_alerts(events) if len(events) else pd.DataFrame(columns=ALERT_COLUMNS)), how
+
+
+def _event_alerts(events: pd.DataFrame) -> pd.DataFrame:
+    """:func:`event_queue`'s rows as alerts: their ids, no post, no probability (event scorers are not calibrated:
+    their score orders the queue only)."""
+    events = events.assign(position_id=None, probability=np.nan)
     events["alert_id"] = [_alert_id(t, e, p, m) for t, e, p, m in zip(events.entity_type, events.entity_id, events.period, events.model)]
-    events["position_id"] = None
-    events["probability"] = np.nan  # event scorers are not calibrated: their score orders the queue only
-    return events[ALERT_COLUMNS], how
+    return events[ALERT_COLUMNS]
 
 
 def _write_queue(folder: Path, queue: pd.DataFrame, card: dict, info: dict) -> None:
