@@ -38,6 +38,7 @@ DEMO_DATA_DIR = RAW_DATA_DIR / "demo"
 #: name of the ground-truth folder inside a generated dataset; only evaluation may read it
 TRUTH_DIRNAME = "truth"
 
-#: the roles that review identified alerts and decide on them (leadership and education officers get
-#: de-identified reports only, so their word never becomes a training label)
-REVIEWER_ROLES = ("supervisor", "analyst", "model_reviewer")
+#: the roles that review identified alerts and decide on them: the identified roles of
+#: :data:`riskmodel.linkage.roles.POLICIES` (leadership, education officers and model reviewers get de-identified
+#: material only: they cannot tell whom an alert concerns, so their word never becomes a training label)
+REVIEWER_ROLES = ("supervisor", "analyst")

@@ -55,3 +55,15 @@ def test_past_reviews_and_this_runs_decisions_are_both_labels_and_only_reviewers
                         "decision": ["confirmed"], "reviewer_role": ["analyst"]})
     lab = decision_labels(pd.concat([past, now], ignore_index=True))
     assert sorted(lab.entity_id) == ["E1", "E3"]
+
+
+def test_only_the_identified_roles_decide():
+    """A decision is a label only from someone who saw whom the alert concerns: the identified roles of
+    linkage.roles (a model reviewer gets de-identified material, as leadership does)."""
+    from riskmodel.config import REVIEWER_ROLES
+    from riskmodel.linkage.roles import POLICIES
+
+    assert set(REVIEWER_ROLES) == {r for r, p in POLICIES.items() if p.identified}
+    d = pd.DataFrame({"entity_id": ["E1", "E2"], "period": pd.to_datetime(["2024-01-01"] * 2),
+                      "decision": ["confirmed", "confirmed"], "reviewer_role": ["model_reviewer", "analyst"]})
+    assert decision_labels(d).entity_id.tolist() == ["E2"]
