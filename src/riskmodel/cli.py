@@ -298,8 +298,9 @@ def evaluate(run_dir, data_dir, fmt):
     if c := r.get("supervised_ceiling"):
         rc = c["precision_ratio_ci95"]
         click.echo(f"ceiling (XGBoost fitted on the ground truth of the training quarters: what perfect labels would give "
-                   f"these features; a diagnostic, not a model): precision {c['precision_at_capacity']:.2f} "
-                   f"[{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}], "
+                   f"these features; a diagnostic and a reference, not a model nor a strict bound): precision "
+                   f"{c['precision_at_capacity']:.2f} [{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}]; the "
+                   f"ceiling's precision ÷ each model's: "
                    + ", ".join(f"{n} {v:.3f}x [{rc[n][0]:.2f}, {rc[n][1]:.2f}]" for n, v in c["precision_ratio_vs_models"].items())
                    + f"; its queue: after their scheme {c['queued_after_scheme']:.2f}  no recent scheme "
                    f"{c['queued_no_recent_scheme']:.2f}")

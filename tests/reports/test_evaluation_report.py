@@ -152,6 +152,13 @@ def test_local_examples_are_de_identified_for_model_reviewers(evaluated):
     assert not set(deid["alert"]) & set(run.alerts.alert_id)
     leaks = find_leaks({"examples": deid.to_csv(index=False)}, run.data_dir)
     assert len(leaks) == 0, leaks
+    # no evidence: its exact dates and amounts find the person in the ERP as a name would
+    import re
+
+    assert not deid["原因"].str.contains(r"\d{4}-\d{2}-\d{2}|元").any()
+    people_alerts = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(3)
+    flags = [x["indicator_id"] for a in people_alerts.reasons for x in a if x.get("indicator_id")]
+    assert all(re.search(rf"\({i}\)$", r) for i, r in zip(flags, deid["原因"][deid.SHAP == "—"]))
     assert len(find_leaks({"examples": named.to_csv(index=False)}, run.data_dir)) > 0, "the identified copy names people"
 
 
@@ -170,3 +177,21 @@ def test_shap_summary_is_the_models_contributions_in_the_reports_language(evalua
     dots = sum(len(c.get_offsets()) for c in ax.collections)
     assert dots == 5 * len(X), "one dot per sampled row and displayed row"
     assert ax.get_xlabel().startswith("SHAP 值") and [x.get_text() for x in cbar.get_yticklabels()] == ["低", "高"]
+
+
+def test_stability_figure_shows_kinds_of_unit_to_de_identified_audiences(evaluated, small_company):
+    """Model reviewers see kinds of unit, each with at least k queued or summed as "other": a department with one
+    queued person would point at that person."""
+    from riskmodel.settings import load_settings
+
+    run = RunData(evaluated)
+    cv = curves(evaluated, small_company)
+    depts = cv["stability"].query("by == 'department'")
+    ax_d = EV.stability_figure(cv, "zh", run, "model_reviewer").axes[1]
+    labels = [x.get_text() for x in ax_d.get_yticklabels()]
+    hits, miss = (c.patches for c in ax_d.containers)
+    queued = [a.get_width() + b.get_width() for a, b in zip(hits, miss)]
+    assert sum(queued) == pytest.approx(depts.queued.sum()) and sum(a.get_width() for a in hits) == pytest.approx((depts.precision * depts.queued).sum())
+    assert not set(labels) & set(depts.group) and ax_d.get_title() == "各类单位预警名单"
+    k = load_settings().linkage.k_anonymity
+    assert all(q >= k for q, lab in zip(queued, labels) if lab != "其他")

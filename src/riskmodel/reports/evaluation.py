@@ -219,17 +219,24 @@ def curves_figure(run: RunData, lang: str = "zh"):
     return fig, cv
 
 
-def stability_figure(cv: dict, lang: str = "zh"):
+def stability_figure(cv: dict, lang: str = "zh", run: RunData | None = None, audience: str = "supervisor"):
     """Where the queue's hits and misses fall: per quarter and per department, the queued employee-quarters split
     into those in a scheme that quarter and the others (stacked counts; the precision is the blue share).
 
     ``cv`` is :func:`curves_figure`'s second value (its ``stability`` table).  Departments are sorted by how many
     were queued there; a department with one or two queued says little about the model, many queued and a long
-    orange bar say where its false positives gather.
+    orange bar say where its false positives gather.  A de-identified audience (``run`` needed) sees kinds of unit
+    (收购站, 采购部门 …) instead of departments, and a kind with fewer than ``linkage.k_anonymity`` queued is
+    counted under "other": a department with one queued person would point at that person.
     """
+    from riskmodel.linkage.roles import POLICIES
+
     st = cv["stability"]
     setup_fonts()
-    quarters, depts = st[st.by == "quarter"], st[st.by == "department"].sort_values(["queued", "group"])
+    quarters, depts = st[st.by == "quarter"], st[st.by == "department"]
+    if not POLICIES[audience].identified:
+        depts = _unit_kinds(depts, run, lang)
+    depts = depts.sort_values(["queued", "group"])
     fig = Figure(figsize=(12, max(3.5, 0.22 * len(depts) + 1.5)))
     ax_q, ax_d = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
     for ax, g, horizontal in ((ax_q, quarters, False), (ax_d, depts, True)):
@@ -245,7 +252,9 @@ def stability_figure(cv: dict, lang: str = "zh"):
                 ax.text(i, n, f"{h / n:.0%}" if n else "", ha="center", va="bottom", fontsize=9)
     ax_q.set(title=t(lang, "各季度预警名单（柱顶为精确率）", "Queue per quarter (precision on top)"),
              ylabel=t(lang, "入队人·季度", "employee-quarters queued"))
-    ax_d.set(title=t(lang, "各部门预警名单", "Queue per department"), xlabel=t(lang, "入队人·季度", "employee-quarters queued"))
+    per_kind = len(depts) and (depts.by == "unit kind").all()
+    ax_d.set(title=t(lang, "各类单位预警名单", "Queue per kind of unit") if per_kind else t(lang, "各部门预警名单", "Queue per department"),
+             xlabel=t(lang, "入队人·季度", "employee-quarters queued"))
     ax_d.tick_params(axis="y", labelsize=7)
     ax_q.set_ylim(0, max(1, quarters.queued.max() if len(quarters) else 1) * 1.12)
     ax_q.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=9, frameon=False)
@@ -254,7 +263,15 @@ def stability_figure(cv: dict, lang: str = "zh"):
 
 
 def _test_contributions(run: RunData, sample: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The trained model's contributions (with ``bias``) and its features over a seeded sample of the test rows."""
+    """The trained model's contributions (with ``bias``) and its features over a seeded sample of the test rows
+    (computed once per report: the importance bars and the beeswarm share them)."""
+    memo = run.__dict__.setdefault("_test_contributions", {})
+    if (sample, seed) not in memo:
+        memo[(sample, seed)] = _compute_test_contributions(run, sample, seed)
+    return memo[(sample, seed)]
+
+
+def _compute_test_contributions(run: RunData, sample: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     bundle = load_model(run.run_dir)
     X = run.features
     test = X[X.period.isin(pd.to_datetime(run.card["test_periods"]))]
@@ -295,6 +312,23 @@ def shap_summary(run: RunData, lang: str = "zh", sample: int = 3000, seed: int =
     return fig
 
 
+def _unit_kinds(depts: pd.DataFrame, run: RunData, lang: str) -> pd.DataFrame:
+    """The per-department rows of the stability table summed by kind of unit, kinds with fewer than k queued summed
+    as "other" (k: ``linkage.k_anonymity``)."""
+    from riskmodel.linkage.deid import DEPT_TYPE_ZH
+    from riskmodel.settings import load_settings
+
+    k = load_settings().linkage.k_anonymity
+    kinds = run.data.table("departments").set_index("department_id").dept_type
+    kind = depts.group.map(kinds).fillna("other")
+    g = depts.assign(hits=depts.precision * depts.queued, group=kind).groupby("group")[["hits", "queued"]].sum()
+    small = g.queued < k
+    g = pd.concat([g[~small], g[small].sum().to_frame("other").T]) if small.any() else g
+    g.index = [t(lang, DEPT_TYPE_ZH.get(i, "其他"), i) for i in g.index]
+    return pd.DataFrame({"group": g.index, "precision": (g.hits / g.queued).to_numpy(), "queued": g.queued.to_numpy(),
+                         "by": "unit kind"})
+
+
 def global_importance(run: RunData, lang: str = "zh", sample: int = 3000, seed: int = 0):
     """Mean |contribution| per feature over test rows (exact TreeSHAP for XGBoost): what drives the model overall."""
     contrib = _test_contributions(run, sample, seed)[0].drop(columns="bias", errors="ignore")
@@ -307,24 +341,33 @@ def local_examples(run: RunData, n: int = 3, lang: str = "zh", audience: str = "
     """The top alerts' reason codes: what a reviewer reads first.
 
     A de-identified audience (model reviewers, leadership, education officers:
-    :data:`riskmodel.linkage.roles.POLICIES`) gets the alert's and the person's keyed pseudonyms and the reasons
-    scrubbed of names, companies, stations, phones, accounts and addresses (:mod:`riskmodel.linkage.deid`), as in
-    the de-identified review queue; the contributions are the same.
+    :data:`riskmodel.linkage.roles.POLICIES`) gets the alert's and the person's keyed pseudonyms and, for each
+    reason, what drives the score without the evidence: the feature's name or the red flag's title and id, with the
+    same contribution.  The evidence texts are left out, not scrubbed: their exact dates and amounts (a claim of
+    1,820 元 on 2025-10-07, a post held since 2011-04-21) find the person in the ERP as surely as a name.
     """
+    from riskmodel.indicators.registry import titles
     from riskmodel.linkage.roles import POLICIES, RoleView
 
     a = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(n)
     key = "text_zh" if lang == "zh" else "text_en"
+    identified = POLICIES[audience].identified
+    if not identified:
+        names = titles(sorted({x["indicator_id"] for rs in a.reasons for x in rs if x.get("indicator_id")}))
+
+        def text(x):  # the feature or red flag, never its evidence
+            if x.get("indicator_id"):
+                return f"{names.get(x['indicator_id'], ('', ''))[0 if lang == 'zh' else 1]} ({x['indicator_id']})"
+            return feature_name(x["feature"])[0 if lang == "zh" else 1]
     # a merged red flag has no model contribution: a dash in the table, never a number
     rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")),
-             "—" if x["contribution"] is None else round(float(x["contribution"]), 3), x[key])
+             "—" if x["contribution"] is None else round(float(x["contribution"]), 3), x[key] if identified else text(x))
             for r in a.itertuples() for x in r.reasons]
     out = pd.DataFrame(rows, columns=["alert", t(lang, "人员", "employee"), t(lang, "季度", "quarter"), "SHAP", t(lang, "原因", "reason")])
-    if not POLICIES[audience].identified and len(out):
+    if not identified and len(out):
         deid = RoleView(audience, run.data).deid
         out["alert"] = [deid.pseudonymizer(x, "alert") for x in out["alert"]]
         out.iloc[:, 1] = [deid.pseudonymizer(x, "employee") for x in out.iloc[:, 1]]
-        out.iloc[:, 4] = deid.scrub(out.iloc[:, 4], lang=lang).to_numpy()
     return out
 
 

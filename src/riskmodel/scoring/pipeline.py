@@ -752,8 +752,9 @@ def _rechoose_events(run_dir: Path, people: pd.DataFrame, card: dict, settings: 
                                       f"an earlier people queue; give the dataset with 'riskmodel score --data DIR' to "
                                       f"choose them again"}
         if not src.is_dir():
-            raise RiskModelError(f"--data {src} is not a folder: give the dataset the run in {run_dir} was made from "
-                                 f"({card.get('data_source')})")
+            given = "--data" if data_dir is not None else f"the model card's data_source ({run_dir / 'model_card.json'})"
+            raise RiskModelError(f"{given}: {src} is not a folder; give the dataset the run in {run_dir} was made from "
+                                 f"with 'riskmodel score --data DIR'")
         data = engine.open_dataset(src, settings)
         want = card.get("data_fingerprint")
         if want and data.fingerprint != want:
