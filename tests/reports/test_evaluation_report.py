@@ -158,7 +158,9 @@ def test_local_examples_are_de_identified_for_model_reviewers(evaluated):
     assert not deid["原因"].str.contains(r"\d{4}-\d{2}-\d{2}|元").any()
     people_alerts = run.alerts[run.alerts.entity_type == "employee"].sort_values("score", ascending=False).head(3)
     flags = [x["indicator_id"] for a in people_alerts.reasons for x in a if x.get("indicator_id")]
-    assert all(re.search(rf"\({i}\)$", r) for i, r in zip(flags, deid["原因"][deid.SHAP == "—"]))
+    flag_rows = deid["原因"][deid.SHAP == "—"]
+    assert all(re.search(rf"（{i}）$", r) for i, r in zip(flags, flag_rows[~flag_rows.str.startswith("另有")]))
+    assert not deid["原因"].isin(["other_flags"]).any(), "every reason has a name"
     assert len(find_leaks({"examples": named.to_csv(index=False)}, run.data_dir)) > 0, "the identified copy names people"
 
 

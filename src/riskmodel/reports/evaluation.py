@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from riskmodel.reports.figures import bars, setup_fonts, t
 from riskmodel.reports.rundata import RunData
 from riskmodel.scoring.calibration import NO_CALIBRATION_NOTE, NO_CALIBRATION_NOTE_ZH
-from riskmodel.scoring.explain import feature_name
+from riskmodel.scoring.explain import OTHER_FLAGS, feature_name
 from riskmodel.scoring.pipeline import load_model
 
 LIMITATIONS = {
@@ -357,7 +357,10 @@ def local_examples(run: RunData, n: int = 3, lang: str = "zh", audience: str = "
 
         def text(x):  # the feature or red flag, never its evidence
             if x.get("indicator_id"):
-                return f"{names.get(x['indicator_id'], ('', ''))[0 if lang == 'zh' else 1]} ({x['indicator_id']})"
+                title = names.get(x["indicator_id"], ("", ""))[0 if lang == "zh" else 1]
+                return f"{title}（{x['indicator_id']}）" if lang == "zh" else f"{title} ({x['indicator_id']})"
+            if x["feature"] == OTHER_FLAGS:  # the flags not listed one by one: their ids and counts only
+                return x[key]
             return feature_name(x["feature"])[0 if lang == "zh" else 1]
     # a merged red flag has no model contribution: a dash in the table, never a number
     rows = [(r.alert_id, r.entity_id, str(pd.Timestamp(r.period).to_period("Q")),

@@ -237,12 +237,16 @@ def _flag_reason(p: dict, rows: np.ndarray, indicator: str, q: int, widest: int,
             "text_en": f"{title_en} ({indicator}, severity {sev}) fired {_times_en(n)} {when_en}{now_en}: {p['text_en'][first]}"}
 
 
+#: the ``feature`` of the reason that names the red flags left out of the list (their ids and counts only)
+OTHER_FLAGS = "other_flags"
+
+
 def _rest_reason(rest: list[tuple[str, np.ndarray]]) -> dict:
     """One line naming the indicators left out of the list, with how often each fired."""
     k = len(rest)
     zh = "、".join(f"{i} {len(r)}次" for i, r in rest)
     en = ", ".join(f"{i} {_times_en(len(r))}" for i, r in rest)
-    return {"feature": "other_flags", "indicator_id": None, "value": float(k), "contribution": None,
+    return {"feature": OTHER_FLAGS, "indicator_id": None, "value": float(k), "contribution": None,
             "text_zh": f"另有{k}项红旗未逐条列出：{zh}（详见红旗明细）",
             "text_en": f"{k} more red flag{'' if k == 1 else 's'} not listed one by one: {en} (see the flags table)"}
 
