@@ -303,7 +303,7 @@ def shap_summary(run: RunData, lang: str = "zh", sample: int = 3000, seed: int =
                             color_bar_label=t(lang, "特征取值", "feature value"))
     # shap's own labels are English: the report's language for the axis, the colour bar and the remainder row
     ax.set_xlabel(t(lang, "SHAP 值（对模型边际分的贡献）", "SHAP value (contribution to the margin)"))
-    ax.set_title(t(lang, "SHAP 蜂群图：特征取值与贡献方向", "SHAP beeswarm: feature values and the direction of their contributions"))
+    ax.set_title(t(lang, "SHAP 蜂群图：特征取值与贡献方向", "SHAP beeswarm: feature values and direction of effect"))
     other = t(lang, "其余{}个特征之和", "sum of the other {} features")
     ax.set_yticks(ax.get_yticks(), [other.format(lab.get_text().split()[2]) if lab.get_text().startswith("Sum of ") else lab.get_text()
                                     for lab in ax.get_yticklabels()])
