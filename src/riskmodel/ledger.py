@@ -551,7 +551,9 @@ def log_alerts(run_dir: str | Path, ledger: str | Path | None = None, actor_role
     record = {"run": run_name, "file": ALERTS_FILE, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
               "alerts": len(alerts), "people_alerts": people, "event_alerts": len(alerts) - people,
               "model": model["model"], "policy": policy.get("policy") if isinstance(policy, dict) else policy,
-              "trained_model": model["trained_model"], "written_by": queue.get("source"), "recorded_by": source}
+              "trained_model": model["trained_model"], "written_by": queue.get("source"), "recorded_by": source,
+              # the people queue the event alerts were chosen beside (after 'riskmodel score', this one or an earlier one)
+              "events_chosen_beside": jsonable(queue.get("events_chosen_beside"))}
     with locked(ledger) if lock else contextlib.nullcontext():  # read what is recorded and append under one lock
         old = read_entries(ledger)
         last_model = next((e["payload"] for e in reversed(old) if e["kind"] == "model"), None)

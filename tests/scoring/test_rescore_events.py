@@ -121,6 +121,7 @@ def test_score_chooses_the_event_alerts_again_beside_the_new_people_queue(small_
     entries = ledger.read_entries(run / ledger.LEDGER_FILE)
     last = [e["payload"] for e in entries if e["kind"] == "queue"][-1]
     assert (last["people_alerts"], last["event_alerts"], last["written_by"]) == (len(people), len(events), "riskmodel score")
+    assert last["events_chosen_beside"] == q["events_chosen_beside"], "the record says which queue the events went beside"
     assert set(events.alert_id) <= {e["payload"]["alert_id"] for e in entries if e["kind"] == "alert"}
     assert ledger.verify(run / ledger.LEDGER_FILE).ok
 
