@@ -663,9 +663,13 @@ class Deidentifier:
     def _replacement(self, value: str, lang: str = "zh") -> str:
         kind = self.index.kind(value)
         if kind.startswith("id:"):
-            kind = kind[3:]
-            return self.pseudonymizer(normalise_document_number(value) if _is_document_number(kind) else value, kind)
+            return self._pseudonym(value, kind[3:])
         return LABELS[kind][_LANGS.index(lang)]
+
+    def _pseudonym(self, value: str, kind: str) -> str:
+        """A value's pseudonym of ``kind``; a fapiao number as RMB-003 compares it (one fapiao written two ways, one
+        pseudonym)."""
+        return self.pseudonymizer(normalise_document_number(value) if _is_document_number(kind) else value, kind)
 
     def scrub_text(self, text: str | None, people: Mapping[str, str] | None = None, lang: str = "zh") -> str | None:
         """Replace identifiers in one text; ``people`` maps names to labels first (e.g. ``{"张三": "某采购员"}``).
@@ -833,7 +837,7 @@ class Deidentifier:
                 if not self.data.has(t) or c not in (df := self.data.table(t)):
                     continue
                 for v in pd.unique(df[c].dropna().astype(str).str.strip()):
-                    ref = self.pseudonymizer(normalise_document_number(v) if _is_document_number(kind) else v, kind)
+                    ref = self._pseudonym(v, kind)
                     if ref in wanted:
                         found.setdefault(ref, (t, c, v))
         rows = [(r, *found.get(r, (None, None, None))) for r in refs]

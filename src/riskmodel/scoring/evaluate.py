@@ -335,23 +335,19 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
         cut = by_capacity(test[col].to_numpy(), test.period.to_numpy(), capacity, max_share=1.0)
         q = queues[name] = cut.labels
         queued = test[q]
-        prec = float(y[q].mean()) if q.any() else float("nan")
         per_q = pd.Series(y[q]).groupby(queued.period.to_numpy()).mean()
         caught = active[active.entity_id.isin(queued.entity_id)].scheme_id.unique()
         caught_by[name] = set(caught)
         ids = active.scheme_id.unique()
         hit = np.isin(ids, caught).astype(float)
         models[name] = {
-            "precision_at_capacity": prec, "queued_people": int(queued.entity_id.nunique()),
+            **_composition(y, y_after, q, test.entity_id),
             "precision_by_quarter": {str(pd.Timestamp(k).date()): float(v) for k, v in per_q.items()},
-            "queued": int(q.sum()), "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
-            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
             "scheme_recall": float(hit.mean()) if len(hit) else float("nan"),
             "scheme_recall_ci95": _bootstrap(hit, np.mean, seed=seed), "schemes_active": int(len(ids)),
             "schemes_caught": int(len(caught)), "average_precision": float(average_precision_score(y, test[col])) if y.any() else float("nan"),
         }
-    ratio = {b: (models[best]["precision_at_capacity"] / models[b]["precision_at_capacity"]
-                 if models[b]["precision_at_capacity"] else float("inf")) for b in models if b != best}
+    ratio = {b: _ratio(models[best], models[b]) for b in models if b != best}
     prec_ci, ratio_ci = person_bootstrap(y, queues, test.entity_id.to_numpy(), best, BOOTSTRAP_DRAWS, seed)
     for name, ci in prec_ci.items():
         models[name]["precision_ci95"] = ci
@@ -361,8 +357,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
         c_ci, c_ratio_ci = person_bootstrap(y, {**queues, CEILING: ceiling_q}, test.entity_id.to_numpy(), CEILING,
                                             BOOTSTRAP_DRAWS, seed)
         ceiling["precision_ci95"] = c_ci[CEILING]
-        ceiling["precision_ratio_vs_models"] = {n: (ceiling["precision_at_capacity"] / m["precision_at_capacity"]
-                                                    if m["precision_at_capacity"] else float("inf")) for n, m in models.items()}
+        ceiling["precision_ratio_vs_models"] = {n: _ratio(ceiling, m) for n, m in models.items()}
         ceiling["precision_ratio_ci95"] = c_ratio_ci
     # every alert of the run (people and events) against every planted scheme active in the test period
     alerts = pd.read_parquet(run_dir / "alerts.parquet")
@@ -436,12 +431,21 @@ def supervised_ceiling(run_dir: Path, card: dict, test: pd.DataFrame, y: np.ndar
     y_train = employee_quarter_truth(truth, train)
     model.fit(train[card["features"]], y_train)
     q = by_capacity(model.decision_function(Xt[card["features"]]), Xt.period.to_numpy(), capacity, max_share=1.0).labels
-    return {"precision_at_capacity": float(y[q].mean()) if q.any() else float("nan"), "queued": int(q.sum()),
-            "queued_people": int(test.entity_id[q].nunique()),
-            "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
-            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
-            "training_rows": int(len(train)), "training_positives": int(y_train.sum()),
+    return {**_composition(y, y_after, q, test.entity_id), "training_rows": int(len(train)), "training_positives": int(y_train.sum()),
             "estimator": repr(model), "seed": seed}, q
+
+
+def _composition(y: np.ndarray, y_after: np.ndarray, q: np.ndarray, people: pd.Series) -> dict:
+    """A queue over the test rows (``q``) judged against the truth: its precision, size, people, and the shares of
+    its other rows after a scheme and with no recent scheme (NaN for an empty queue)."""
+    share = (lambda v: float(v[q].mean())) if q.any() else (lambda v: float("nan"))  # noqa: E731
+    return {"precision_at_capacity": share(y), "queued": int(q.sum()), "queued_people": int(people[q].nunique()),
+            "queued_after_scheme": share(y_after), "queued_no_recent_scheme": share(1 - y - y_after)}
+
+
+def _ratio(a: dict, b: dict) -> float:
+    """``a``'s precision at capacity over ``b``'s (infinite where ``b`` caught nobody)."""
+    return a["precision_at_capacity"] / b["precision_at_capacity"] if b["precision_at_capacity"] else float("inf")
 
 
 def _queue_report(test: pd.DataFrame, y: np.ndarray, y_after: np.ndarray, alerts: pd.DataFrame, active: pd.DataFrame,
@@ -453,15 +457,14 @@ def _queue_report(test: pd.DataFrame, y: np.ndarray, y_after: np.ndarray, alerts
     ids = active.scheme_id.unique()
     caught = active[active.entity_id.isin(test.entity_id[q])].scheme_id.unique()
     ci, _ = person_bootstrap(y, {"queue": q}, test.entity_id.to_numpy(), "queue", BOOTSTRAP_DRAWS, seed)
+    comp = _composition(y, y_after, q, test.entity_id)
     policy = qcard.get("policy") or card.get("policy") or {}
     beside = qcard.get("events_chosen_beside") or {"model": card["model"], "policy": (card.get("policy") or {}).get("policy"),
                                                    "source": "riskmodel run"}
     return {"model": qcard.get("model") or card["model"], "policy": policy.get("policy"), "source": qcard.get("source"),
             "people_alerts": int(len(people)), "people_alerts_in_test": int(q.sum()),
-            "queued_people": int(test.entity_id[q].nunique()),
-            "precision": float(y[q].mean()) if q.any() else float("nan"), "precision_ci95": ci["queue"],
-            "queued_after_scheme": float(y_after[q].mean()) if q.any() else float("nan"),
-            "queued_no_recent_scheme": float((1 - y[q] - y_after[q]).mean()) if q.any() else float("nan"),
+            "queued_people": comp["queued_people"], "precision": comp["precision_at_capacity"], "precision_ci95": ci["queue"],
+            "queued_after_scheme": comp["queued_after_scheme"], "queued_no_recent_scheme": comp["queued_no_recent_scheme"],
             "scheme_recall": float(np.isin(ids, caught).mean()) if len(ids) else float("nan"),
             "schemes_caught": int(len(caught)), "schemes_active": int(len(ids)),
             "event_alerts": int(len(alerts) - len(people)), "events_chosen_beside": beside}
