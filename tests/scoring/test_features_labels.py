@@ -108,3 +108,51 @@ def test_one_event_per_person_and_none_for_people_already_queued():
     q, _ = event_queue(flags, pd.DataFrame(columns=["entity_id", "period", "label"]), [pd.Timestamp("2025-01-01")], 3, under_review=busy)
     assert "E1" not in set(q.employee_id) and len(q) == 3, "E1 is reviewed as a person; the slot goes to the next"
     assert q.reasons.map(len).min() >= 1 and all(r[0]["text_en"] == "split" for r in q.reasons)
+
+
+def _ring_flags(ring_dated: str):
+    """Three tenders won by members of one ring (S1–S3), one by an outsider; the ring's REL-003 rows dated ``ring_dated``."""
+    q = pd.Timestamp("2025-02-01")
+    tenders = pd.DataFrame({"entity_type": "tender", "entity_id": ["T1", "T2", "T3", "T4"], "indicator_id": "BID-011",
+                            "period": q, "value": 2.0, "fired": True, "severity": [3, 3, 3, 1],
+                            "employee_id": None, "department_id": "D004", "supplier_id": ["S1", "S2", "S3", "S9"],
+                            "station_id": None, "text_zh": "轮流中标", "text_en": "rotation",
+                            "evidence": [["B1"], ["B2"], ["B3"], ["B4"]]})
+    ring = pd.DataFrame({"entity_type": "supplier", "entity_id": ["S1", "S2", "S3"], "indicator_id": "REL-003",
+                         "period": pd.Timestamp(ring_dated), "value": 6.0, "fired": True, "severity": 2,
+                         "employee_id": None, "department_id": None, "supplier_id": ["S1", "S2", "S3"], "station_id": None,
+                         "text_zh": "团伙", "text_en": "group", "evidence": [["T0", "T1", "T2"], ["T1", "T2"], ["T2", "T3"]]})
+    return pd.concat([tenders, ring], ignore_index=True)
+
+
+def test_a_rings_tenders_take_one_slot_and_name_each_other():
+    from riskmodel.scoring.events import event_queue
+
+    no_labels = pd.DataFrame(columns=["entity_id", "period", "label"])
+    q, _ = event_queue(_ring_flags("2025-03-01"), no_labels, [pd.Timestamp("2025-01-01")], 3)
+    t = q[q.entity_type == "tender"]
+    assert sorted(t.entity_id) == ["T1", "T4"], "T1–T3 are one ring's: one slot, the next goes to T4"
+    assert t.set_index("entity_id").evidence["T1"][:3] == ["T1", "T2", "T3"]
+    note = t.set_index("entity_id").reasons["T1"][-1]
+    assert note["feature"] == "same_group" and note["value"] == 2 and note["contribution"] is None
+    assert "S1、S2、S3" in note["text_zh"] and "T2、T3" in note["text_zh"] and "2 more tenders" in note["text_en"]
+    assert t.set_index("entity_id").reasons["T4"][-1]["feature"] == "BID-011", "an outsider's tender stands alone"
+    s = q[q.entity_type == "supplier"]
+    assert len(s) == 1 and s.reasons.iloc[0][-1]["value"] == 2, "the ring's members: one slot"
+    # a ring seen only after the quarter groups nothing in it: its tenders are queued one by one
+    q, _ = event_queue(_ring_flags("2025-04-02"), no_labels, [pd.Timestamp("2025-01-01")], 3)
+    assert sorted(q[q.entity_type == "tender"].entity_id) == ["T1", "T2", "T3"]
+
+
+def test_a_stations_growers_take_one_slot_before_their_graders():
+    from riskmodel.scoring.events import event_queue
+
+    rows = [("G1", "ST1", "E1", 3), ("G2", "ST1", "E2", 3), ("G3", "ST1", None, 3), ("G4", "ST2", None, 2), ("G5", None, "E5", 1)]
+    flags = pd.DataFrame({"entity_type": "grower", "entity_id": [r[0] for r in rows], "indicator_id": "LEAF-004",
+                          "period": pd.Timestamp("2025-10-20"), "value": 2.0, "fired": True, "severity": [r[3] for r in rows],
+                          "employee_id": [r[2] for r in rows], "department_id": None, "supplier_id": None,
+                          "station_id": [r[1] for r in rows], "text_zh": "超合同", "text_en": "beyond contract",
+                          "evidence": [[f"LP{i}"] for i in range(5)]})
+    q, _ = event_queue(flags, pd.DataFrame(columns=["entity_id", "period", "label"]), [pd.Timestamp("2025-10-01")], 3)
+    assert q.entity_id.tolist() == ["G1", "G4", "G5"], "ST1's three growers, each with another grader or none: one slot"
+    assert "同一收购站ST1本季度另有2户烟农" in q.reasons.iloc[0][-1]["text_zh"]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from riskmodel.cli import main
 from riskmodel.data.schema import ENTITY_TYPES
 from riskmodel.errors import RiskModelError
+from riskmodel.scoring.events import SAME_GROUP
 from riskmodel.scoring.feedback import read_decisions, record_decision
 from riskmodel.scoring.pipeline import ALERT_COLUMNS, load_model, rescore
 from riskmodel.settings import load_settings
@@ -27,8 +28,9 @@ def test_alerts_have_the_queue_columns_reasons_and_evidence(small_run):
         assert len(reasons) >= 1
         for r in reasons:
             assert r["text_zh"] and r["text_en"]
-            # a model reason pushes the score up; a merged red flag is no model contribution (None) and names its indicator
-            assert r["contribution"] > 0 if r["contribution"] is not None else (r["indicator_id"] or r["feature"] == "other_flags")
+            # a model reason pushes the score up; a merged red flag is no model contribution (None) and names its
+            # indicator, as do the other flags in one line and an event's note on the others of its group
+            assert r["contribution"] > 0 if r["contribution"] is not None else (r["indicator_id"] or r["feature"] in ("other_flags", SAME_GROUP))
     assert (a.score >= a.cutoff).all(), "the cut-off is saved next to every alert"
 
 
@@ -143,7 +145,7 @@ def test_event_alerts_are_ranked_by_severity_unless_told_otherwise(small_run):
     ev = a[a.entity_type != "employee"]
     assert ev.probability.isna().all(), "event scores are not probabilities"
     for r in ev.itertuples():
-        assert len(r.reasons) > 0 and r.score >= sum(x["contribution"] for x in r.reasons) - 1e-9 >= 0
+        assert len(r.reasons) > 0 and r.score >= sum(x["contribution"] or 0 for x in r.reasons) - 1e-9 >= 0
 
 
 def test_backtest_replays_each_quarter_with_what_was_known_then(small_company, tmp_path):

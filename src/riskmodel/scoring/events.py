@@ -24,10 +24,21 @@ from riskmodel.scoring import thresholds as th
 from riskmodel.scoring.models import make_model
 
 #: the flag columns :func:`event_features` reads
-EVENT_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "fired", "severity", "employee_id", "department_id"]
+EVENT_COLUMNS = ["indicator_id", "entity_type", "entity_id", "period", "value", "fired", "severity", "employee_id",
+                 "department_id", "supplier_id", "station_id"]
 EVENT_TYPES = ("tender", "purchase_order", "claim", "leaf_purchase", "supplier", "grower")
-#: queue at most one event of a type per responsible person and quarter (see :func:`event_queue`)
-ONE_PER_PERSON = True
+#: queue at most one event of a type per group and quarter: the same bidding ring, the same responsible person, the
+#: same buying station (see :func:`event_groups`); the others are named in its reasons and evidence
+ONE_PER_GROUP = True
+#: the columns of :func:`event_features` that say whose and where an event is, not how risky
+ID_COLUMNS = ("employee_id", "department_id", "supplier_id", "station_id")
+#: the ``feature`` of the reason that names the other events of an alert's group (no part of its score)
+SAME_GROUP = "same_group"
+#: the supplier flags whose rows name a bidding ring's members (their evidence: the ring's joint tenders)
+RING_FLAGS = ("REL-003", "REL-004")
+#: how a reason counts the other events of a group: (Chinese measure word and noun, English plural)
+EVENT_NOUNS = {"tender": ("个招标", "tenders"), "purchase_order": ("张采购订单", "purchase orders"), "claim": ("张报销单", "claims"),
+               "leaf_purchase": ("笔烟叶收购", "leaf purchases"), "supplier": ("家供应商", "suppliers"), "grower": ("户烟农", "growers")}
 
 
 def _quarter(period) -> pd.Series:
@@ -45,7 +56,8 @@ def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
     vals = f.pivot_table(index=key, columns="indicator_id", values="value", aggfunc="max").fillna(0.0)
     vals.columns = [f"{c}_value" for c in vals.columns]
     fired = f[f.fired.astype(bool)]
-    agg = f.groupby(key).agg(employee_id=("employee_id", "first"), department_id=("department_id", "first"))
+    ids = {c: (c, "first") for c in ("employee_id", "department_id", "supplier_id", "station_id") if c in f}
+    agg = f.groupby(key).agg(**ids)
     agg["n_fired"] = fired.groupby(key).size().reindex(agg.index).fillna(0)
     agg["severity_sum"] = fired.groupby(key).severity.sum().reindex(agg.index).fillna(0)
     return agg.join(vals).reset_index()
@@ -93,6 +105,101 @@ def scored_from_file(path) -> Callable[..., pd.DataFrame]:
     return scored
 
 
+def bidding_rings(flags: pd.DataFrame, until: pd.Timestamp) -> pd.DataFrame:
+    """The bidding rings known by ``until``: ``supplier_id, ring, tender_id`` for each member and joint tender.
+
+    A ring is a connected set of suppliers that :data:`RING_FLAGS` flagged by then, joined by the joint tenders of
+    their evidence (the members of one co-bidding community share them); its name is its smallest supplier id.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"indicator_id": ["REL-003", "REL-003", "REL-004", "REL-003"], "entity_type": "supplier",
+    ...                   "entity_id": ["S2", "S1", "S3", "S9"], "fired": True,
+    ...                   "period": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-02-01", "2025-06-01"]),
+    ...                   "evidence": [["T1", "T2"], ["T2", "T3"], ["T3"], ["T7"]]})
+    >>> r = bidding_rings(f, pd.Timestamp("2025-03-31"))
+    >>> sorted(set(zip(r.supplier_id, r.ring)))
+    [('S1', 'S1'), ('S2', 'S1'), ('S3', 'S1')]
+    """
+    import networkx as nx
+
+    f = flags[flags.indicator_id.isin(RING_FLAGS).to_numpy() & flags.fired.to_numpy(bool)
+              & (pd.to_datetime(flags.period) <= until).to_numpy()]
+    cols = ["supplier_id", "ring", "tender_id"]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    G = nx.Graph()
+    for sup, ev in zip(f.entity_id, f.evidence):
+        G.add_node(("s", sup))
+        G.add_edges_from((("s", sup), ("t", str(t))) for t in (ev if ev is not None else []))
+    rows = []
+    for comp in nx.connected_components(G):
+        members = sorted(n[1] for n in comp if n[0] == "s")
+        tenders = [n[1] for n in comp if n[0] == "t"] or [None]
+        rows += [(m, members[0], t) for m in members for t in tenders]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def event_groups(events: pd.DataFrame, entity_type: str, rings: dict) -> pd.Series:
+    """Which events a reviewer reads together: each event's group in its quarter, or None where it has none.
+
+    ``events`` is :func:`event_features`' rows (``entity_id``, ``period``, ``employee_id``, ``supplier_id``,
+    ``station_id``); ``rings`` maps each quarter to its :func:`bidding_rings`.  The group is, first found:
+
+    1. the bidding ring (tenders and suppliers): a supplier that is a member, a tender won by a member or among
+       the ring's joint tenders — the ring's tenders are one scheme, and its members one group of firms;
+    2. for growers and leaf purchases, the buying station: a station's growers over their contract or outside its
+       area are one station's purchasing, which LEAF-008 judges as a whole, and its graders work there;
+    3. the responsible employee: one person's orders or claims of a quarter are reviewed together.
+
+    Returns
+    -------
+    pandas.Series
+        ``"ring:S…"``, ``"employee:E…"``, ``"station:ST…"`` or None, on ``events``' index.
+    """
+    key = pd.Series(None, index=events.index, dtype=object)
+    if entity_type in ("tender", "supplier"):
+        for q, idx in events.groupby("period").groups.items():
+            r = rings.get(q)
+            if r is None or r.empty:
+                continue
+            e = events.loc[idx]
+            by_sup = r.drop_duplicates("supplier_id").set_index("supplier_id").ring
+            ring = e.entity_id.map(by_sup) if entity_type == "supplier" else e.supplier_id.map(by_sup)
+            if entity_type == "tender":
+                ring = ring.fillna(e.entity_id.map(r.dropna(subset=["tender_id"]).drop_duplicates("tender_id").set_index("tender_id").ring))
+            key.loc[idx] = ("ring:" + ring[ring.notna()]).reindex(idx)
+    # a grower's or lot's station comes before its grader: a grader works at one station, and a station's
+    # purchasing beyond contracts is one scheme whoever graded the lots
+    by = (("station_id", "station"), ("employee_id", "employee")) if entity_type in ("grower", "leaf_purchase") else (("employee_id", "employee"),)
+    for col, name in by:
+        if col in events:
+            known = key.isna() & events[col].notna()
+            key[known] = name + ":" + events.loc[known, col].astype(str)
+    return key.where(key.notna(), None)
+
+
+def _group_reason(entity_type: str, group: str, others: list[str], rings: pd.DataFrame | None) -> dict:
+    """The reason an alert gives for the events of its group it stands for."""
+    kind, _, who = group.partition(":")
+    zh_noun, en_noun = EVENT_NOUNS[entity_type]
+    shown = others[:10]
+    more_zh, more_en = ("等" if len(others) > len(shown) else ""), (" …" if len(others) > len(shown) else "")
+    listed_zh, listed_en = "、".join(shown) + more_zh, ", ".join(shown) + more_en
+    if kind == "ring" and entity_type == "supplier":  # the others are the members
+        whose_zh, whose_en = "同一投标团伙", "the same bidding group"
+    elif kind == "ring":
+        members = sorted(set(rings.supplier_id[rings.ring == who])) if rings is not None else [who]
+        whose_zh, whose_en = f"同一投标团伙（{'、'.join(members)}）", f"the same bidding group ({', '.join(members)})"
+    elif kind == "employee":
+        whose_zh, whose_en = f"同一责任人{who}", f"the same responsible employee {who}"
+    else:
+        whose_zh, whose_en = f"同一收购站{who}", f"the same buying station {who}"
+    return {"feature": SAME_GROUP, "indicator_id": None, "value": float(len(others)), "contribution": None,
+            "text_zh": f"{whose_zh}本季度另有{len(others)}{zh_noun}触发预警，一并复核：{listed_zh}",
+            "text_en": f"{len(others)} more {en_noun} of {whose_en} flagged this quarter, to review with this one: {listed_en}"}
+
+
 def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: list, capacity: int, seed: int = 0,
                 model: str = "rules", under_review: pd.DataFrame | None = None,
                 scored: Callable[..., pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict]:
@@ -106,11 +213,15 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
 
     ``under_review`` (``entity_id``, ``period``: the people queue) names employee-quarters already queued: their
     own events of that quarter are read in their file, so they take no event slot and the slot goes to the next.
-    With :data:`ONE_PER_PERSON`, a responsible person's best event of a type stands for the others that quarter
-    (the reviewer reads them together), so five slots reach up to five people instead of one person's five orders.
-    Events without a responsible person (a bid ring names none) are never grouped.
+    With :data:`ONE_PER_GROUP`, the best event of a type in each group of :func:`event_groups` (a bidding ring,
+    a responsible person, a buying station) stands for the group's others that quarter: they are named in its
+    reasons and evidence, and the reviewer reads them together, so five slots reach up to five rings or people
+    instead of one ring's five tenders.  Events in no group are never grouped.
     """
     frames, used = [], {}
+    rings = {}
+    if ONE_PER_GROUP:  # the rings known at the end of each test quarter
+        rings = {q: bidding_rings(flags, q.to_period("Q").end_time) for q in pd.to_datetime(list(test_periods))}
     lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
     for etype in EVENT_TYPES:
         if scored is None:
@@ -123,7 +234,7 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         E = event_features(rows, etype)
         if E.empty:
             continue
-        cols = [c for c in E.columns if c not in ("entity_id", "period", "employee_id", "department_id")]
+        cols = [c for c in E.columns if c not in ("entity_id", "period", *ID_COLUMNS)]
         y = lab.reindex(pd.MultiIndex.from_arrays([E.employee_id.astype(object), E.period])).fillna(-1).astype(int).to_numpy()
         train = (E.period < min(test_periods)).to_numpy()
         name = model
@@ -142,13 +253,19 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         if test.empty:
             continue
         s = m.decision_function(test[cols])
-        if ONE_PER_PERSON:
-            # one event per responsible person and quarter: the reviewer reads that person's other events with it
-            order = pd.DataFrame({"s": s, "p": test.period.to_numpy(), "e": test.employee_id.to_numpy()})
-            order["e"] = order.e.where(order.e.notna(), "_none_" + order.index.astype(str))
-            first = order.sort_values("s", ascending=False, kind="stable").drop_duplicates(["p", "e"]).index
+        test["group"], test["others"] = None, [[] for _ in range(len(test))]
+        if ONE_PER_GROUP:
+            # one event per group and quarter, the best: the others are read with it
+            order = pd.DataFrame({"s": s, "p": test.period.to_numpy(), "g": event_groups(test, etype, rings).to_numpy(),
+                                  "id": test.entity_id.to_numpy()})
+            order["g"] = order.g.where(order.g.notna(), "_none_" + order.index.astype(str))
+            order = order.sort_values("s", ascending=False, kind="stable")
+            first = order.drop_duplicates(["p", "g"]).index
+            others = order.groupby(["p", "g"], sort=False).id.apply(lambda x: list(x)[1:])
             keep = np.zeros(len(test), bool)
             keep[first] = True
+            test = test.assign(group=order.g.where(~order.g.str.startswith("_none_"), None).reindex(test.index),
+                               others=[others.get((p, g), []) for p, g in zip(order.p.reindex(test.index), order.g.reindex(test.index))])
             test, s = test[keep].reset_index(drop=True), s[keep]
         cut = th.by_capacity(s, test.period.to_numpy(), capacity, max_share=1.0)
         q = test[cut.labels].copy()
@@ -157,7 +274,8 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         q["model"] = name
         q["policy"] = cut.policy
         q["cutoff"] = q.period.map(cut.cutoff)
-        frames.append(q[["entity_type", "entity_id", "period", "score", "model", "policy", "cutoff", "employee_id", "department_id"]])
+        frames.append(q[["entity_type", "entity_id", "period", "score", "model", "policy", "cutoff", "employee_id", "department_id",
+                         "group", "others"]])
     if not frames:
         return pd.DataFrame(), used
     q = pd.concat(frames, ignore_index=True)
@@ -173,13 +291,13 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
     reasons, evidence = [], []
     for r in q.itertuples():  # the queue only
         g = grouped.get((r.entity_type, r.entity_id, r.period))
-        if g is None:
-            reasons.append([])
-            evidence.append([r.entity_id])
-            continue
-        reasons.append([{"feature": i, "indicator_id": i, "value": float(v), "contribution": float(sev), "text_zh": zh, "text_en": en}
-                        for i, v, sev, zh, en in zip(g.indicator_id, g.value, g.severity, g.text_zh, g.text_en)][:5])
-        evidence.append(list(dict.fromkeys([r.entity_id, *[str(x) for e in g.evidence for x in (e if e is not None else [])]]))[:50])
+        own = [] if g is None else [
+            {"feature": i, "indicator_id": i, "value": float(v), "contribution": float(sev), "text_zh": zh, "text_en": en}
+            for i, v, sev, zh, en in zip(g.indicator_id, g.value, g.severity, g.text_zh, g.text_en)][:5]
+        # the group's other events come next to it: the reviewer reads them together
+        reasons.append(own + ([_group_reason(r.entity_type, r.group, r.others, rings.get(r.period))] if r.others else []))
+        flagged = [] if g is None else [str(x) for e in g.evidence for x in (e if e is not None else [])]
+        evidence.append(list(dict.fromkeys([r.entity_id, *r.others, *flagged]))[:50])
     q["reasons"] = reasons
     q["evidence"] = evidence
-    return q, used
+    return q.drop(columns=["group", "others"]), used
