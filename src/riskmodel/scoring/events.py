@@ -56,7 +56,7 @@ def event_features(flags: pd.DataFrame, entity_type: str) -> pd.DataFrame:
     vals = f.pivot_table(index=key, columns="indicator_id", values="value", aggfunc="max").fillna(0.0)
     vals.columns = [f"{c}_value" for c in vals.columns]
     fired = f[f.fired.astype(bool)]
-    ids = {c: (c, "first") for c in ("employee_id", "department_id", "supplier_id", "station_id") if c in f}
+    ids = {c: (c, "first") for c in ID_COLUMNS if c in f}
     agg = f.groupby(key).agg(**ids)
     agg["n_fired"] = fired.groupby(key).size().reindex(agg.index).fillna(0)
     agg["severity_sum"] = fired.groupby(key).severity.sum().reindex(agg.index).fillna(0)
