@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from riskmodel.cli import main
+from riskmodel.errors import RiskModelError
 from riskmodel.scoring.evaluate import calibration_lines
 
 
@@ -94,6 +97,7 @@ def test_evaluation_intervals_resample_people_and_record_provenance(small_run, s
     c = ev["supervised_ceiling"]  # the small run keeps its feature matrix: the ceiling is there, printed as computed
     assert f"precision {c['precision_at_capacity']:.2f} [{c['precision_ci95'][0]:.2f}, {c['precision_ci95'][1]:.2f}]" in res.output
     assert c["queued"] == ev["models"][ev["model"]]["queued"]
+    assert Path(ev["data_source"]) == small_company.resolve(), "absolute: the report finds it from any folder"
     w = ev["evaluated_with"]
     assert w["run_data_fingerprint"] == w["truth_data_fingerprint"] == card["data_fingerprint"]
     assert w["code_version"] and w["bootstrap_draws"] == 1000 and w["model_seed"] == card["seed"]
@@ -125,6 +129,11 @@ def test_evaluate_refuses_another_companys_truth(small_run, small_company, tmp_p
     res = CliRunner().invoke(main, ["evaluate", "--run", str(run), "--data", str(other)])
     assert res.exit_code != 0 and "is not the data the run" in res.output
     assert not (run / "evaluation.json").exists() or "evaluated_with" not in (run / "evaluation.json").read_text(encoding="utf-8")
+    # the report's curves read the truth too, and refuse it as well
+    from riskmodel.scoring.evaluate import curves
+
+    with pytest.raises(RiskModelError, match="is not the data the run"):
+        curves(run, other)
 
 
 def _ceiling_run(tmp_path):
@@ -189,7 +198,6 @@ def test_supervised_ceiling_learns_the_truth_of_the_training_quarters(tmp_path):
 
 def test_supervised_ceiling_needs_the_runs_feature_matrix(tmp_path):
     import pandas as pd
-    import pytest
 
     from riskmodel.errors import RiskModelError
     from riskmodel.scoring.evaluate import evaluate_run

@@ -272,6 +272,17 @@ def _percentiles(draws: list[float]) -> tuple[float, float]:
     return (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (float("nan"), float("nan"))
 
 
+def _run_truth(run_dir: Path, card: dict, dataset_dir: str | Path) -> tuple[dict[str, pd.DataFrame], str | None]:
+    """The ground truth of ``dataset_dir`` and its fingerprint, refused where the dataset is not the run's: another
+    company's truth would judge the run's people by schemes they were never in."""
+    truth_fp = (read_manifest(dataset_dir) or {}).get("fingerprint")
+    if card.get("data_fingerprint") and truth_fp and truth_fp != card["data_fingerprint"]:
+        raise RiskModelError(f"{dataset_dir} (data fingerprint {truth_fp}) is not the data the run {run_dir} was made "
+                             f"from (fingerprint {card['data_fingerprint']}, {card.get('data_source')}): its truth does "
+                             f"not describe the run's people; pass --data with the run's dataset")
+    return load_truth(dataset_dir), truth_fp
+
+
 def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float | None = None, seed: int = 0) -> dict:
     """Precision at review capacity and scheme recall on the test quarters, for the model and every baseline.
 
@@ -310,12 +321,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
     capacity = capacity if capacity is not None else card["capacity"]
     scores = pd.read_parquet(run_dir / "scores.parquet")
     test = scores[scores.split == "test"].reset_index(drop=True)
-    truth = load_truth(dataset_dir)
-    truth_fp = (read_manifest(dataset_dir) or {}).get("fingerprint")
-    if card.get("data_fingerprint") and truth_fp and truth_fp != card["data_fingerprint"]:
-        raise RiskModelError(f"{dataset_dir} (data fingerprint {truth_fp}) is not the data the run {run_dir} was made "
-                             f"from (fingerprint {card['data_fingerprint']}, {card.get('data_source')}): its truth does "
-                             f"not describe the run's people; pass --data with the run's dataset")
+    truth, truth_fp = _run_truth(run_dir, card, dataset_dir)
     trained = card["model"]
     qcard = card.get("queue") or {}
     best = qcard.get("model") or trained  # the model of the queue reviewers have now
@@ -383,7 +389,7 @@ def evaluate_run(run_dir: str | Path, dataset_dir: str | Path, capacity: float |
             "scheme_recall_all_alerts_ci95": _bootstrap(caught_all, np.mean, seed=seed),
             "scheme_recall_all_alerts_by_type": by_type_all, "alerts_by_type": alerts.entity_type.value_counts().to_dict(),
             "calibration": {"model": trained, **calibration_report(test, y, trained, seed, _fitted(card))},
-            "data_source": str(dataset_dir),
+            "data_source": str(Path(dataset_dir).resolve()),
             "run": str(run_dir),
             "evaluated_with": {"code_version": code_version(), "run_data_fingerprint": card.get("data_fingerprint"),
                                "truth_data_fingerprint": truth_fp, "model_seed": card.get("seed"),
@@ -482,7 +488,8 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
     probability vs observed rate in bins of :data:`RELIABILITY_QUANTILES`, ``kind`` raw — the sigmoid of the
     margin — and calibrated), ``capacity`` (precision and recall of positives as the review
     capacity grows, per model) and ``stability`` (the precision at the configured capacity, per department and per
-    quarter, of the model of the run's current queue: the card's ``queue``, as in :func:`evaluate_run`).
+    quarter, of the model of the run's current queue: the card's ``queue``, as in :func:`evaluate_run`).  A dataset
+    whose fingerprint is not the run's is refused, as there.
     """
     import json
 
@@ -494,7 +501,7 @@ def curves(run_dir: str | Path, dataset_dir: str | Path) -> dict[str, pd.DataFra
     card = json.loads((run_dir / "model_card.json").read_text(encoding="utf-8"))
     scores = pd.read_parquet(run_dir / "scores.parquet")
     test = scores[scores.split == "test"].reset_index(drop=True)
-    y = employee_quarter_truth(load_truth(dataset_dir), test)
+    y = employee_quarter_truth(_run_truth(run_dir, card, dataset_dir)[0], test)
     cols = [c for c in test.columns if c.startswith("score_")]
     pr = []
     for c in cols:
