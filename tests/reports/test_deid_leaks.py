@@ -9,7 +9,9 @@ import re
 import pandas as pd
 import pytest
 
+from riskmodel.data.store import read_manifest
 from riskmodel.linkage.roles import RoleView
+from riskmodel.provenance import code_version
 from riskmodel.reports import commands
 from riskmodel.reports import supervision as S
 from riskmodel.reports.rundata import RunData
@@ -79,7 +81,7 @@ def test_the_leadership_report_names_nobody_and_labels_its_provenance(run, small
     body = html.split("<body", 1)[-1]
     # department and station names appear as units of aggregate tables (alerts per department), never with a person
     assert not _found(body, raw_values, skip=("stations.name",)), _found(body, raw_values, skip=("stations.name",))[:5]
-    for label in ("运行目录", "模型", "阈值策略", "数据指纹", "代码版本", "随机种子", "测试期"):
+    for label in ("运行目录", "模型", "阈值策略", "数据指纹", "代码版本", "随机种子", "测试期", "数据集", "报告代码版本"):
         assert f">{label}<" in body, label
     for key in ("data_fingerprint", "code_version", "test_periods", ">seed<", ">policy<", "'run'"):
         assert key not in body, key
@@ -87,7 +89,10 @@ def test_the_leadership_report_names_nobody_and_labels_its_provenance(run, small
 
 def test_provenance_keeps_its_keys_and_reads_in_each_language(run):
     p = run.provenance()
-    assert list(p) == ["run", "model", "policy", "data_fingerprint", "code_version", "seed", "test_periods"]
+    assert list(p) == ["run", "model", "policy", "data_fingerprint", "code_version", "seed", "test_periods", "dataset",
+                       "report_code_version"]
+    assert p["dataset"]["seed"] == read_manifest(run.data_dir)["seed"], "the synthetic company's generator seed"
+    assert p["report_code_version"] == code_version()
     zh, en = run.provenance_table("zh"), run.provenance_table("en")
     assert list(zh.columns) == ["项目", "内容"] and list(en.columns) == ["item", "value"]
     assert len(zh) == len(en) == len(p)

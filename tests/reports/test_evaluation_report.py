@@ -61,7 +61,7 @@ def test_report_tables_and_figure(evaluated):
     fig, cv = EV.curves_figure(run, "zh")
     assert set(cv["calibration"].kind) == {"raw", "calibrated"}
     assert fig.axes[1].get_legend() is not None
-    assert any("TreeSHAP" in x for x in EV.limitations("en").iloc[:, 0])
+    assert "TreeSHAP" in EV.limitations("en") and EV.limitations("zh").count("\n- ") == len(EV.LIMITATIONS["zh"]) - 1
     # the queue composition: one stacked bar per model, its three parts the evaluation's shares
     comp = EV.queue_composition(run, "en")
     ax = comp.axes[0]
@@ -197,3 +197,27 @@ def test_stability_figure_shows_kinds_of_unit_to_de_identified_audiences(evaluat
     assert not set(labels) & set(depts.group) and ax_d.get_title() == "各类单位预警名单"
     k = load_settings().linkage.k_anonymity
     assert all(q >= k for q, lab in zip(queued, labels) if lab != "其他")
+
+
+def test_scheme_recall_table_shows_the_recall_goal_with_event_alerts(evaluated):
+    run = RunData(evaluated)
+    ev = run.evaluation
+    for lang in ("zh", "en"):
+        tab = EV.scheme_recall(run, lang)
+        total = tab.iloc[-1]
+        # the all-alerts total is the evaluation's, counts and interval included
+        assert f"{ev['scheme_recall_all_alerts']:.3f}" in total.iloc[1]
+        assert f"{ev['schemes_caught_all_alerts']}/{ev['schemes_active_all_alerts']}" in total.iloc[1]
+        assert f"[{ev['scheme_recall_all_alerts_ci95'][0]:.2f}, {ev['scheme_recall_all_alerts_ci95'][1]:.2f}]" in total.iloc[1]
+        assert len(tab) == len(ev["scheme_recall_all_alerts_by_type"]) + 1
+        assert not tab.index.str.contains("_").any(), "kinds of scheme by name, not code"
+    en = EV.scheme_recall(run, "en")
+    assert "bid-rigging ring" in en.index and en.loc["bid-rigging ring", "people alerts"] == "—", "a ring names nobody"
+    counts = EV.alerts_by_type(run, "zh")
+    assert counts.iloc[:, 0].sum() == sum(ev["alerts_by_type"].values()) and "人员" in counts.index
+
+
+def test_sections_are_in_the_reports_language_only():
+    zh, en = EV.section(2, "zh"), EV.section(2, "en")
+    assert zh.startswith("## 2 · 时间外验证") and not any(c.isascii() and c.isalpha() for c in zh.split("XGBoost")[0][6:])
+    assert en.startswith("## 2 · Temporal validation") and not any("\u4e00" <= c <= "\u9fff" for c in en)

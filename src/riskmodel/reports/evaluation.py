@@ -27,6 +27,84 @@ LIMITATIONS = {
 }
 
 
+#: the report's sections (zh, en) and the paragraph under some of them
+SECTIONS = (("数据与标签", "Data and labels"),
+            ("时间外验证：复核能力下的精确率（含基线）", "Temporal validation at review capacity, baselines side by side"),
+            ("方案召回：人员预警与事件预警", "Scheme recall: people alerts and event alerts"),
+            ("曲线", "Curves"), ("概率校准", "Probability calibration"),
+            ("稳定性：各季度与各单位", "Stability across quarters and units"), ("解释", "Explanations"),
+            ("已知局限", "Known limitations"), ("运行信息", "Provenance"))
+INTROS = {
+    2: ("最后一行“上限”是以合成公司真实标签训练的同一 XGBoost（仅评估时可得，不是模型）：模型与它的差距是更好的标签可能带来的提升；"
+        "上限自身的误报是特征无法区分的部分。",
+        "The last row, the ceiling, is the same XGBoost fitted on the synthetic company's truth (only evaluation can make "
+        "it; it is not a model): the model's distance from it is what better labels could add; the ceiling's own false "
+        "positives are what the features cannot tell apart."),
+    3: ("测试期内活跃的每个植入方案，只要其任一当事人员或相关事件（招标、订单、报销、供应商、烟农）进入预警名单即算发现。"
+        "“人员预警”只计人员名单；“全部预警”再计事件预警。",
+        "A planted scheme active in the test quarters counts as found when any of its people or events (tenders, orders, "
+        "claims, suppliers, growers) is in the queue. 'People alerts' counts the people queue only; 'all alerts' adds "
+        "the event alerts."),
+    7: ("各特征贡献（精确 TreeSHAP）相加等于模型边际分（对数几率），不等于校准概率。",
+        "Feature contributions (exact TreeSHAP) add up to the model's margin (log-odds), not to the calibrated probability."),
+}
+#: the planted schemes' kinds as the report names them (zh, en)
+SCHEME_NAMES = {"kickback_related_supplier": ("关联企业采购受贿", "kickbacks via a related supplier"),
+                "split_purchase": ("化整为零规避招标", "split purchases"), "bid_rigging_ring": ("围标串标", "bid-rigging ring"),
+                "fake_travel_claims": ("虚假差旅报销", "fake travel claims"), "duplicate_invoices": ("重复报销发票", "duplicate invoices"),
+                "leaf_upgrading": ("烟叶提级提价", "leaf grade inflation"), "leaf_downgrading": ("烟叶压级压价", "leaf grade deflation"),
+                "over_contract_purchase": ("超合同收购", "purchases beyond contract"),
+                "approver_self_dealing": ("自批自购", "approver self-dealing"),
+                "unrotated_tenure_favours": ("长期未轮岗、公款吃喝", "unrotated post, hospitality at public expense")}
+
+
+def section(number: int, lang: str = "zh") -> str:
+    """The Markdown heading of section ``number`` (from 1) in the report's language, with its paragraph if it has one.
+
+    Examples
+    --------
+    >>> section(1, "en")
+    '## 1 · Data and labels'
+    """
+    i = 0 if lang == "zh" else 1
+    intro = INTROS.get(number)
+    return f"## {number} · {SECTIONS[number - 1][i]}" + (f"\n\n{intro[i]}" if intro else "")
+
+
+def scheme_recall(run: RunData, lang: str = "zh") -> pd.DataFrame:
+    """Planted schemes found, by kind of scheme: by the people queue and by every alert (people and events), with
+    the counts and the 95 % interval of the total (needs ``riskmodel evaluate``).  The issue's recall goal is the
+    all-alerts column: a bid ring names no employee, so only its tenders or suppliers can find it."""
+    ev = run.evaluation or {}
+    if "scheme_recall_all_alerts_by_type" not in ev:
+        return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "尚未运行 riskmodel evaluate", "run 'riskmodel evaluate' first")]})
+    i = 0 if lang == "zh" else 1
+    people, every = ev["scheme_recall_by_type"], ev["scheme_recall_all_alerts_by_type"]
+    col_p, col_a = t(lang, "人员预警", "people alerts"), t(lang, "全部预警", "all alerts")
+    rows = [{t(lang, "方案类型", "kind of scheme"): SCHEME_NAMES.get(k, (k, k))[i],
+             col_p: "—" if k not in people else f"{people[k]:.0%}", col_a: f"{v:.0%}"} for k, v in every.items()]
+    lo, hi = ev["scheme_recall_all_alerts_ci95"]
+    m = ev["models"][ev["model"]]
+    rows.append({t(lang, "方案类型", "kind of scheme"): t(lang, "合计", "all"),
+                 col_p: f"{m['scheme_recall']:.3f}（{m['schemes_caught']}/{m['schemes_active']}）" if lang == "zh"
+                 else f"{m['scheme_recall']:.3f} ({m['schemes_caught']}/{m['schemes_active']})",
+                 col_a: f"{ev['scheme_recall_all_alerts']:.3f}（{ev['schemes_caught_all_alerts']}/{ev['schemes_active_all_alerts']}）"
+                        f" [{lo:.2f}, {hi:.2f}]" if lang == "zh" else
+                        f"{ev['scheme_recall_all_alerts']:.3f} ({ev['schemes_caught_all_alerts']}/{ev['schemes_active_all_alerts']})"
+                        f" [{lo:.2f}, {hi:.2f}]"})
+    return pd.DataFrame(rows).set_index(t(lang, "方案类型", "kind of scheme"))
+
+
+def alerts_by_type(run: RunData, lang: str = "zh") -> pd.DataFrame:
+    """How many alerts of each kind the queue holds over the test quarters (needs ``riskmodel evaluate``)."""
+    from riskmodel.reports.supervision import ENTITY_NAMES
+
+    counts = (run.evaluation or {}).get("alerts_by_type") or {}
+    i = 0 if lang == "zh" else 1
+    return pd.DataFrame({t(lang, "预警对象", "alert on"): [ENTITY_NAMES.get(k, (k, k))[i] for k in counts],
+                         t(lang, "预警数", "alerts"): list(counts.values())}).set_index(t(lang, "预警对象", "alert on"))
+
+
 def data_and_labels(run: RunData, lang: str = "zh") -> pd.DataFrame:
     c = run.card
     lab = c["labels"]
@@ -374,5 +452,6 @@ def local_examples(run: RunData, n: int = 3, lang: str = "zh", audience: str = "
     return out
 
 
-def limitations(lang: str = "zh") -> pd.DataFrame:
-    return pd.DataFrame({t(lang, "已知局限", "known limitations"): LIMITATIONS[lang]})
+def limitations(lang: str = "zh") -> str:
+    """The known limitations as a Markdown list (a table would right-align and number the long sentences)."""
+    return "\n".join(f"- {x}" for x in LIMITATIONS[lang])

@@ -25,7 +25,8 @@ _FLAG_FILTERS = {"employee_id": "employee_id", "department_id": "department_id",
 #: how a report labels :meth:`RunData.provenance`'s entries (zh, en); the dict keeps its keys for code that reads them
 PROVENANCE_LABELS = {"run": ("运行目录", "run folder"), "model": ("模型", "model"), "policy": ("阈值策略", "threshold policy"),
                      "data_fingerprint": ("数据指纹", "data fingerprint"), "code_version": ("代码版本", "code version"),
-                     "seed": ("随机种子", "random seed"), "test_periods": ("测试期", "test periods")}
+                     "seed": ("随机种子", "random seed"), "test_periods": ("测试期", "test periods"),
+                     "dataset": ("数据集", "dataset"), "report_code_version": ("报告代码版本", "report code version")}
 #: the models and threshold policies as a report names them (zh, en)
 MODEL_NAMES = {"xgboost": ("XGBoost", "XGBoost"), "rules": ("规则基线", "rules only"), "iforest": ("孤立森林", "IsolationForest"),
                "logistic": ("逻辑评分卡", "logistic scorecard")}
@@ -255,12 +256,25 @@ class RunData:
         return self.data.table("positions")
 
     def provenance(self) -> dict:
-        """Parameters, data fingerprint and code version to print at the top of every report."""
+        """Parameters, data fingerprint and code version to print at the top of every report: the run's (its model's
+        seed, the code that trained it) and the report's own (``dataset``: a synthetic company's preset and
+        generator seed, None for a user's own tables or a dataset that cannot be read; ``report_code_version``: the
+        code making the report, which may be later than the run's)."""
+        from riskmodel.data.store import read_manifest
+        from riskmodel.provenance import code_version
+
         queue = self.card.get("queue") or {}  # the people queue's model and policy ('riskmodel score' may change them)
+        try:
+            m = read_manifest(self.data_dir) or {}
+        except RiskModelError:  # the dataset has moved: the fingerprint still names it
+            m = {}
+        synthetic = "synthetic" in str(m.get("generator", "")) and m.get("seed") is not None
         return {"run": str(self.run_dir), "model": queue.get("model", self.card["model"]),
                 "policy": (queue.get("policy") or self.card["policy"])["policy"],
                 "data_fingerprint": self.card["data_fingerprint"], "code_version": self.card["code_version"],
-                "seed": self.card["seed"], "test_periods": self.card["test_periods"]}
+                "seed": self.card["seed"], "test_periods": self.card["test_periods"],
+                "dataset": {"preset": m.get("preset"), "seed": m["seed"]} if synthetic else None,
+                "report_code_version": code_version()}
 
     def provenance_table(self, lang: str = "zh") -> pd.DataFrame:
         """:meth:`provenance` as a report prints it: one row per entry, labelled and worded in the report's language.
@@ -280,6 +294,9 @@ class RunData:
         p = self.provenance()
         words = {"model": MODEL_NAMES.get(p["model"], (p["model"],) * 2)[i],
                  "policy": POLICY_NAMES.get(p["policy"], (p["policy"],) * 2)[i],
-                 "test_periods": ("、" if lang == "zh" else ", ").join(_quarter(x) for x in p["test_periods"] or []) or "—"}
+                 "test_periods": ("、" if lang == "zh" else ", ").join(_quarter(x) for x in p["test_periods"] or []) or "—",
+                 "dataset": ("—" if not p["dataset"] else
+                             f"合成公司（{p['dataset']['preset']}，生成种子 {p['dataset']['seed']}）" if lang == "zh"
+                             else f"synthetic company ({p['dataset']['preset']}, generator seed {p['dataset']['seed']})")}
         rows = [(PROVENANCE_LABELS.get(k, (k, k))[i], words.get(k, "—" if v is None else str(v))) for k, v in p.items()]
         return pd.DataFrame(rows, columns=[("项目", "item")[i], ("内容", "value")[i]])
