@@ -214,3 +214,15 @@ def test_portrait_notebook_in_chinese_shows_each_figure_once(small_run, entities
     assert len(figures) == 3 and html.count('src="data:image/svg+xml;base64,') == 3, "score trend, red flags, ego network"
     assert not any("image/png" in o.get("data", {}) for o in outputs)
     assert "风险分趋势" in figures[0]["data"]["image/svg+xml"] and "的关系网络" in figures[2]["data"]["image/svg+xml"]
+
+
+def test_review_history_shows_the_archives_reviews_too(full):
+    run = full
+    rv = run.data.table("alert_reviews")
+    e = rv[rv.decision == "confirmed"].entity_id.iloc[0]
+    for lang in ("zh", "en"):
+        h = P.review_history(run, e, lang)
+        assert len(h) == (rv.entity_id == e).sum() + (run.decisions.entity_id == e).sum()
+        src = h[P.t(lang, "记录来源", "recorded in")]
+        assert (src == P.t(lang, "以往复核记录", "earlier reviews")).sum() == (rv.entity_id == e).sum()
+    assert "属实" in set(P.review_history(run, e, "zh")["结论"]), "the archive's confirmed review, in Chinese"

@@ -118,15 +118,41 @@ def test_decisions_are_on_the_previous_quarters_queue_in_the_reports_language(ru
     a = run.alerts[_quarters(run) == quarter]
     prev = str(pd.Period(quarter, "Q") - 1)
     later = str(pd.Period(quarter, "Q") + 1)
-    dec = pd.DataFrame({"alert_id": a.alert_id[:3], "period": a.period[:3], "decision": ["confirmed", "dismissed", "confirmed"]})
+    end = pd.Period(later, "Q").end_time
+    # three of this run's decisions, two of the office's earlier reviews (one decided after the report's period)
+    rev = pd.DataFrame({"alert_id": [*a.alert_id[:3], "RV1", "RV2"], "period": [*a.period[:3], a.period.iloc[0], a.period.iloc[0]],
+                        "decision": ["confirmed", "dismissed", "confirmed", "needs_information", "dismissed"],
+                        "decided_at": [pd.NaT, pd.NaT, pd.NaT, end - pd.Timedelta(days=3), end + pd.Timedelta(days=3)],
+                        "recorded_in": ["run", "run", "run", "archive", "archive"]})
     r = RunData(run.run_dir)
-    r.__dict__["decisions"] = dec
+    r.__dict__["reviews"] = rev
     out = S.decisions(r, later, "zh")
-    assert out.to_dict()["件数"] == {"属实": 2, "排除": 1} and out.index.name == f"{quarter} 预警的核查结论"
-    month = str(pd.Period(later, "Q").asfreq("M", "start"))
+    assert out.to_dict()["件数"] == {"属实": 2, "排除": 1, "需补充材料": 1}, "a decision after the period is not known yet"
+    assert out.index.name == f"{quarter} 预警的核查结论"
+    month = str(pd.Period(later, "Q").asfreq("M", "end"))
     pd.testing.assert_frame_equal(S.decisions(r, month, "zh"), out)
+    first = str(pd.Period(later, "Q").asfreq("M", "start"))
+    assert S.decisions(r, first, "zh").to_dict()["件数"] == {"属实": 2, "排除": 1}, "decided in the quarter's last days"
     assert "confirmed" in S.decisions(r, later, "en").index
     assert f"{prev}" in S.decisions(r, quarter, "zh").iloc[0, 0]
+
+
+def test_reviews_are_the_archives_and_the_runs(run, tmp_path):
+    import shutil
+
+    from riskmodel.scoring.feedback import record_decision
+
+    folder = tmp_path / "run"
+    shutil.copytree(run.run_dir, folder)
+    a = run.alerts[run.alerts.entity_type == "employee"].iloc[0]
+    record_decision(folder, a.alert_id, "confirmed", reviewer_role="supervisor")
+    r = RunData(folder)
+    archive = r.data.table("alert_reviews")
+    assert len(r.reviews) == len(archive) + 1
+    assert (r.reviews.recorded_in == "archive").sum() == len(archive)
+    mine = r.reviews[r.reviews.recorded_in == "run"].iloc[0]
+    assert (mine.alert_id, mine.entity_id, mine.decision) == (a.alert_id, a.entity_id, "confirmed")
+    assert set(r.reviews.alert_id[r.reviews.recorded_in == "archive"]) == set(archive.review_id)
 
 
 def test_headline_compares_a_quarter_with_the_quarter_before_and_names_both(run, quarter):

@@ -174,11 +174,22 @@ def peer_comparison(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFr
 
 
 def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFrame:
-    d = run.decisions
-    d = d[d.entity_id == entity_id] if len(d) else d
+    """Every decision on record about the entity (:attr:`RunData.reviews`: the office's earlier reviews and this
+    run's), oldest first, in the report's language."""
+    from riskmodel.reports.supervision import DECISION_NAMES
+
+    d = run.reviews
+    d = d[d.entity_id == entity_id]
     if d.empty:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "暂无核查记录", "no reviews recorded")]})
-    return d[["alert_id", "period", "decision", "reviewer_role", "decided_at", "note"]]
+    i = 0 if lang == "zh" else 1
+    where = {"archive": ("以往复核记录", "earlier reviews"), "run": ("本次运行的预警", "this run's alerts")}
+    return pd.DataFrame({t(lang, "预警/复核编号", "alert / review"): d.alert_id.to_numpy(),
+                         t(lang, "季度", "quarter"): [str(pd.Timestamp(p).to_period("Q")) for p in d.period],
+                         t(lang, "结论", "decision"): [DECISION_NAMES.get(x, (x, x))[i] for x in d.decision],
+                         t(lang, "复核人角色", "reviewer's role"): d.reviewer_role.fillna("").to_numpy(),
+                         t(lang, "作出日期", "decided on"): [x.date() if pd.notna(x) else "—" for x in d.decided_at],
+                         t(lang, "记录来源", "recorded in"): [where.get(x, (x, x))[i] for x in d.recorded_in]})
 
 
 def ego_network(run: RunData, entity_id: str, lang: str = "zh", kind: str = "employee"):

@@ -232,6 +232,40 @@ class RunData:
         return read_decisions(self.run_dir / DECISIONS_FILE)
 
     @cached_property
+    def reviews(self) -> pd.DataFrame:
+        """Every reviewer's decision on record: the dataset's ``alert_reviews`` (the office's earlier reviews, from
+        the platform before riskmodel or public reports; ``alert_id`` is their ``review_id``) and this run's
+        ``decisions.csv``, with ``recorded_in`` (``archive`` or ``run``), oldest first.  The same labels the model
+        learns from (:func:`riskmodel.scoring.labels.review_labels` and the decisions file): a report that reads
+        only the run's decisions says "no reviews" of a person the archive shows confirmed.
+
+        Returns
+        -------
+        DataFrame
+            :data:`~riskmodel.scoring.feedback.DECISION_COLUMNS` plus ``recorded_in``; ``period`` is the quarter's
+            first day, ``decided_at`` a timestamp (missing where a decisions file left it empty).
+        """
+        from riskmodel.scoring.feedback import DECISION_COLUMNS
+
+        parts = []
+        try:
+            has_archive = self.data.has("alert_reviews")
+        except RiskModelError:  # the dataset has moved: the run's own decisions are all there is
+            has_archive = False
+        if has_archive:
+            r = self.data.table("alert_reviews").rename(columns={"review_id": "alert_id"})
+            r = r.assign(period=pd.to_datetime(r.period).dt.to_period("Q").dt.start_time,
+                         note=r.get("source", pd.Series("", index=r.index)).fillna(""))
+            parts.append(r.reindex(columns=DECISION_COLUMNS).assign(recorded_in="archive"))
+        if len(self.decisions):
+            parts.append(self.decisions.reindex(columns=DECISION_COLUMNS).assign(recorded_in="run"))
+        if not parts:
+            return pd.DataFrame(columns=[*DECISION_COLUMNS, "recorded_in"])
+        out = pd.concat(parts, ignore_index=True)
+        out["decided_at"] = pd.to_datetime(out.decided_at, errors="coerce")
+        return out.sort_values(["decided_at", "period"], kind="stable", na_position="last").reset_index(drop=True)
+
+    @cached_property
     def data_dir(self) -> Path:
         """The run's dataset folder (:func:`~riskmodel.scoring.datasource.resolve_data_source`: an old card's relative
         ``data_source`` is found from the current folder or the folders above the run)."""

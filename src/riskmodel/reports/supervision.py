@@ -372,10 +372,12 @@ DECISION_NAMES = {"confirmed": ("属实", "confirmed"), "dismissed": ("排除", 
 
 
 def decisions(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
-    """What reviewers decided on the previous quarter's queue (the quarter before :func:`queue_quarter`)."""
-    d = run.decisions
+    """What reviewers decided on the previous quarter's alerts (the quarter before :func:`queue_quarter`) by the end
+    of the report's period: the office's earlier reviews and this run's decisions (:attr:`RunData.reviews`)."""
+    d = run.reviews
     prev = queue_quarter(period) - 1
-    dd = d[pd.to_datetime(d.period).dt.to_period("Q") == prev] if len(d) else d
+    end = parse_period(period)[1] + pd.Timedelta(days=1)
+    dd = d[(pd.to_datetime(d.period).dt.to_period("Q") == prev).to_numpy() & ~(d.decided_at >= end).to_numpy()]
     if dd.empty:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, f"{prev} 的预警尚无核查结论记录",
                                                           f"no reviewer decisions recorded on the alerts of {prev}")]})
