@@ -200,3 +200,20 @@ def test_verdict_compares_the_bid_screens_on_both_labels():
     assert "on this label they do not show collusion detection either" in text and "cannot be counted" in text
     real_only = PlaceboCheck(fake.matches, placebo=_dataset(0.56, 0.55), real=_dataset(0.87, 0.70))
     assert "find the real cartel better" in verdict(FirmCheck("d", ["A"], "market", [], real_only, {}))
+
+
+def test_the_goal_counts_the_identity_screens_only_when_the_firm_checks_pass():
+    from riskmodel.collusion import report as R
+    from riskmodel.collusion.evaluate import Evaluation
+
+    ev = Evaluation([_dataset(0.87, 0.62, ref=0.60)], {})  # with identities 1.45×, without 1.03× the reference
+    passing = PlaceboCheck(pd.DataFrame({"placebo": ["X"]}, index=pd.Index(["A"], name="firm")),
+                           placebo=_dataset(0.61, 0.60), real=_dataset(0.87, 0.62))
+    failing = PlaceboCheck(passing.matches, placebo=_dataset(0.86, 0.60), real=_dataset(0.87, 0.62))
+    ok = FirmCheck("d", ["A"], "market", [_held("A", 0.80, 0.70)], passing, {})
+    bad = FirmCheck("d", ["A"], "market", [_held("A", 0.80, 0.70)], failing, {})
+    assert R.goal_summary(ev, "en", [ok]).loc["d", "met"] and R.goal_summary(ev, "en", [ok]).loc["d", "AUC judged"] == 0.87
+    for checks, why in (([bad], "failed"), ([], "not run")):
+        g = R.goal_summary(ev, "en", checks).loc["d"]
+        assert not g["met"] and g["AUC judged"] == 0.62 and why in g["judged on"]
+    assert "达标" in R.goal_summary(ev, "zh").columns and not R.goal_summary(ev, "zh").iloc[0]["达标"]

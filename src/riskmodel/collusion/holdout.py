@@ -475,6 +475,18 @@ def _ratio(h: HeldOutFirm) -> float:
     return h.metrics[OURS]["roc_auc"] / r if r else float("nan")
 
 
+def identity_gain_counts(check: FirmCheck | None) -> bool | None:
+    """Whether the identity screens' gain may count towards the goal: True when both firm checks ran and passed,
+    False when either failed, None when the question is open (a check not run or incomplete, or no check)."""
+    if check is None:
+        return None
+    lo = check.held_out_passed if check.held_out else None
+    pl = None if check.placebo is None else check.placebo.passed
+    if lo is False or pl is False:
+        return False
+    return True if lo is True and pl is True else None
+
+
 def verdict(check: FirmCheck, lang: str = "en") -> str:
     """A plain statement of what the checks mean for the goal, from their figures and the fixed criteria.
 
@@ -533,10 +545,11 @@ def verdict(check: FirmCheck, lang: str = "en") -> str:
                       + ("the bid screens 'detect' the ordinary firms as well (within the fold-to-fold spread), so "
                          "on this label they do not show collusion detection either." if as_high else
                          "the bid screens find the real cartel better than the ordinary firms.")))
-    if lo is False or pl is False:
+    counts = identity_gain_counts(check)
+    if counts is False:
         parts.append("结论：身份筛查带来的提升不能作为目标达成的依据。" if zh else
                      "So the gain from the identity screens cannot be counted as meeting the goal.")
-    elif lo is True and pl is True:
+    elif counts:
         parts.append("结论：身份筛查带来的提升可以计入目标。" if zh else
                      "So the gain from the identity screens may count towards the goal.")
     else:

@@ -25,7 +25,10 @@ from riskmodel.indicators.screens import CLASSIC_SCREENS, SCREENS
 #: every screen's catalogue entry, the shared ones and the collusion-specific ones
 _CATALOGUE = {**SCREENS, **EXTRA_SCREENS, **IDENTITY_SCREENS}
 
-_COUNTRY_ZH = {"brazil": "巴西", "italy": "意大利", "japan": "日本", "usa_ohio_milk": "美国俄亥俄（学校牛奶）"}
+_COUNTRY_ZH = {"brazil": "巴西", "italy": "意大利", "japan": "日本", "usa_ohio_milk": "美国俄亥俄（学校牛奶）",
+               "ohio_school_milk_bidders": "美国俄亥俄（学校牛奶，含投标人）"}
+_COUNTRY_EN = {"brazil": "Brazil", "italy": "Italy", "japan": "Japan", "usa_ohio_milk": "USA / Ohio school milk",
+               "ohio_school_milk_bidders": "USA / Ohio school milk, with bidders"}
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -33,7 +36,7 @@ def _t(lang: str, zh: str, en: str) -> str:
 
 
 def _name(dataset: str, lang: str) -> str:
-    return _COUNTRY_ZH.get(dataset, dataset) if lang == "zh" else dataset
+    return (_COUNTRY_ZH if lang == "zh" else _COUNTRY_EN).get(dataset, dataset)
 
 
 def _fonts() -> None:
@@ -149,7 +152,8 @@ def _chosen(selected: Sequence[str]) -> str:
 
 
 def evaluation_table(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
-    """One row per dataset: counts, ours vs reference (ROC AUC, balanced accuracy, accuracy, FPR), goal, choices."""
+    """One row per dataset: counts, ours vs reference (ROC AUC, balanced accuracy, accuracy, FPR), choices (the goal
+    is :func:`goal_summary`'s, which weighs the firm checks)."""
     rows = []
     for d in ev.datasets:
         o, r = d.metrics[OURS], d.metrics[REFERENCE]
@@ -159,21 +163,21 @@ def evaluation_table(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
                "auc_ours": o["roc_auc"], "auc_reference": r["roc_auc"], "auc_ratio": d.auc_ratio,
                "balacc_ours": o["balanced_accuracy"], "balacc_reference": r["balanced_accuracy"],
                "acc_ours": o["accuracy"], "acc_reference": r["accuracy"],
-               "fpr_ours": o["fpr"], "fpr_reference": r["fpr"], "goal_met": d.goal_met,
+               "fpr_ours": o["fpr"], "fpr_reference": r["fpr"],
                "chosen": _chosen(d.selected.get(OURS, []))}
         for extra in d.metrics:
             if extra not in (OURS, REFERENCE):
                 row[f"auc_{extra}"] = d.metrics[extra]["roc_auc"]
         rows.append(row)
     df = pd.DataFrame(rows).set_index("dataset").round(3)
+    df.index = [_name(i, lang) for i in df.index]
     if lang == "zh":
-        df.index = [_name(i, lang) for i in df.index]
         df = df.rename(columns={
             "tenders": "招标数", "used": "参与评估", "too_few_bids": "投标过少（其中围标）", "collusive_share": "围标比例",
             "auc_ours": "AUC 本模型", "auc_reference": "AUC 参照RF", "auc_ratio": "AUC 比值",
             "balacc_ours": "平衡准确率 本模型", "balacc_reference": "平衡准确率 参照RF", "acc_ours": "准确率 本模型",
             "acc_reference": "准确率 参照RF", "fpr_ours": "误报率 本模型", "fpr_reference": "误报率 参照RF",
-            "goal_met": f"达标(≥{GOAL_RATIO}×)", "chosen": "本模型各折所选"})
+            "chosen": "本模型各折所选"})
     return df
 
 
@@ -352,17 +356,36 @@ def screen_findings(bids: pd.DataFrame, ev: Evaluation | None = None, top: int =
     return df
 
 
-def goal_summary(ev: Evaluation, lang: str = "zh") -> pd.DataFrame:
-    """The goal check of issue #8 per dataset, stated plainly."""
+def goal_summary(ev: Evaluation, lang: str = "zh", checks: Sequence = ()) -> pd.DataFrame:
+    """The goal check of issue #8 per dataset, stated plainly.
+
+    Where ours reads identity screens, their gain counts only when the firm checks (``checks``, from
+    :func:`riskmodel.collusion.holdout.firm_check`) ran and passed
+    (:func:`~riskmodel.collusion.holdout.identity_gain_counts`): otherwise the goal is judged on ours without them
+    (the ablation ``ours_no_identity``), and the row says why.
+    """
+    from riskmodel.collusion.holdout import identity_gain_counts
+
+    by_dataset = {c.dataset: c for c in checks}
     rows = []
     for d in ev.datasets:
         o, r = d.metrics[OURS]["roc_auc"], d.metrics[REFERENCE]["roc_auc"]
         need = r if r > GOAL_CEILING else GOAL_RATIO * r
+        judged, basis = o, _t(lang, "本模型", "ours")
+        if NO_IDENTITY in d.metrics:
+            counts = identity_gain_counts(by_dataset.get(d.dataset))
+            if not counts:
+                judged = d.metrics[NO_IDENTITY]["roc_auc"]
+                basis = (_t(lang, "不含身份筛查（企业检验未通过）", "ours without identity screens (the firm checks failed)")
+                         if counts is False else
+                         _t(lang, "不含身份筛查（企业检验未运行或未完成）", "ours without identity screens (firm checks not run or incomplete)"))
         rows.append({"dataset": _name(d.dataset, lang), "AUC ours": round(o, 3), "AUC reference": round(r, 3),
-                     "needed": round(need, 3), "met": d.goal_met})
+                     "needed": round(need, 3), "judged on": basis, "AUC judged": round(judged, 3),
+                     "met": bool(judged >= need - 1e-12)})
     df = pd.DataFrame(rows).set_index("dataset")
     if lang == "zh":
-        df.columns = ["AUC 本模型", "AUC 参照", "目标", "达标"]
+        df.columns = ["AUC 本模型", "AUC 参照", "目标", "判定依据", "判定 AUC", "达标"]
+        df.index.name = "数据集"
     return df
 
 

@@ -31,6 +31,7 @@ def setup_display() -> None:
     False
     """
     pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_rows", 500)  # a report's table whole (the screen profile has ~200 rows), not cut at 60
 
 
 def t(lang: str, zh: str, en: str) -> str:
