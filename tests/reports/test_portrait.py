@@ -119,7 +119,7 @@ def test_the_portraits_integrity_profile_is_the_persons_row(small_run, full, ent
     e = entities["employee"]
     row = integrity_profiles(full.data, small_run, None).set_index("employee_id").loc[e]
     shown = P.integrity_profile(RunData(small_run), e, "en").set_index("item").value
-    assert shown["suggested tier"] == row.suggested_tier and shown["alerts, 4 quarters"] == row.alerts_4q
+    assert shown["suggested tier"] == P.TIER_NAMES[row.suggested_tier][1] and shown["alerts, 4 quarters"] == row.alerts_4q
     assert shown["years in post"] == row.years_in_post
     assert P.integrity_profile(RunData(small_run), "E99999", "zh").iloc[0, 0] == "不在岗或无档案"
 
@@ -141,7 +141,9 @@ def test_ego_network_draws_what_the_graph_room_draws_from_the_whole_graph(small_
     H = ego_subgraph(G, f"employee:{e}", radius=2)
     root = _svg(P.ego_network(run, e))
     assert len(_of_class(root, "node")) == len(H) and len(_of_class(root, "edge")) == H.number_of_edges()
-    assert sorted(t.text for t in _of_class(root, "label")) == sorted(str(H.nodes[n].get("label", n)) for n in H)
+    names = sorted(str(H.nodes[n].get("label", n)) for n in H)
+    assert sorted(n.find(f"{SVG}title").text for n in _of_class(root, "node")) == names, "every node is named in its tooltip"
+    assert {t.text for t in _of_class(root, "label")} <= set(names)
     assert e in _of_class(root, "title")[0].text
     assert P.ego_network(run, "E99999") is None
 
@@ -161,13 +163,16 @@ def test_every_element_for_every_kind(small_run, full, entities, kind, lang):
     counts = fired.groupby("indicator_id").size()
     assert len(_of_class(bars, "bar")) == len(counts)
     assert sorted(float(v.text) for v in _of_class(bars, "value")) == sorted(map(float, counts))
-    names = {lab.text.split(" ", 1)[0]: lab.text.split(" ", 1)[1] for lab in _of_class(bars, "label")}
+    texts = [" ".join(lab.itertext()) if lang == "en" else "".join(lab.itertext()) for lab in _of_class(bars, "label")]
+    names = {x.split(" ", 1)[0]: x.split(" ", 1)[1] for x in texts}
     cat = __import__("riskmodel.indicators.registry", fromlist=["titles"]).titles(counts.index)
     assert names == {i: cat[i][0 if lang == "zh" else 1] for i in counts.index}
     trend = _svg(P.score_trend(run, kind, e, lang))
     assert _of_class(trend, "title")[0].text == (P.t(lang, "风险分趋势", "Risk score by quarter") if kind == "employee"
                                                  else P.t(lang, "红旗严重度趋势", "Red-flag severity by month"))
-    points = len(full.scores[full.scores.entity_id == e]) if kind == "employee" else fired.month.nunique()
+    first, last = full.flag_months()  # every month up to the portrait's end, months without flags included
+    end = min(last, pd.Period(e).end_time.to_period("M").start_time) if kind == "period" else last
+    points = len(full.scores[full.scores.entity_id == e]) if kind == "employee" else len(pd.date_range(first, end, freq="MS"))
     assert len(_of_class(trend, "point")) == points * (2 if kind == "employee" else 1)
     ff = P.flags_fired(run, kind, e, None, lang)
     assert len(ff) == min(30, len(fired)) and list(ff.index) == list(range(len(ff)))
@@ -226,3 +231,104 @@ def test_review_history_shows_the_archives_reviews_too(full):
         src = h[P.t(lang, "记录来源", "recorded in")]
         assert (src == P.t(lang, "以往复核记录", "earlier reviews")).sum() == (rv.entity_id == e).sum()
     assert "属实" in set(P.review_history(run, e, "zh")["结论"]), "the archive's confirmed review, in Chinese"
+
+
+def _quarter(ts) -> str:
+    return str(pd.Timestamp(ts).to_period("Q"))
+
+
+def test_a_period_range_applies_to_every_per_period_element(small_run, full, entities):
+    """A one-quarter portrait shows that quarter's score, rank, alerts, reasons and peers, and its trend ends there."""
+    run, e, col = RunData(small_run), entities["employee"], f"score_{full.card['model']}"
+    a = full.alerts[(full.alerts.entity_type == "employee") & (full.alerts.entity_id == e)]
+    mine = full.scores[full.scores.entity_id == e].sort_values("period")
+    # a quarter with an alert that is not the person's last: what a range leaves out is visible
+    q = a.period[a.period < mine.period.max()].min() if (a.period < mine.period.max()).any() else mine.period.iloc[-2]
+    Q = _quarter(q)
+    assert len(a) and (a.period != q).any() and (mine.period > q).any(), "the fixture has something outside the quarter"
+    s = P.summary(run, "employee", e, Q, "en").set_index("item").value
+    assert s[f"latest risk score ({Q})"] == round(float(mine.loc[mine.period == q, col].iloc[0]), 3)
+    assert s["alerts"] == (a.period == q).sum()
+    r = P.reasons(run, "employee", e, "en", Q)
+    if (a.period == q).any():
+        assert set(r.quarter) == {Q} and len(r) == sum(len(x) for x in a[a.period == q].reasons)
+    else:
+        assert r.iloc[0, 0] == "no alerts in the period"
+    assert set(P.reasons(run, "employee", e, "en").quarter) == set(a.period.map(_quarter)), "no range: every alert"
+    trend = _svg(P.score_trend(run, "employee", e, "en", Q))
+    assert len(_of_class(trend, "point")) == 2 * (mine.period <= q).sum(), "earlier quarters for context, none after"
+    assert _of_class(trend, "highlight") and _of_class(trend, "highlight-label")[0].text == "selected period"
+    assert not _of_class(_svg(P.score_trend(run, "employee", e, "en")), "highlight")
+    peers = P.peer_comparison(run, e, "en", Q)
+    X = full.features
+    row = X[(X.entity_id == e) & (X.period == q)].iloc[0]
+    assert peers.columns[0] == f"this person ({Q})"
+    cols = [c for c in full.card["features"] if c in X]
+    want = dict(zip(P._feature_names(cols, "en"), (round(float(row[c]), 2) for c in cols)))
+    assert len(peers) and all(want[name] == v for name, v in peers.iloc[:, 0].items())
+    # a department: the reasons of the quarter's alerts only, the monthly trend ending with the quarter
+    d = entities["department"]
+    r = P.reasons(run, "department", d, "zh", Q)
+    assert "说明" in r or set(r["季度"]) == {Q}
+    months = _of_class(_svg(P.score_trend(run, "department", d, "zh", Q)), "point")
+    first = full.flag_months()[0]
+    assert len(months) == len(pd.date_range(first, pd.Period(Q).end_time.normalize(), freq="MS"))
+
+
+def test_flag_table_shows_every_indicator_most_severe_and_recent_first(small_run, full):
+    run = RunData(small_run)
+    fired = full.flags[full.flags.fired.astype(bool)]
+    # the family whose indicators fired most unevenly: the case where raw values buried all but one indicator
+    uneven = fired.groupby("family").indicator_id.agg(lambda s: s.value_counts().max() / len(s) if s.nunique() > 1 else 0)
+    fam = uneven[fired.family.value_counts().reindex(uneven.index) > 30].idxmax()
+    f = fired[fired.family == fam]
+    assert f.indicator_id.nunique() > 1 and len(f) > 30
+    ff = P.flags_fired(run, "business_type", fam, None, "en")
+    ids = ff.indicator.str.split(" ").str[0]
+    assert len(ff) == 30 and set(ids) == set(f.indicator_id), "every indicator that fired shows"
+    key = list(zip(-ff.severity, pd.to_datetime(ff.date).map(lambda d: -d.value)))
+    assert key == sorted(key), "most severe first, then most recent"
+    for i, rows in ff.groupby(ids):  # each indicator's rows are its own most severe and most recent flags
+        own = f[f.indicator_id == i].sort_values(["severity", "period"], ascending=False)
+        assert list(zip(rows.severity, rows.date)) == [(s, pd.Timestamp(p).strftime("%Y-%m-%d"))
+                                                        for s, p in zip(own.severity, own.period)][:len(rows)]
+
+
+def test_portrait_names_codes_and_features_in_both_languages(small_run, full, entities):
+    import re
+
+    from riskmodel.linkage.topics import TOPIC_ZH
+
+    run, e = RunData(small_run), entities["employee"]
+    zh, en = P.reasons(run, "employee", e, "zh"), P.reasons(run, "employee", e, "en")
+    assert set(zh["对象类型"]) == {"人员"} and set(en["type"]) == {"person"}
+    prof = P.integrity_profile(run, e, "zh").set_index("项目")["内容"]
+    assert prof["建议等级"] in {v[0] for v in P.TIER_NAMES.values()} and prof["记录等级"] in {v[0] for v in P.TIER_NAMES.values()}
+    assert not re.search(r"[a-z]", prof["建议等级"] + prof["记录等级"])
+    prof_en = P.integrity_profile(run, e, "en").set_index("item").value
+    assert not re.search(r"[\u4e00-\u9fff]", prof_en["grounds"] + prof_en["measures"]), "English words in English"
+    ed = P.education(run, e, "zh")
+    if "形式" in ed:
+        assert set(ed["形式"]) <= {v[0] for v in P.MATERIAL_KIND_NAMES.values()}
+        assert not ed["主题"].str.contains(r"[a-z]").any() and set("、".join(ed["主题"]).split("、")) <= set(TOPIC_ZH.values())
+        assert not P.education(run, e, "en").why.str.contains(r"[\u4e00-\u9fff]").any()
+    for lang in ("zh", "en"):
+        peers = P.peer_comparison(run, e, lang)
+        assert not any(re.fullmatch(r"[A-Z]+-\d{3}(_\d+q)?|[a-z_]+", str(i)) for i in peers.index), list(peers.index)
+        assert list(peers.index)[:2] == P._feature_names(["sensitivity", "tenure_years"], lang) or len(peers) < 2
+
+
+def test_monthly_trend_counts_months_without_flags_as_zero(small_run, full, entities):
+    run = RunData(small_run)
+    for kind in ("department", "station", "business_type"):
+        e = entities[kind]
+        fired = P._fired(full, kind, e, None)
+        first, last = full.flag_months()
+        months = pd.date_range(first, last, freq="MS")
+        assert fired.month.nunique() < len(months), "the fixture has months without flags"
+        root = _svg(P.score_trend(run, kind, e, "en"))
+        pts = _of_class(root, "point")
+        assert len(pts) == len(months)
+        ys = sorted({round(float(p.get("cy")), 1) for p in pts})
+        zero_y = max(ys)  # zero is the lowest value: the lowest point on the page
+        assert sum(round(float(p.get("cy")), 1) == zero_y for p in pts) == len(months) - fired.month.nunique()

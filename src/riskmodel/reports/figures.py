@@ -60,14 +60,64 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
     return fig
 
 
+#: widest line of a bar label, in ems (about 46 Latin letters or 28 Chinese characters); longer labels wrap
+LABEL_EMS = 28.0
+#: lines a bar label wraps to at most; the rest is cut with an ellipsis
+LABEL_LINES = 3
+
+
+def wrap_label(label, ems: float = LABEL_EMS, max_lines: int = LABEL_LINES) -> list[str]:
+    """Break a label into lines of at most ``ems`` font sizes (Chinese characters break anywhere, English words at
+    spaces), at most ``max_lines`` of them, the last cut with an ellipsis: one long feature name must not squeeze
+    every bar of a chart to a sliver.
+
+    Examples
+    --------
+    >>> wrap_label("red-flag severity")
+    ['red-flag severity']
+    >>> wrap_label("highest conflict-of-interest link score (weighted up where they handle the linked party's business)")
+    ['highest conflict-of-interest link score', '(weighted up where they handle the linked', "party's business)"]
+    >>> [len(x) for x in wrap_label("利" * 60)]
+    [28, 28, 4]
+    """
+    import re
+
+    tokens = re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+|\s+", str(label))
+    lines, line = [], ""
+    for tok in tokens:
+        if line and not tok.isspace() and _text_width(line.rstrip() + tok, 1) > ems:
+            lines.append(line.rstrip())
+            line = ""
+        if not (tok.isspace() and not line):
+            line += tok
+    lines.append(line.rstrip())
+    lines = [x for x in lines if x] or [""]
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and _text_width(last + "…", 1) > ems:
+            last = last[:-1]
+        lines = lines[:max_lines - 1] + [last.rstrip() + "…"]
+    return lines
+
+
 def bars(series: pd.Series, title: str, xlabel: str, color="#c0392b"):
+    """Horizontal bars of ``series`` (largest on top); long labels wrap (:func:`wrap_label`), so the bars keep their
+    width.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     setup_fonts()
     s = series.sort_values()
-    fig = Figure(figsize=(8, max(2.2, 0.35 * len(s) + 1)))
+    labels = ["\n".join(wrap_label(i)) for i in s.index]
+    lines = sum(lab.count("\n") + 1 for lab in labels)
+    fig = Figure(figsize=(8, max(2.2, 0.35 * len(s) + 0.2 * (lines - len(s)) + 1)))
     ax = fig.subplots()
-    ax.barh([str(i) for i in s.index], s.to_numpy(), color=color)
+    ax.barh(range(len(s)), s.to_numpy(), color=color)
+    ax.set_yticks(range(len(s)), labels, fontsize=9 if lines > len(s) else None)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     fig.tight_layout()
@@ -161,13 +211,13 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return f"{v:.3g}" if abs(v) < 1e3 else f"{v:,.0f}"
 
 
 def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: str, labels: list[str] | None = None,
-              xlabel: str = "", xformat: str = "%Y-%m") -> SVGFigure:
+              xlabel: str = "", xformat: str = "%Y-%m", highlight: tuple | None = None, highlight_label: str = "") -> SVGFigure:
     """Lines of ``ys`` against ``x`` (dates, on a time scale, ticks written with ``xformat``; ``'quarter'`` gives
-    ``2025Q3``), a legend when there are several.
+    ``2025Q3``), a legend when there are several; optionally a shaded band over the ``x`` values ``highlight``.
 
     Parameters
     ----------
@@ -181,6 +231,11 @@ def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: st
         Legend entries (default: the column names).
     xlabel : str, default=''
     xformat : str, default='%Y-%m'
+    highlight : (first, last), optional
+        ``x`` values of the first and last point of a range to shade (half a step wider on each side), e.g. the
+        period a portrait was asked for, drawn among the periods before it.
+    highlight_label : str, default=''
+        Written at the top of the band.
 
     Returns
     -------
@@ -204,8 +259,21 @@ def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: st
     def py(v):
         return top + ph - (v - yt[0]) / (yt[-1] - yt[0]) * ph
 
-    body = [f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>',
-            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>']
+    body = []
+    if highlight is not None and len(xv):
+        a, b = (pd.Timestamp(h).timestamp() / 86400.0 if is_date else float(h) for h in highlight)
+        steps = np.diff(np.unique(xv))
+        half = float(np.median(steps)) / 2 if len(steps) else 0.5
+        xa, xb = max(left + 1, px(a - half)), min(left + pw, px(b + half))
+        body.append(f'<rect class="highlight" x="{xa:.1f}" y="{top}" width="{max(xb - xa, 2):.1f}" height="{ph}" '
+                    f'fill="#fdebd0" stroke="#e67e22" stroke-dasharray="4 3"/>')
+        if highlight_label:
+            half_w = _text_width(highlight_label, 11) / 2 + 3  # kept inside the plot when the band is narrow
+            mid = min(max((xa + xb) / 2, left + half_w), left + pw - half_w)
+            body.append(f'<text class="highlight-label" x="{mid:.1f}" y="{top + 14}" text-anchor="middle" '
+                        f'fill="#a04000" font-size="11">{_esc(highlight_label)}</text>')
+    body += [f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>']
     for v in yt:
         body.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + pw}" y2="{py(v):.1f}" stroke="#ddd"/>'
                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{_fmt(v)}</text>')
@@ -240,16 +308,18 @@ def trend_svg(frame: pd.DataFrame, x: str, ys: list[str], title: str, ylabel: st
 
 
 def bars_svg(series: pd.Series, title: str, xlabel: str, color: str = "#c0392b") -> SVGFigure:
-    """Horizontal bars of ``series`` (largest on top), each labelled with its index and value.
+    """Horizontal bars of ``series`` (largest on top), each labelled with its index and value; long labels wrap
+    (:func:`wrap_label`), so the bars keep their width.
 
     Returns
     -------
     SVGFigure
     """
     s = series.sort_values(ascending=False)
-    labels = [str(i) for i in s.index]
-    row, top, bottom, right = 26, 40, 48, 48
-    left = 12 + max([_text_width(lab, 12) for lab in labels] + [40])
+    labels = [wrap_label(i) for i in s.index]
+    nlines = max([len(lab) for lab in labels] + [1])
+    row, top, bottom, right = max(26, 14 * nlines + 10), 40, 48, 48
+    left = 12 + max([_text_width(line, 12) for lab in labels for line in lab] + [40])
     W = max(800, left + 360 + right)
     pw = W - left - right
     H = top + row * max(len(s), 1) + bottom
@@ -264,16 +334,26 @@ def bars_svg(series: pd.Series, title: str, xlabel: str, color: str = "#c0392b")
     for i, (lab, v) in enumerate(zip(labels, s.to_numpy(dtype=float))):
         y = top + i * row + 4
         w = max(v, 0) / xt[-1] * pw
+        y0 = y + row / 2 - 7 * (len(lab) - 1)  # the lines centred on the bar
+        text = _esc(lab[0]) if len(lab) == 1 else "".join(f'<tspan x="{left - 6}" y="{y0 + 14 * k:.1f}">{_esc(line)}</tspan>'
+                                                           for k, line in enumerate(lab))
         body.append(f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
-                    f'<text class="label" x="{left - 6}" y="{y + row / 2}" text-anchor="end">{_esc(lab)}</text>'
+                    f'<text class="label" x="{left - 6}" y="{y0:.1f}" text-anchor="end">{text}</text>'
                     f'<text class="value" x="{left + w + 4:.1f}" y="{y + row / 2}">{_fmt(v)}</text>')
     body.append(f'<text x="{left + pw / 2:.1f}" y="{H - 8}" text-anchor="middle">{_esc(xlabel)}</text>')
     return _svg(W, H, body, title)
 
 
-def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -> SVGFigure:
+def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0, lang: str | None = None,
+            max_labels: int = 12) -> SVGFigure:
     """The ego network of ``node`` as :func:`riskmodel.graph.ego_figure` draws it (the same nodes, layout, colours,
-    shapes and edge styles), as SVG.
+    shapes and edge styles), as SVG, with only the main nodes named.
+
+    Sixty names drawn at once cover each other, so labels go, in this order, to the entity itself, the relationship
+    part (shared phones, addresses, accounts and the entities holding them, other employees), then its direct links
+    and the rest by how connected they are within the figure (at most ``max_labels`` of those); a label is drawn
+    only where it covers no label already drawn (on the node, else below or above it).  Every node carries its name
+    as a tooltip (``<title>``), and a note says that the other names show on hovering.
 
     Parameters
     ----------
@@ -283,6 +363,10 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
         The flagged entity, e.g. ``'employee:E00012'``.
     radius, max_nodes, seed : int
         See :func:`riskmodel.graph.figure.ego_subgraph`; ``seed`` seeds the layout.
+    lang : {'zh', 'en'}, optional
+        Language of the title, legend and note (default: both).
+    max_labels : int, default=12
+        Labels beyond the entity and its relationship part.
 
     Returns
     -------
@@ -313,6 +397,12 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
         p = (pos[n] - lo) / span
         return pad + p[0] * (W - 2 * pad), top + pad / 2 + (1 - p[1]) * (Ht - top - 2 * pad)
 
+    def words(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}"
+
+    def label_of(n) -> str:
+        return str(H.nodes[n].get("label", n))
+
     body = []
     for kind, (style, colour) in EDGE_STYLES.items():
         dash = f' stroke-dasharray="{_DASHES[style]}"' if _DASHES.get(style) else ""
@@ -326,23 +416,50 @@ def ego_svg(G, node: str, radius: int = 2, max_nodes: int = 60, seed: int = 0) -
         for n in (m for m in H if kinds[m] == kind):
             x, y = at(n)
             edge = ' stroke="black" stroke-width="2.5"' if n == node else ' stroke="white" stroke-width="2"'
+            tip = f"<title>{_esc(label_of(n))}</title>"
             if kind in ATTRIBUTE_KINDS:
                 body.append(f'<rect class="node {kind}" x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" '
-                            f'fill="{colour}"{edge}/>')
+                            f'fill="{colour}"{edge}>{tip}</rect>')
             else:
                 body.append(f'<circle class="node {kind}" cx="{x:.1f}" cy="{y:.1f}" r="{18 if n == node else 13}" '
-                            f'fill="{colour}"{edge}/>')
-    for n in H:
+                            f'fill="{colour}"{edge}>{tip}</circle>')
+    # which nodes to name, most important first: the entity, its relationship part, then by connections in the figure
+    attrs = {n for n in H if kinds[n] in ATTRIBUTE_KINDS}
+    related = attrs | {m for a in attrs for m in H.neighbors(a)} | {n for n in H if kinds[n] == "employee"}
+    direct = set(H.neighbors(node)) if node in H else set()
+    order = sorted(H, key=lambda n: (n != node, n not in related, n not in direct, -H.degree(n), -G.degree(n), str(n)))
+    placed: list[tuple[float, float, float, float]] = []
+    others = 0
+    for n in order:
+        if n != node and n not in related and others >= max_labels:
+            break
         x, y = at(n)
-        body.append(f'<text class="label" x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="11">'
-                    f'{_esc(H.nodes[n].get("label", n))}</text>')
+        lab = label_of(n)
+        w, r = _text_width(lab, 11), 18 if n == node else 13 if kinds[n] not in ATTRIBUTE_KINDS else 8
+        for base in (y + 4, y + r + 12, y - r - 4):  # on the node, below it, above it
+            box = (x - w / 2 - 2, base - 10, x + w / 2 + 2, base + 3)
+            inside = box[0] >= 0 and box[2] <= W and box[1] >= top and box[3] <= Ht
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                placed.append(box)
+                body.append(f'<text class="label" x="{x:.1f}" y="{base:.1f}" text-anchor="middle" font-size="11">'
+                            f'{_esc(lab)}</text>')
+                others += n != node and n not in related
+                break
+    if len(placed) < len(H):
+        note = words(f"仅标注主要节点（共{len(H)}个，标注{len(placed)}个）；鼠标悬停可见其余名称",
+                     f"{len(placed)} of {len(H)} nodes named; hover over a node for its name")
+        body.append(f'<text class="note" x="{W - 14}" y="{Ht - 16}" text-anchor="end" font-size="11" fill="#555">{_esc(note)}</text>')
     present = sorted({k for k in kinds.values() if k in KIND_COLOURS}, key=list(KIND_COLOURS).index)
     for i, k in enumerate(present):
         y = Ht - 16 - 18 * (len(present) - 1 - i)
         mark = (f'<rect x="14" y="{y - 6}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>' if k in ATTRIBUTE_KINDS
                 else f'<circle cx="20" cy="{y}" r="6" fill="{KIND_COLOURS[k]}"/>')
-        body.append(mark + f'<text class="legend" x="32" y="{y + 4}" font-size="11">{_esc(KIND_ZH[k])} {_esc(k)}</text>')
+        body.append(mark + f'<text class="legend" x="32" y="{y + 4}" font-size="11">'
+                           f'{_esc(words(KIND_ZH[k], k.replace("_", " ")))}</text>')
     centre = G.nodes[node]
-    title = (f"{KIND_ZH.get(centre.get('kind', ''), '')} {centre.get('label', node)} 的关系网络（{radius}跳）/ "
-             f"ego network of {node}, radius {radius}")
+    kind_zh, kind_en = KIND_ZH.get(centre.get("kind", ""), ""), centre.get("kind", "").replace("_", " ")
+    name, ident = centre.get("label", node), node.split(":", 1)[-1]
+    shown = name if name == ident else f"{name}（{ident}）"
+    title = words(f"{kind_zh} {shown} 的关系网络（{radius}跳）",
+                  f"Relationships of {kind_en} {name if name == ident else f'{name} ({ident})'} within {radius} hops")
     return _svg(W, Ht, body, title)
