@@ -107,7 +107,7 @@ def test_a_post_is_hidden_where_the_reports_year_would_undo_its_generalisation()
 
 def test_other_tables_have_headers_in_the_reports_language(run, quarter):
     grid, rect = S.archive_statistics(run, quarter, "zh")
-    assert grid.columns.name == "立案年份" and not any(c in rect.columns for c in ("n_items", "done", "on_time_rate"))
+    assert grid.columns.name.startswith("立案年份") and not any(c in rect.columns for c in ("n_items", "done", "on_time_rate"))
     assert "完成率" in rect.columns
     assert S.high_risk_posts(run, quarter, "zh").index.name == "岗位"
     assert "岗位" not in S.high_risk_posts(run, quarter, "zh").columns
@@ -179,3 +179,88 @@ def test_an_alert_the_deidentified_view_leaves_out_is_counted_and_the_rest_liste
     assert gone not in q.index
     pd.testing.assert_frame_equal(q, full.drop(gone))
     assert (q.attrs["left_out"], full.attrs["left_out"]) == (1, 0)
+
+
+def test_the_case_archive_stands_as_at_the_periods_end(run):
+    """A report counts the cases opened by its period's last day, and their rectification items only."""
+    cases = run.data.table("cases")
+    rect = run.data.table("rectifications")
+    opened = pd.to_datetime(cases.opened_date)
+    month = opened.sort_values().iloc[len(opened) // 2].to_period("M")
+    hi = month.end_time.normalize()
+    known = cases[opened <= hi]
+    assert 0 < len(known) < len(cases), "the test needs cases opened before and after the period"
+    for period in (str(month), str(month.asfreq("Q"))):
+        end = S.parse_period(period)[1]
+        grid, items = S.archive_statistics(run, period, "zh")
+        assert grid.to_numpy().sum() == (opened <= end).sum()
+        assert max(grid.columns) == end.year and grid.columns.name == f"立案年份（截至 {end:%Y-%m-%d}）"
+        assert items["整改事项"].sum() == rect.case_id.isin(cases.case_id[opened <= end]).sum()
+    assert S.archive_statistics(run, str(month), "en")[0].columns.name == f"year opened (to {hi:%Y-%m-%d})"
+
+
+def test_the_english_report_names_case_types_and_units_in_english(run, quarter):
+    grid, items = S.archive_statistics(run, quarter, "en")
+    assert not any(CJK.search(str(c)) for c in grid.index), list(grid.index)
+    assert {"bribery", "false expense claims"} & set(grid.index) or set(grid.index) <= set(S.CASE_TYPE_EN.values())
+    tables = {"department × month": S.department_month(run, end=pd.Period(quarter, "Q").end_time, lang="en"),
+              "cross comparison": S.cross_comparison(run, quarter, "department", "en"), "rectification": items}
+    deps = run.departments.set_index("department_id")
+    for name, tab in tables.items():
+        assert len(tab), name
+        for label in tab.index:
+            kind, dep = str(label).rsplit(" ", 1)
+            assert not CJK.search(str(label)) and dep in deps.index, f"{name}: {label}"
+            assert kind == S._DEPT_TYPE_EN[deps.dept_type[dep]]
+    # the Chinese report keeps the units' own names
+    zh = S.cross_comparison(run, quarter, "department", "zh")
+    assert set(zh.index) <= set(deps.name) and all(CJK.search(str(i)) for i in zh.index)
+    assert set(S.archive_statistics(run, quarter, "zh")[0].index) <= set(S.CASE_TYPE_EN)
+
+
+def test_every_case_type_the_archive_knows_has_an_english_name():
+    from riskmodel.data.synthetic.archive import CASE_TEXT, MINOR
+    from riskmodel.linkage.topics import CASE_TYPE_TOPICS
+    from riskmodel.scoring.labels import MISCONDUCT_CASE_TYPES
+
+    known = {c for c, _, _ in CASE_TEXT.values()} | {c for c, _, _ in MINOR} | set(CASE_TYPE_TOPICS) | set(MISCONDUCT_CASE_TYPES)
+    assert known <= set(S.CASE_TYPE_EN), known - set(S.CASE_TYPE_EN)
+    assert not any(CJK.search(v) for v in S.CASE_TYPE_EN.values())
+
+
+def test_the_deidentified_queue_names_a_kept_unit_in_english(run):
+    """Where the de-identification keeps a unit's own (Chinese) name, the English report gives its English label."""
+    deps = run.departments
+    en = S._label_en(run)
+    station = deps[deps.dept_type == "station"].iloc[0]
+    assert en[station["name"]] == f"leaf-purchasing station {station.department_id}"
+    assert en["烟叶收购站"] == "leaf-purchasing station" and en["全公司"] == "company-wide"
+
+
+def test_heatmaps_colour_each_row_on_its_own_scale_and_say_so(run, quarter):
+    """A December peak in a few rows must not wash out the rest: every row with flags reaches the top colour, the
+    cells carry the severities, the marks stay, and the colour bar says what the colour is, in the report's language."""
+    end = pd.Period(quarter, "Q").end_time
+    for lang, words in (("zh", "占本行最高月的比例"), ("en", "share of the row's peak")):
+        figs = S.heatmaps(run, quarter, lang)
+        for fig, tab in zip(figs, (S.department_month(run, end=end), S.business_month(run, end=end))):  # the numbers
+            ax, bar = fig.axes
+            shown = ax.images[0].get_array()
+            values = tab.to_numpy(dtype=float)
+            assert shown.shape == values.shape
+            busy = values.max(axis=1) > 0
+            assert (shown.max(axis=1)[busy] == 1).all() and (shown[~busy] == 0).all()
+            assert (abs(shown * values.max(axis=1, keepdims=True) - values) < 1e-9).all()
+            assert ax.images[0].get_clim() == (0, 1)
+            assert words in bar.get_ylabel()
+            assert len(ax.patches) == int(S.abnormal(tab).to_numpy().sum())
+            assert sorted(x.get_text() for x in ax.texts) == sorted(f"{v:,.0f}" for v in values[values != 0])
+        assert (values.max(axis=1).min() < values.max() / 4), "the test needs rows of very different sizes"
+
+
+def test_heatmap_rejects_an_unknown_scale():
+    from riskmodel.errors import RiskModelError
+    from riskmodel.reports.figures import heatmap
+
+    with pytest.raises(RiskModelError, match="'table' or 'row'"):
+        heatmap(pd.DataFrame({"a": [1]}), "t", "c", scale="column")

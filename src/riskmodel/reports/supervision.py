@@ -101,18 +101,36 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
                          column(("上期", "previous period"), prev): nums(prev)}, index=rows)
 
 
-def _dept_names(run: RunData) -> pd.Series:
-    return run.departments.set_index("department_id").name
+#: kinds of unit (``departments.dept_type``) in English, for the English report's unit labels and the
+#: de-identified queue's coarse units
+_DEPT_TYPE_EN = {"leadership": "leadership team", "functional": "functional department", "procurement": "procurement department",
+                 "finance": "finance department", "leaf": "leaf department", "station": "leaf-purchasing station",
+                 "warehouse": "warehouse", "logistics": "logistics department"}
 
 
-def department_month(run: RunData, months: int = 12, end: str | None = None) -> pd.DataFrame:
-    """Severity of fired flags per department and month (departments with any flag, busiest first)."""
+def unit_labels(run: RunData, lang: str = "zh") -> pd.Series:
+    """``department_id`` → how the report names the unit: its own name in Chinese; in English its kind and id
+    ('leaf-purchasing station D037'), since the departments table names units in Chinese only.
+
+    The id is the one the dataset and ``riskmodel report portrait --entity-kind department`` use, so an English
+    reader can look a unit up without its Chinese name.
+    """
+    d = run.departments.set_index("department_id")
+    if lang == "zh":
+        return d.name.where(d.name.notna() & (d.name.astype(str) != ""), d.index.to_series())
+    kind = d.dept_type.map(_DEPT_TYPE_EN).fillna("unit")
+    return kind + " " + d.index.to_series().astype(str)
+
+
+def department_month(run: RunData, months: int = 12, end: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Severity of fired flags per department and month (departments with any flag, busiest first), units named in
+    the report's language (:func:`unit_labels`)."""
     f = _fired(run).dropna(subset=["department_id"])
     last = pd.Timestamp(end) if end else f.month.max()
     f = f[(f.month > last - pd.DateOffset(months=months)) & (f.month <= last)]
     tab = f.pivot_table(index="department_id", columns="month", values="severity", aggfunc="sum", fill_value=0)
     tab = tab.loc[tab.sum(axis=1).sort_values(ascending=False).index[:25]]
-    names = _dept_names(run)
+    names = unit_labels(run, lang)
     tab.index = [names.get(i, i) for i in tab.index]
     tab.columns = [c.strftime("%Y-%m") for c in tab.columns]
     return tab
@@ -139,13 +157,19 @@ def abnormal(tab: pd.DataFrame, z: float = 2.0, min_change: float = 3.0) -> pd.D
 
 
 def heatmaps(run: RunData, period: str, lang: str = "zh"):
-    """The two heatmaps of the report, with abnormal changes framed."""
+    """The two heatmaps of the report, with abnormal changes framed.
+
+    Each row is coloured on its own scale (a month's severity as a share of the row's highest month; the numbers
+    in the cells are the severities), so that the leaf-purchasing peak of a few stations in December does not
+    wash out every other row: a row's own peaks and quiet months show whatever its size.
+    """
     _, hi, _ = parse_period(period)
-    dm = department_month(run, end=hi)
+    dm = department_month(run, end=hi, lang=lang)
     bm = business_month(run, end=hi, lang=lang)
-    cb = t(lang, "红旗严重度合计", "red-flag severity")
-    return (heatmap(dm, t(lang, "部门 × 月份 风险热力图（蓝框：异常变化）", "Risk by department × month (blue frame: abnormal change)"), cb, abnormal(dm)),
-            heatmap(bm, t(lang, "业务类型 × 月份 风险热力图（蓝框：异常变化）", "Risk by business type × month (blue frame: abnormal change)"), cb, abnormal(bm)))
+    cb = t(lang, "占本行最高月的比例\n格中数字：严重度合计", "share of the row's peak\nnumbers: severity")
+    note = t(lang, "（每行按自身最高月份着色；蓝框：异常变化）", " (each row on its own scale; blue frame: abnormal change)")
+    return (heatmap(dm, t(lang, "部门 × 月份 风险热力图", "Risk by department × month") + note, cb, abnormal(dm), scale="row"),
+            heatmap(bm, t(lang, "业务类型 × 月份 风险热力图", "Risk by business type × month") + note, cb, abnormal(bm), scale="row"))
 
 
 def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) -> pd.DataFrame:
@@ -190,7 +214,7 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
     out["change"] = out.now - out.before
     out["abnormal"] = (out.change.abs() > 2 * out.sd.replace(0, np.nan).fillna(np.inf)) & (out.change.abs() >= 3) & (out.now > 0)
     out = out[(out.now > 0) | (out.before > 0)].sort_values("change", ascending=False)
-    names = _dept_names(run) if by == "department" else pd.Series({k: v[0 if lang == "zh" else 1] for k, v in FAMILY_NAMES.items()})
+    names = unit_labels(run, lang) if by == "department" else pd.Series({k: v[0 if lang == "zh" else 1] for k, v in FAMILY_NAMES.items()})
     out.index = [names.get(i, i) for i in out.index]
     out = out.round(1).drop(columns="sd")
     out["abnormal"] = np.where(out.abnormal, t(lang, "⚠ 异常", "⚠ abnormal"), "")
@@ -202,17 +226,19 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
 ENTITY_NAMES = {"employee": ("人员", "person"), "tender": ("招标项目", "tender"), "claim": ("报销单", "expense claim"),
                 "purchase_order": ("采购订单", "purchase order"), "leaf_purchase": ("烟叶收购记录", "leaf purchase"),
                 "supplier": ("供应商", "supplier"), "grower": ("烟农", "grower")}
-#: the de-identified queue's coarse unit and post labels (Chinese, from :mod:`riskmodel.linkage.deid`) in English
-_DEPT_TYPE_EN = {"leadership": "leadership team", "functional": "functional department", "procurement": "procurement department",
-                 "finance": "finance department", "leaf": "leaf department", "station": "leaf-purchasing station",
-                 "warehouse": "warehouse", "logistics": "logistics department"}
+#: the de-identified queue's coarse post labels (Chinese, from :mod:`riskmodel.linkage.deid`) in English
 _SENSITIVITY_EN = {3: "high-risk post", 2: "medium-risk post", 1: "ordinary post"}
 
 
-def _label_en() -> dict[str, str]:
+def _label_en(run: RunData) -> dict[str, str]:
+    """The de-identified queue's Chinese unit and post labels → English: coarse kinds, and a unit's own name (shown
+    where the view keeps it) → its English label (:func:`unit_labels`; only names no two units share)."""
     from riskmodel.linkage.deid import DEPT_TYPE_ZH, SENSITIVITY_ZH
 
-    return ({DEPT_TYPE_ZH[k]: v for k, v in _DEPT_TYPE_EN.items() if k in DEPT_TYPE_ZH}
+    d = run.departments
+    unique = ~d.name.duplicated(keep=False) & d.name.notna()
+    own = dict(zip(d.name[unique], unit_labels(run, "en").reindex(d.department_id[unique]).to_numpy()))
+    return (own | {DEPT_TYPE_ZH[k]: v for k, v in _DEPT_TYPE_EN.items() if k in DEPT_TYPE_ZH}
             | {SENSITIVITY_ZH[k]: v for k, v in _SENSITIVITY_EN.items() if k in SENSITIVITY_ZH}
             | {"全公司": "company-wide", "其他部门": "other department", "相关岗位": "related post"})
 
@@ -314,7 +340,7 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
             a, refs = a[given], refs[given]
         v = v.loc[refs]
         v.index = a.index
-        en = _label_en()
+        en = _label_en(run)
         unit, post = v.unit_zh, _year_known_posts(rv, a, v)
         if lang != "zh":
             unit, post = unit.map(lambda x: en.get(x, x)), post.map(lambda x: en.get(x, x))
@@ -323,7 +349,7 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
     else:
         key = "text_zh" if lang == "zh" else "text_en"
         sep = "；" if lang == "zh" else "; "
-        depts = _dept_names(run)
+        depts = unit_labels(run, lang)
         posts = run.positions.set_index("position_id")["title_zh" if lang == "zh" else "title_en"]
         out = pd.DataFrame({"id": a.alert_id, "entity": a.entity_id, "unit": a.department_id.map(depts).fillna("—"),
                             "post": a.position_id.map(posts).fillna("—"),
@@ -400,17 +426,51 @@ def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "结果", "result")])
 
 
+#: case types (``cases.case_type``, written in Chinese by the source system and by the synthetic archive,
+#: :mod:`riskmodel.data.synthetic.archive`; '预警核实' is the de-identified digest's type for a verified alert) in English
+CASE_TYPE_EN = {"受贿": "bribery", "违规采购": "procurement violation", "围标串标": "bid rigging",
+                "虚假报销": "false expense claims", "烟叶收购违规": "leaf-purchasing violation",
+                "违反八项规定": "breach of the eight-point rules", "工作作风": "work conduct",
+                "违规饮酒": "drinking in breach of rules", "预警核实": "verified alert"}
+
+
 def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cases by type × year and the rectification ledger's completion by department (电子档案 statistics)."""
-    from riskmodel.linkage.archive import case_counts, rectification_completion
+    """Cases by type × year and the rectification ledger's completion by department (电子档案 statistics), as the
+    archive stood at the period's end.
+
+    Only cases opened by the period's last day count, and only their rectification items; an item counts as done
+    if completed by that day.  The year columns' name says the date, since the period's own year is partial.
+
+    Parameters
+    ----------
+    run : RunData
+    period : str
+        A month (``2025-09``) or a quarter (``2025Q3``).
+    lang : {'zh', 'en'}, default='zh'
+        Case types and units are named in this language (case types unknown to :data:`CASE_TYPE_EN` keep their
+        code in English).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Cases by type (rows) and year opened (columns); rectification items, done, done on time, overdue and the
+        rates by department.
+    """
+    from riskmodel.linkage.archive import Archive, case_counts, rectification_completion
 
     _, hi, _ = parse_period(period)
-    counts = case_counts(run.data, by=("case_type", "year"))
+    full = Archive.from_data(run.data)
+    cases = full.cases[pd.to_datetime(full.cases.opened_date) <= hi]
+    rect = full.rectifications[full.rectifications.case_id.isin(cases.case_id)]
+    known = {"cases": cases, "rectifications": rect}
+    counts = case_counts(known, by=("case_type", "year"))
     grid = counts.pivot_table(index="case_type", columns="year", values="n_cases", aggfunc="sum", fill_value=0)
+    if lang != "zh":
+        grid.index = [CASE_TYPE_EN.get(c, c) for c in grid.index]
     grid.index.name = t(lang, "案件类型", "case type")
-    grid.columns.name = t(lang, "立案年份", "year opened")
-    rect = rectification_completion(run.data, as_of=hi)
-    names = _dept_names(run)
+    grid.columns.name = t(lang, f"立案年份（截至 {hi:%Y-%m-%d}）", f"year opened (to {hi:%Y-%m-%d})")
+    rect = rectification_completion(known, as_of=hi)
+    names = unit_labels(run, lang)
     if "department_id" in rect:
         rect = rect.assign(department_id=[names.get(d, d) for d in rect.department_id]).set_index("department_id")
         rect.index.name = t(lang, "部门", "department")
