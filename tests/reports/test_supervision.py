@@ -70,12 +70,20 @@ def test_english_report_reads_english(run, quarter):
     assert list(sup.columns) == EN_HEADERS and set(sup.index) == set(run.alerts.alert_id[_quarters(run) == quarter])
 
 
-def test_a_monthly_report_lists_its_quarter(run, quarter):
+def test_a_monthly_report_lists_the_last_quarter_complete_by_its_end(run, quarter):
+    """A quarter's queue is made from the whole quarter's data: its last month lists it; its first two months list
+    the quarter before's, never one made from data past their end."""
     month = str(pd.Period(quarter, "Q").asfreq("M", "end"))
     by_month = S.queue(run, month, "zh", top=None, audience="leadership")
     pd.testing.assert_frame_equal(by_month, S.queue(run, quarter, "zh", top=None, audience="leadership"))
-    assert f"{month} 所在季度 {quarter}" in S.queue_caption(run, month, "zh", None)
-    assert f"the quarter of {month} ({quarter})" in S.queue_caption(run, month, "en", None)
+    assert f"截至 {month} 月末的最近一季 {quarter}" in S.queue_caption(run, month, "zh", None)
+    assert f"the latest quarter complete by the end of {month} ({quarter})" in S.queue_caption(run, month, "en", None)
+    prev = str(pd.Period(quarter, "Q") - 1)
+    assert (_quarters(run) == prev).any(), "the test needs alerts in the quarter before"
+    for early in (pd.Period(quarter, "Q").asfreq("M", "start"), pd.Period(quarter, "Q").asfreq("M", "start") + 1):
+        q = S.queue(run, str(early), "zh", top=None, audience="leadership")
+        assert (q["季度"] == prev).all() and len(q) == (_quarters(run) == prev).sum()
+        assert f"截至 {early} 月末的最近一季 {prev}" in S.queue_caption(run, str(early), "zh", None)
 
 
 def test_top_n_and_the_rest_is_counted(run, quarter):
@@ -123,7 +131,7 @@ def test_decisions_are_on_the_previous_quarters_queue_in_the_reports_language(ru
     r.__dict__["decisions"] = dec
     out = S.decisions(r, later, "zh")
     assert out.to_dict()["件数"] == {"属实": 2, "排除": 1} and out.index.name == f"{quarter} 预警的核查结论"
-    month = str(pd.Period(later, "Q").asfreq("M", "start"))
+    month = str(pd.Period(later, "Q").asfreq("M", "end"))  # the month whose end completes the quarter
     pd.testing.assert_frame_equal(S.decisions(r, month, "zh"), out)
     assert "confirmed" in S.decisions(r, later, "en").index
     assert f"{prev}" in S.decisions(r, quarter, "zh").iloc[0, 0]
@@ -140,7 +148,8 @@ def test_headline_compares_a_quarter_with_the_quarter_before_and_names_both(run,
 
 
 def test_a_monthly_headline_compares_the_month_with_the_month_before(run, quarter):
-    """Not with the quarter before: each column counts its own month's red flags and its own month's quarter's queue."""
+    """Not with the quarter before: each column counts its own month's red flags and the queue of the last quarter
+    complete by its month's end."""
     q = _quarters(run)
     this, before = int((q == quarter).sum()), int((q == str(pd.Period(quarter, "Q") - 1)).sum())
     fired = run.flags[run.flags.fired.astype(bool)]
@@ -148,16 +157,17 @@ def test_a_monthly_headline_compares_the_month_with_the_month_before(run, quarte
     def flags_in(month: pd.Period) -> int:
         return int((fired.month == month.start_time).sum())
 
-    last = pd.Period(quarter, "Q").asfreq("M", "end")  # the month before it is in the same quarter: the same queue
+    prev = pd.Period(quarter, "Q") - 1
+    last = pd.Period(quarter, "Q").asfreq("M", "end")  # it completes the quarter; the month before it does not
     h = S.headline(run, str(last), "zh")
-    assert list(h.columns) == [f"本期 {last}（预警：{quarter}）", f"上期 {last - 1}（预警：{quarter}）"]
+    assert list(h.columns) == [f"本期 {last}（预警：{quarter}）", f"上期 {last - 1}（预警：{prev}）"]
     assert h.loc["触发红旗（项次）"].tolist() == [flags_in(last), flags_in(last - 1)]
-    assert h.loc["预警（待核查，所在季度）"].tolist() == [this, this]
+    assert h.loc["预警（待核查，截至月末的最近一季）"].tolist() == [this, before]
     assert flags_in(last) + flags_in(last - 1) > 0, "the test needs red flags in those months"
     first = pd.Period(quarter, "Q").asfreq("M", "start")  # the month before it is the quarter before's last
     h = S.headline(run, str(first), "en")
-    assert list(h.columns) == [f"this period {first} (alerts: {quarter})", f"previous period {first - 1} (alerts: {pd.Period(quarter, 'Q') - 1})"]
-    assert h.loc["alerts for review, in the month's quarter"].tolist() == [this, before]
+    assert list(h.columns) == [f"this period {first} (alerts: {prev})", f"previous period {first - 1} (alerts: {prev})"]
+    assert h.loc["alerts for review, latest quarter by the month's end"].tolist() == [before, before]
     assert h.loc["red flags fired"].tolist() == [flags_in(first), flags_in(first - 1)]
 
 
@@ -264,3 +274,24 @@ def test_heatmap_rejects_an_unknown_scale():
 
     with pytest.raises(RiskModelError, match="'table' or 'row'"):
         heatmap(pd.DataFrame({"a": [1]}), "t", "c", scale="column")
+
+
+def test_a_months_post_holders_are_those_in_the_post_that_month():
+    """Someone who takes a post up later in the quarter is not its holder in the quarter's first month (the
+    quarter's features name the post they end the quarter in)."""
+    ph = pd.DataFrame({"assignment_id": ["A1", "A2", "A3"], "employee_id": ["E1", "E2", "E3"], "position_id": "P1",
+                       "department_id": "D1", "start_date": pd.to_datetime(["2020-03-01", "2025-02-15", "2020-03-01"]),
+                       "end_date": pd.to_datetime([None, None, "2024-12-31"])})
+    tables = {"post_history": ph}
+    run = SimpleNamespace(
+        data=SimpleNamespace(has=lambda name: name in tables, table=lambda name: tables[name]),
+        flags=pd.DataFrame({"fired": True, "month": pd.to_datetime(["2025-01-01"]), "position_id": "P1", "severity": 3,
+                            "employee_id": "E1", "department_id": "D1"}),
+        positions=pd.DataFrame({"position_id": ["P1"], "title_zh": ["站长"], "title_en": ["Station manager"], "sensitivity": [3]}),
+        features=pd.DataFrame({"entity_id": ["E1", "E2"], "position_id": "P1", "period": pd.to_datetime(["2025-01-01"] * 2)}))
+    jan = S.high_risk_posts(run, "2025-01", "en")
+    assert jan.loc["Station manager", "holders"] == 1 and jan.loc["Station manager", "severity per holder"] == 3
+    assert S.post_holders(run, *S.parse_period("2025Q1")[:2])["P1"] == 2
+    assert S.post_holders(run, *S.parse_period("2024Q4")[:2])["P1"] == 2, "E3 held it until the last day"
+    del tables["post_history"]  # without a post history: the posts the quarter's features give
+    assert S.high_risk_posts(run, "2025-01", "en").loc["Station manager", "holders"] == 2

@@ -3,8 +3,10 @@ cross comparisons with abnormal changes marked, the review queue and last quarte
 
 A report is for a month (``2025-09``, what the scheduled ``report batch`` makes) or a quarter (``2025Q3``): red
 flags, heatmaps, posts and comparisons cover that month or quarter, and the headline compares it with the month or
-quarter before.  Alerts are made per quarter, so the review queue is the queue of the quarter that contains the
-period (a monthly report lists its quarter's queue), and the decisions are those on the quarter before's queue.
+quarter before.  Alerts are made per quarter, at its end, from the whole quarter's data, so the review queue is
+that of the last quarter complete by the period's end (:func:`queue_quarter`: a quarter's own, or its last month's;
+the first two months of a quarter list the quarter before's), and the decisions are those on the quarter before's
+queue.  Nothing in the report reads data dated after the period's end: the case archive stands as it did that day.
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
     """Headline numbers for the period and the one before it, of the same length: a month against the month
     before, a quarter against the quarter before.  The columns name their periods.
 
-    Alerts are made per quarter: in a monthly report their rows count the queue of each column's quarter (the rows
-    say so, and the columns name the quarter), so two months of one quarter show the same queue.
+    Alerts are made per quarter: in a monthly report their rows count, for each column, the queue of the last
+    quarter complete by the month's end (:func:`queue_quarter`; the rows say so, and the columns name the quarter),
+    so several months can show the same queue.
 
     Examples
     --------
-    A monthly report's columns (red flags of each month; alerts of each month's quarter)::
+    A monthly report's columns (red flags of each month; alerts of the last quarter complete by each month's end)::
 
-        本期 2025-10（预警：2025Q4）    上期 2025-09（预警：2025Q3）
+        本期 2025-10（预警：2025Q3）    上期 2025-09（预警：2025Q3）
     """
     lo, hi, freq = parse_period(period)
     prev = pd.Period(lo, freq) - 1
@@ -84,18 +87,19 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
 
     def nums(p: pd.Period) -> list[int]:
         ff = f[(f.month >= p.start_time) & (f.month <= p.end_time)]
-        aa = a[a_quarter == p.asfreq("Q")]
+        aa = a[a_quarter == queue_quarter(str(p))]
         return [len(ff), ff.employee_id.nunique(), ff.indicator_id.nunique(), len(aa), int((aa.entity_type == "employee").sum())]
 
     def column(which: tuple[str, str], p: pd.Period) -> str:
         if freq == "Q":
             return t(lang, f"{which[0]} {p}", f"{which[1]} {p}")
-        return t(lang, f"{which[0]} {p}（预警：{p.asfreq('Q')}）", f"{which[1]} {p} (alerts: {p.asfreq('Q')})")
+        q = queue_quarter(str(p))
+        return t(lang, f"{which[0]} {p}（预警：{q}）", f"{which[1]} {p} (alerts: {q})")
 
     monthly = freq == "M"
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查，所在季度）", "alerts for review, in the month's quarter") if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
-            t(lang, "人员预警（所在季度）", "people alerts, in the month's quarter") if monthly else t(lang, "人员预警", "people alerts")]
+            t(lang, "预警（待核查，截至月末的最近一季）", "alerts for review, latest quarter by the month's end") if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
+            t(lang, "人员预警（截至月末的最近一季）", "people alerts, latest quarter by the month's end") if monthly else t(lang, "人员预警", "people alerts")]
     cur = pd.Period(lo, freq)
     return pd.DataFrame({column(("本期", "this period"), cur): nums(cur),
                          column(("上期", "previous period"), prev): nums(prev)}, index=rows)
@@ -172,13 +176,29 @@ def heatmaps(run: RunData, period: str, lang: str = "zh"):
             heatmap(bm, t(lang, "业务类型 × 月份 风险热力图", "Risk by business type × month") + note, cb, abnormal(bm), scale="row"))
 
 
+def post_holders(run: RunData, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
+    """How many people held each post at some time from ``lo`` to ``hi`` (``position_id`` → count).
+
+    From the post history, so that a month's report does not count people who take the post up later in its
+    quarter (rotation is on 1 March); without a ``post_history`` table, from the posts the run's quarterly features
+    give the people in the quarters the period touches.
+    """
+    if run.data.has("post_history"):
+        ph = run.data.table("post_history")
+        start, end = pd.to_datetime(ph.start_date), pd.to_datetime(ph.end_date)
+        held = ph[(start <= hi) & (end.isna() | (end >= lo))]
+        return held.groupby("position_id").employee_id.nunique()
+    f = run.features
+    return f[(f.period >= lo.to_period("Q").start_time) & (f.period <= hi)].groupby("position_id").entity_id.nunique()
+
+
 def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) -> pd.DataFrame:
     """Posts ranked by fired severity per holder in the period (rates, not totals, so big posts do not dominate)."""
     lo, hi, _ = parse_period(period)
     f = _fired(run)
     f = f[(f.month >= lo) & (f.month <= hi) & f.position_id.notna()]
     pos = run.positions.set_index("position_id")
-    holders = run.features[(run.features.period >= lo.to_period("Q").start_time) & (run.features.period <= hi)].groupby("position_id").entity_id.nunique()
+    holders = post_holders(run, lo, hi)
     g = f.groupby("position_id").agg(severity=("severity", "sum"), people=("employee_id", "nunique"))
     g["holders"] = holders.reindex(g.index)
     g["severity_per_holder"] = (g.severity / g.holders).round(2)
@@ -244,21 +264,24 @@ def _label_en(run: RunData) -> dict[str, str]:
 
 
 def queue_quarter(period: str) -> pd.Period:
-    """The quarter whose review queue the report for ``period`` lists.
+    """The quarter whose review queue the report for ``period`` lists: the last quarter complete by the period's end.
 
-    Alerts are made per quarter, so a monthly report (``2025-11``) lists the queue of its quarter (2025Q4), the
-    same queue as the quarterly report.
+    Alerts are made per quarter, at its end, from the whole quarter's data.  A quarter's report, and the report on
+    its last month, list that quarter's queue; the reports on its first two months list the quarter before's, since
+    their own quarter's queue is made from data past their end.
 
     Examples
     --------
-    >>> str(queue_quarter("2025-11")), str(queue_quarter("2025Q3"))
-    ('2025Q4', '2025Q3')
+    >>> str(queue_quarter("2025Q3")), str(queue_quarter("2025-12")), str(queue_quarter("2025-11"))
+    ('2025Q3', '2025Q4', '2025Q3')
     """
-    return pd.Period(parse_period(period)[0], "Q")
+    hi = parse_period(period)[1]
+    q = pd.Period(hi, "Q")
+    return q if q.end_time.normalize() == hi else q - 1
 
 
 def _quarter_alerts(run: RunData, period: str) -> pd.DataFrame:
-    """The alerts of the period's quarter: people by rank, then events by rank (every event type's first, then its
+    """The alerts of the period's queue (:func:`queue_quarter`): people by rank, then events by rank (every event type's first, then its
     second …), so that a cut at the top N keeps the highest-ranked of every kind."""
     a = run.alerts
     a = a[pd.to_datetime(a.period).dt.to_period("Q") == queue_quarter(period)]
@@ -291,7 +314,7 @@ def _year_known_posts(rv, a: pd.DataFrame, view: pd.DataFrame) -> pd.Series:
 
 
 def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, audience: str = "supervisor") -> pd.DataFrame:
-    """The review queue of the period's quarter (see :func:`queue_quarter`): people first, then events, with the
+    """The review queue of the last quarter complete by the period's end (see :func:`queue_quarter`): people first, then events, with the
     top three reasons, in the report's language.
 
     De-identified audiences (leadership, education officers, model reviewers) get the queue through
@@ -371,8 +394,8 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
 def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None = 30) -> str:
     """One sentence above the queue: which quarter it is, how many alerts it holds and how many are listed.
 
-    A monthly report names the quarter whose queue it lists, e.g. '2025-11 所在季度 2025Q4 的待核查预警共 41 条
-    （人员 21 条，事项 20 条），按排名列出前 30 条，其余 11 条未列出。'
+    A monthly report names the quarter whose queue it lists, e.g. '截至 2025-11 月末的最近一季 2025Q3 的待核查预警共
+    41 条（人员 21 条，事项 20 条），按排名列出前 30 条，其余 11 条未列出。'
     """
     a = _quarter_alerts(run, period)
     q = str(queue_quarter(period))
@@ -380,12 +403,12 @@ def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None =
     shown = n if top is None else min(n, top)
     monthly = parse_period(period)[2] == "M"
     if lang == "zh":
-        which = f"{period} 所在季度 {q}" if monthly else q
+        which = f"截至 {period} 月末的最近一季 {q}" if monthly else q
         if n == 0:
             return f"{which} 没有待核查预警。"
         head = f"{which} 的待核查预警共 {n} 条（人员 {people} 条，事项 {n - people} 条）"
         return head + ("，全部列出。" if shown == n else f"，按排名列出前 {shown} 条，其余 {n - shown} 条未列出。")
-    which = f"the quarter of {period} ({q})" if monthly else q
+    which = f"the latest quarter complete by the end of {period} ({q})" if monthly else q
     if n == 0:
         return f"No alerts for review in {which}."
     head = f"The review queue of {which} holds {n} alerts ({people} people, {n - people} events)"
