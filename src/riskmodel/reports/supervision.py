@@ -462,7 +462,7 @@ def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.
     archive stood at the period's end.
 
     Only cases opened by the period's last day count, and only their rectification items; an item counts as done
-    if completed by that day.  The year columns' name says the date, since the period's own year is partial.
+    if completed by that day.  The period's own year, when partial, is labelled with the day it runs to.
 
     Parameters
     ----------
@@ -491,7 +491,10 @@ def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.
     if lang != "zh":
         grid.index = [CASE_TYPE_EN.get(c, c) for c in grid.index]
     grid.index.name = t(lang, "案件类型", "case type")
-    grid.columns.name = t(lang, f"立案年份（截至 {hi:%Y-%m-%d}）", f"year opened (to {hi:%Y-%m-%d})")
+    if not (hi.month == 12 and hi.day == 31):  # the period's own year is partial: its column says to when
+        grid.columns = [t(lang, f"{y}（截至{hi.month}月{hi.day}日）", f"{y} (to {hi:%-d %b})") if y == hi.year else str(y)
+                        for y in grid.columns]
+    grid.columns.name = t(lang, "立案年份", "year opened")
     rect = rectification_completion(known, as_of=hi)
     names = unit_labels(run, lang)
     if "department_id" in rect:
