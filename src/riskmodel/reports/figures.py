@@ -95,11 +95,11 @@ def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | Non
         dark = shown > (0.6 * np.nanmax(shown) if shown.size and np.isfinite(shown).any() else np.inf)
         for i, j in zip(*np.nonzero(np.isfinite(values) & (values != 0))):
             v = values[i, j]
-            ax.text(j, i, f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2g}", ha="center", va="center", fontsize=7,
-                    color="white" if dark[i, j] else "#333333")
-    if mark is not None:
+            ax.text(j, i, f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2g}", ha="center", va="center",
+                    fontsize=7, color="white" if dark[i, j] else "#333333")
+    if mark is not None:  # framed in a bright blue, visible on the darkest red as on the palest yellow
         for (i, j) in zip(*np.nonzero(mark.reindex(index=table.index, columns=table.columns).fillna(False).to_numpy())):
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f5fff", lw=2.2))  # a bright blue: visible on the darkest red too
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f5fff", lw=2.2))
     fig.tight_layout()
     return fig
 

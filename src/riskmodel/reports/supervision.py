@@ -98,8 +98,10 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
 
     monthly = freq == "M"
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查，截至月末的最近一季）", "alerts for review, latest quarter by the month's end") if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
-            t(lang, "人员预警（截至月末的最近一季）", "people alerts, latest quarter by the month's end") if monthly else t(lang, "人员预警", "people alerts")]
+            t(lang, "预警（待核查，截至月末的最近一季）", "alerts for review, latest quarter by the month's end")
+            if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
+            t(lang, "人员预警（截至月末的最近一季）", "people alerts, latest quarter by the month's end")
+            if monthly else t(lang, "人员预警", "people alerts")]
     cur = pd.Period(lo, freq)
     return pd.DataFrame({column(("本期", "this period"), cur): nums(cur),
                          column(("上期", "previous period"), prev): nums(prev)}, index=rows)
@@ -281,8 +283,8 @@ def queue_quarter(period: str) -> pd.Period:
 
 
 def _quarter_alerts(run: RunData, period: str) -> pd.DataFrame:
-    """The alerts of the period's queue (:func:`queue_quarter`): people by rank, then events by rank (every event type's first, then its
-    second …), so that a cut at the top N keeps the highest-ranked of every kind."""
+    """The alerts of the period's queue (:func:`queue_quarter`): people by rank, then events by rank (every event
+    type's first, then its second …), so that a cut at the top N keeps the highest-ranked of every kind."""
     a = run.alerts
     a = a[pd.to_datetime(a.period).dt.to_period("Q") == queue_quarter(period)]
     order = (a.entity_type != "employee").astype(int)
@@ -314,8 +316,8 @@ def _year_known_posts(rv, a: pd.DataFrame, view: pd.DataFrame) -> pd.Series:
 
 
 def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, audience: str = "supervisor") -> pd.DataFrame:
-    """The review queue of the last quarter complete by the period's end (see :func:`queue_quarter`): people first, then events, with the
-    top three reasons, in the report's language.
+    """The review queue of the last quarter complete by the period's end (see :func:`queue_quarter`): people first,
+    then events, with the top three reasons, in the report's language.
 
     De-identified audiences (leadership, education officers, model reviewers) get the queue through
     :class:`riskmodel.linkage.roles.RoleView`: pseudonyms, coarse units and posts, scrubbed reasons.
