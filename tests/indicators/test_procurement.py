@@ -174,3 +174,23 @@ CASES += [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.indicator_id}:{c.name[:30]}")
 def test_golden(case):
     check_case(case)
+
+
+def test_price_above_market_names_the_category_in_each_language():
+    """PRC-008's English reason names the category in English (the categories table's ``name_en``), the Chinese one in
+    Chinese; a category the table lacks is named by its id in both."""
+    import re
+
+    from tests.indicators.golden import run_case
+
+    orders = _market_orders() + [{"po_id": "C2HI", "category_id": "C2", "quantity": 10, "unit_price": 500,
+                                  "order_date": D.format(12)}]
+    flags = run_case(Case("PRC-008", "names", {
+        "market_prices": [{"category_id": "C1", "month": "2024-03-01", "reference_unit_price": 3200},
+                          {"category_id": "C2", "month": "2024-03-01", "reference_unit_price": 300}],
+        "categories": [{"category_id": "C1", "name_zh": "复合肥", "name_en": "Compound fertiliser"}],
+        "purchase_orders": orders}, fired=set(), silent=set())).set_index("entity_id")
+    assert flags.loc["HI", "text_en"] == "unit price 37% above the market reference (category: Compound fertiliser)"
+    assert flags.loc["HI", "text_zh"] == "单价高于同类市场均价37%（类别：复合肥）"
+    assert not flags.text_en.str.contains(re.compile(r"[\u4e00-\u9fff]")).any()
+    assert flags.loc["C2HI", "text_en"].endswith("(category: C2)") and flags.loc["C2HI", "text_zh"].endswith("（类别：C2）")

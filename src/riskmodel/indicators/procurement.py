@@ -147,10 +147,12 @@ def _benford_mad_quantile(n: int, q: float, draws: int = 20_000, seed: int = 201
 
 
 def _category_names(data: Dataset) -> str:
-    """SQL for (category_id, category) with the Chinese name where the categories table is there."""
+    """SQL for (category_id, category_zh, category_en): the category's Chinese and English names where the categories
+    table gives them, else its id."""
     if data.has("categories"):
-        return "SELECT category_id, coalesce(name_zh, category_id) AS category FROM categories"
-    return "SELECT DISTINCT category_id, category_id AS category FROM purchase_orders"
+        return ("SELECT category_id, coalesce(nullif(name_zh, ''), category_id) AS category_zh, "
+                "coalesce(nullif(name_en, ''), category_id) AS category_en FROM categories")
+    return "SELECT DISTINCT category_id, category_id AS category_zh, category_id AS category_en FROM purchase_orders"
 
 
 @register
@@ -513,8 +515,8 @@ class PriceAboveMarket(Indicator):
                "fence is 0.13, floored to 0.15: fires.")
     output = "value: relative price premium (0.37 = 37 % above the reference); threshold: the category's fence."
     exclusions = "Orders of a category or month without a reference price, or with a zero reference or quantity."
-    reason_zh = "单价高于同类市场均价{value:.0%}（类别：{category}）"
-    reason_en = "unit price {value:.0%} above the market reference (category: {category})"
+    reason_zh = "单价高于同类市场均价{value:.0%}（类别：{category_zh}）"
+    reason_en = "unit price {value:.0%} above the market reference (category: {category_en})"
 
     class Params(Params):
         fence_k: float = 1.5
@@ -525,7 +527,7 @@ class PriceAboveMarket(Indicator):
         p = self.params
         df = data.sql(f"""
             SELECT po.po_id AS entity_id, po.order_date AS period, po.buyer_id AS employee_id, po.department_id,
-                   po.supplier_id, po.category_id, c.category, po.unit_price, m.reference_unit_price,
+                   po.supplier_id, po.category_id, c.category_zh, c.category_en, po.unit_price, m.reference_unit_price,
                    po.unit_price / m.reference_unit_price - 1 AS value, po.po_id AS evidence
             FROM purchase_orders po
             JOIN market_prices m ON m.category_id = po.category_id AND m.month = date_trunc('month', po.order_date)
@@ -533,7 +535,8 @@ class PriceAboveMarket(Indicator):
             WHERE m.reference_unit_price > 0 AND po.quantity > 0""")
         if df.empty:
             return df
-        df["category"] = df.category.fillna(df.category_id)
+        for col in ("category_zh", "category_en"):  # an order whose category the categories table lacks: its id
+            df[col] = df[col].fillna(df.category_id)
         df["threshold"] = _tukey_fence(df.value, df.category_id, p.fence_k, p.min_threshold, p.min_category_orders,
                                        pd.to_datetime(df.period))
         return df

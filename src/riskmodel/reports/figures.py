@@ -39,23 +39,68 @@ def t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
-def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | None = None, figsize=None):
-    """A heatmap of ``table`` (rows × columns); cells where ``mark`` is True get a red frame (abnormal change)."""
+def heatmap(table: pd.DataFrame, title: str, cbar: str, mark: pd.DataFrame | None = None, figsize=None,
+            scale: str = "table", annotate: bool | None = None):
+    """A heatmap of ``table`` (rows × columns); cells where ``mark`` is True get a blue frame (abnormal change).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Numbers to draw; the index labels the rows, the columns the columns.
+    title, cbar : str
+        The title and the colour bar's label (say what the colour shows: with ``scale='row'`` it is a share of the
+        row's highest cell, not the value).
+    mark : DataFrame of bool, optional
+        Cells to frame.
+    figsize : (float, float), optional
+    scale : {'table', 'row'}, default='table'
+        'table': one colour scale for the whole table.  'row': each row on its own scale, the colour being the cell's
+        share of its row's highest value (0–1), so that one large row does not wash out the others; a row of zeros
+        stays blank.
+    annotate : bool, optional
+        Write each non-zero value in its cell (default: with ``scale='row'``, where the colour alone no longer tells
+        the size).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = heatmap(pd.DataFrame({"1月": [70, 1], "2月": [10, 4]}, index=["甲", "乙"]), "t", "share", scale="row")
+    >>> fig.axes[0].images[0].get_array().round(2).tolist()
+    [[1.0, 0.14], [0.25, 1.0]]
+    """
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
+    if scale not in ("table", "row"):
+        from riskmodel.errors import RiskModelError
+
+        raise RiskModelError(f"heatmap scale must be 'table' or 'row', not {scale!r}")
     setup_fonts()
+    values = table.to_numpy(dtype=float)
+    shown = values
+    if scale == "row":
+        peak = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).max(axis=1, initial=0.0, keepdims=True)
+        shown = np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
     h = max(2.5, 0.32 * len(table) + 1.5)
     fig = Figure(figsize=figsize or (min(16, 2 + 0.45 * table.shape[1]), h))
     ax = fig.subplots()
-    im = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="YlOrRd")
+    im = ax.imshow(shown, aspect="auto", cmap="YlOrRd", **({"vmin": 0, "vmax": 1} if scale == "row" else {}))
     ax.set_yticks(range(len(table)), [str(i) for i in table.index])
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=60, ha="right")
     ax.set_title(title)
-    fig.colorbar(im, ax=ax, label=cbar, shrink=0.8)
-    if mark is not None:
+    fig.colorbar(im, ax=ax, shrink=0.8).set_label(cbar, fontsize=9)
+    if annotate if annotate is not None else scale == "row":
+        dark = shown > (0.6 * np.nanmax(shown) if shown.size and np.isfinite(shown).any() else np.inf)
+        for i, j in zip(*np.nonzero(np.isfinite(values) & (values != 0))):
+            v = values[i, j]
+            ax.text(j, i, f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2g}", ha="center", va="center",
+                    fontsize=7, color="white" if dark[i, j] else "#333333")
+    if mark is not None:  # framed in a bright blue, visible on the darkest red as on the palest yellow
         for (i, j) in zip(*np.nonzero(mark.reindex(index=table.index, columns=table.columns).fillna(False).to_numpy())):
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f3b99", lw=2))
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#1f5fff", lw=2.2))
     fig.tight_layout()
     return fig
 

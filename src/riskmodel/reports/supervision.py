@@ -3,8 +3,10 @@ cross comparisons with abnormal changes marked, the review queue and last quarte
 
 A report is for a month (``2025-09``, what the scheduled ``report batch`` makes) or a quarter (``2025Q3``): red
 flags, heatmaps, posts and comparisons cover that month or quarter, and the headline compares it with the month or
-quarter before.  Alerts are made per quarter, so the review queue is the queue of the quarter that contains the
-period (a monthly report lists its quarter's queue), and the decisions are those on the quarter before's queue.
+quarter before.  Alerts are made per quarter, at its end, from the whole quarter's data, so the review queue is
+that of the last quarter complete by the period's end (:func:`queue_quarter`: a quarter's own, or its last month's;
+the first two months of a quarter list the quarter before's), and the decisions are those on the quarter before's
+queue.  Nothing in the report reads data dated after the period's end: the case archive stands as it did that day.
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
     """Headline numbers for the period and the one before it, of the same length: a month against the month
     before, a quarter against the quarter before.  The columns name their periods.
 
-    Alerts are made per quarter: in a monthly report their rows count the queue of each column's quarter (the rows
-    say so, and the columns name the quarter), so two months of one quarter show the same queue.
+    Alerts are made per quarter: in a monthly report their rows count, for each column, the queue of the last
+    quarter complete by the month's end (:func:`queue_quarter`; the rows say so, and the columns name the quarter),
+    so several months can show the same queue.
 
     Examples
     --------
-    A monthly report's columns (red flags of each month; alerts of each month's quarter)::
+    A monthly report's columns (red flags of each month; alerts of the last quarter complete by each month's end)::
 
-        本期 2025-10（预警：2025Q4）    上期 2025-09（预警：2025Q3）
+        本期 2025-10（预警：2025Q3）    上期 2025-09（预警：2025Q3）
     """
     lo, hi, freq = parse_period(period)
     prev = pd.Period(lo, freq) - 1
@@ -84,35 +87,56 @@ def headline(run: RunData, period: str, lang: str = "zh") -> pd.DataFrame:
 
     def nums(p: pd.Period) -> list[int]:
         ff = f[(f.month >= p.start_time) & (f.month <= p.end_time)]
-        aa = a[a_quarter == p.asfreq("Q")]
+        aa = a[a_quarter == queue_quarter(str(p))]
         return [len(ff), ff.employee_id.nunique(), ff.indicator_id.nunique(), len(aa), int((aa.entity_type == "employee").sum())]
 
     def column(which: tuple[str, str], p: pd.Period) -> str:
         if freq == "Q":
             return t(lang, f"{which[0]} {p}", f"{which[1]} {p}")
-        return t(lang, f"{which[0]} {p}（预警：{p.asfreq('Q')}）", f"{which[1]} {p} (alerts: {p.asfreq('Q')})")
+        q = queue_quarter(str(p))
+        return t(lang, f"{which[0]} {p}（预警：{q}）", f"{which[1]} {p} (alerts: {q})")
 
     monthly = freq == "M"
     rows = [t(lang, "触发红旗（项次）", "red flags fired"), t(lang, "涉及人员", "people involved"), t(lang, "触发的指标", "indicators fired"),
-            t(lang, "预警（待核查，所在季度）", "alerts for review, in the month's quarter") if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
-            t(lang, "人员预警（所在季度）", "people alerts, in the month's quarter") if monthly else t(lang, "人员预警", "people alerts")]
+            t(lang, "预警（待核查，截至月末的最近一季）", "alerts for review, latest quarter by the month's end")
+            if monthly else t(lang, "预警（待核查）", "alerts (for review)"),
+            t(lang, "人员预警（截至月末的最近一季）", "people alerts, latest quarter by the month's end")
+            if monthly else t(lang, "人员预警", "people alerts")]
     cur = pd.Period(lo, freq)
     return pd.DataFrame({column(("本期", "this period"), cur): nums(cur),
                          column(("上期", "previous period"), prev): nums(prev)}, index=rows)
 
 
-def _dept_names(run: RunData) -> pd.Series:
-    return run.departments.set_index("department_id").name
+#: kinds of unit (``departments.dept_type``) in English, for the English report's unit labels and the
+#: de-identified queue's coarse units
+_DEPT_TYPE_EN = {"leadership": "leadership team", "functional": "functional department", "procurement": "procurement department",
+                 "finance": "finance department", "leaf": "leaf department", "station": "leaf-purchasing station",
+                 "warehouse": "warehouse", "logistics": "logistics department"}
 
 
-def department_month(run: RunData, months: int = 12, end: str | None = None) -> pd.DataFrame:
-    """Severity of fired flags per department and month (departments with any flag, busiest first)."""
+def unit_labels(run: RunData, lang: str = "zh") -> pd.Series:
+    """``department_id`` → how the report names the unit: its own name in Chinese; in English its kind and id
+    ('leaf-purchasing station D037'), since the departments table names units in Chinese only.
+
+    The id is the one the dataset and ``riskmodel report portrait --entity-kind department`` use, so an English
+    reader can look a unit up without its Chinese name.
+    """
+    d = run.departments.set_index("department_id")
+    if lang == "zh":
+        return d.name.where(d.name.notna() & (d.name.astype(str) != ""), d.index.to_series())
+    kind = d.dept_type.map(_DEPT_TYPE_EN).fillna("unit")
+    return kind + " " + d.index.to_series().astype(str)
+
+
+def department_month(run: RunData, months: int = 12, end: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Severity of fired flags per department and month (departments with any flag, busiest first), units named in
+    the report's language (:func:`unit_labels`)."""
     f = _fired(run).dropna(subset=["department_id"])
     last = pd.Timestamp(end) if end else f.month.max()
     f = f[(f.month > last - pd.DateOffset(months=months)) & (f.month <= last)]
     tab = f.pivot_table(index="department_id", columns="month", values="severity", aggfunc="sum", fill_value=0)
     tab = tab.loc[tab.sum(axis=1).sort_values(ascending=False).index[:25]]
-    names = _dept_names(run)
+    names = unit_labels(run, lang)
     tab.index = [names.get(i, i) for i in tab.index]
     tab.columns = [c.strftime("%Y-%m") for c in tab.columns]
     return tab
@@ -139,13 +163,35 @@ def abnormal(tab: pd.DataFrame, z: float = 2.0, min_change: float = 3.0) -> pd.D
 
 
 def heatmaps(run: RunData, period: str, lang: str = "zh"):
-    """The two heatmaps of the report, with abnormal changes framed."""
+    """The two heatmaps of the report, with abnormal changes framed.
+
+    Each row is coloured on its own scale (a month's severity as a share of the row's highest month; the numbers
+    in the cells are the severities), so that the leaf-purchasing peak of a few stations in December does not
+    wash out every other row: a row's own peaks and quiet months show whatever its size.
+    """
     _, hi, _ = parse_period(period)
-    dm = department_month(run, end=hi)
+    dm = department_month(run, end=hi, lang=lang)
     bm = business_month(run, end=hi, lang=lang)
-    cb = t(lang, "红旗严重度合计", "red-flag severity")
-    return (heatmap(dm, t(lang, "部门 × 月份 风险热力图（蓝框：异常变化）", "Risk by department × month (blue frame: abnormal change)"), cb, abnormal(dm)),
-            heatmap(bm, t(lang, "业务类型 × 月份 风险热力图（蓝框：异常变化）", "Risk by business type × month (blue frame: abnormal change)"), cb, abnormal(bm)))
+    cb = t(lang, "占本行最高月的比例\n格中数字：严重度合计", "share of the row's peak\nnumbers: severity")
+    note = t(lang, "（每行按自身最高月份着色；蓝框：异常变化）", " (each row on its own scale; blue frame: abnormal change)")
+    return (heatmap(dm, t(lang, "部门 × 月份 风险热力图", "Risk by department × month") + note, cb, abnormal(dm), scale="row"),
+            heatmap(bm, t(lang, "业务类型 × 月份 风险热力图", "Risk by business type × month") + note, cb, abnormal(bm), scale="row"))
+
+
+def post_holders(run: RunData, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
+    """How many people held each post at some time from ``lo`` to ``hi`` (``position_id`` → count).
+
+    From the post history, so that a month's report does not count people who take the post up later in its
+    quarter (rotation is on 1 March); without a ``post_history`` table, from the posts the run's quarterly features
+    give the people in the quarters the period touches.
+    """
+    if run.data.has("post_history"):
+        ph = run.data.table("post_history")
+        start, end = pd.to_datetime(ph.start_date), pd.to_datetime(ph.end_date)
+        held = ph[(start <= hi) & (end.isna() | (end >= lo))]
+        return held.groupby("position_id").employee_id.nunique()
+    f = run.features
+    return f[(f.period >= lo.to_period("Q").start_time) & (f.period <= hi)].groupby("position_id").entity_id.nunique()
 
 
 def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) -> pd.DataFrame:
@@ -154,7 +200,7 @@ def high_risk_posts(run: RunData, period: str, lang: str = "zh", top: int = 10) 
     f = _fired(run)
     f = f[(f.month >= lo) & (f.month <= hi) & f.position_id.notna()]
     pos = run.positions.set_index("position_id")
-    holders = run.features[(run.features.period >= lo.to_period("Q").start_time) & (run.features.period <= hi)].groupby("position_id").entity_id.nunique()
+    holders = post_holders(run, lo, hi)
     g = f.groupby("position_id").agg(severity=("severity", "sum"), people=("employee_id", "nunique"))
     g["holders"] = holders.reindex(g.index)
     g["severity_per_holder"] = (g.severity / g.holders).round(2)
@@ -190,7 +236,7 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
     out["change"] = out.now - out.before
     out["abnormal"] = (out.change.abs() > 2 * out.sd.replace(0, np.nan).fillna(np.inf)) & (out.change.abs() >= 3) & (out.now > 0)
     out = out[(out.now > 0) | (out.before > 0)].sort_values("change", ascending=False)
-    names = _dept_names(run) if by == "department" else pd.Series({k: v[0 if lang == "zh" else 1] for k, v in FAMILY_NAMES.items()})
+    names = unit_labels(run, lang) if by == "department" else pd.Series({k: v[0 if lang == "zh" else 1] for k, v in FAMILY_NAMES.items()})
     out.index = [names.get(i, i) for i in out.index]
     out = out.round(1).drop(columns="sd")
     out["abnormal"] = np.where(out.abnormal, t(lang, "⚠ 异常", "⚠ abnormal"), "")
@@ -202,38 +248,43 @@ def cross_comparison(run: RunData, period: str, by: str = "department", lang: st
 ENTITY_NAMES = {"employee": ("人员", "person"), "tender": ("招标项目", "tender"), "claim": ("报销单", "expense claim"),
                 "purchase_order": ("采购订单", "purchase order"), "leaf_purchase": ("烟叶收购记录", "leaf purchase"),
                 "supplier": ("供应商", "supplier"), "grower": ("烟农", "grower")}
-#: the de-identified queue's coarse unit and post labels (Chinese, from :mod:`riskmodel.linkage.deid`) in English
-_DEPT_TYPE_EN = {"leadership": "leadership team", "functional": "functional department", "procurement": "procurement department",
-                 "finance": "finance department", "leaf": "leaf department", "station": "leaf-purchasing station",
-                 "warehouse": "warehouse", "logistics": "logistics department"}
+#: the de-identified queue's coarse post labels (Chinese, from :mod:`riskmodel.linkage.deid`) in English
 _SENSITIVITY_EN = {3: "high-risk post", 2: "medium-risk post", 1: "ordinary post"}
 
 
-def _label_en() -> dict[str, str]:
+def _label_en(run: RunData) -> dict[str, str]:
+    """The de-identified queue's Chinese unit and post labels → English: coarse kinds, and a unit's own name (shown
+    where the view keeps it) → its English label (:func:`unit_labels`; only names no two units share)."""
     from riskmodel.linkage.deid import DEPT_TYPE_ZH, SENSITIVITY_ZH
 
-    return ({DEPT_TYPE_ZH[k]: v for k, v in _DEPT_TYPE_EN.items() if k in DEPT_TYPE_ZH}
+    d = run.departments
+    unique = ~d.name.duplicated(keep=False) & d.name.notna()
+    own = dict(zip(d.name[unique], unit_labels(run, "en").reindex(d.department_id[unique]).to_numpy()))
+    return (own | {DEPT_TYPE_ZH[k]: v for k, v in _DEPT_TYPE_EN.items() if k in DEPT_TYPE_ZH}
             | {SENSITIVITY_ZH[k]: v for k, v in _SENSITIVITY_EN.items() if k in SENSITIVITY_ZH}
             | {"全公司": "company-wide", "其他部门": "other department", "相关岗位": "related post"})
 
 
 def queue_quarter(period: str) -> pd.Period:
-    """The quarter whose review queue the report for ``period`` lists.
+    """The quarter whose review queue the report for ``period`` lists: the last quarter complete by the period's end.
 
-    Alerts are made per quarter, so a monthly report (``2025-11``) lists the queue of its quarter (2025Q4), the
-    same queue as the quarterly report.
+    Alerts are made per quarter, at its end, from the whole quarter's data.  A quarter's report, and the report on
+    its last month, list that quarter's queue; the reports on its first two months list the quarter before's, since
+    their own quarter's queue is made from data past their end.
 
     Examples
     --------
-    >>> str(queue_quarter("2025-11")), str(queue_quarter("2025Q3"))
-    ('2025Q4', '2025Q3')
+    >>> str(queue_quarter("2025Q3")), str(queue_quarter("2025-12")), str(queue_quarter("2025-11"))
+    ('2025Q3', '2025Q4', '2025Q3')
     """
-    return pd.Period(parse_period(period)[0], "Q")
+    hi = parse_period(period)[1]
+    q = pd.Period(hi, "Q")
+    return q if q.end_time.normalize() == hi else q - 1
 
 
 def _quarter_alerts(run: RunData, period: str) -> pd.DataFrame:
-    """The alerts of the period's quarter: people by rank, then events by rank (every event type's first, then its
-    second …), so that a cut at the top N keeps the highest-ranked of every kind."""
+    """The alerts of the period's queue (:func:`queue_quarter`): people by rank, then events by rank (every event
+    type's first, then its second …), so that a cut at the top N keeps the highest-ranked of every kind."""
     a = run.alerts
     a = a[pd.to_datetime(a.period).dt.to_period("Q") == queue_quarter(period)]
     order = (a.entity_type != "employee").astype(int)
@@ -265,8 +316,8 @@ def _year_known_posts(rv, a: pd.DataFrame, view: pd.DataFrame) -> pd.Series:
 
 
 def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, audience: str = "supervisor") -> pd.DataFrame:
-    """The review queue of the period's quarter (see :func:`queue_quarter`): people first, then events, with the
-    top three reasons, in the report's language.
+    """The review queue of the last quarter complete by the period's end (see :func:`queue_quarter`): people first,
+    then events, with the top three reasons, in the report's language.
 
     De-identified audiences (leadership, education officers, model reviewers) get the queue through
     :class:`riskmodel.linkage.roles.RoleView`: pseudonyms, coarse units and posts, scrubbed reasons.
@@ -314,7 +365,7 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
             a, refs = a[given], refs[given]
         v = v.loc[refs]
         v.index = a.index
-        en = _label_en()
+        en = _label_en(run)
         unit, post = v.unit_zh, _year_known_posts(rv, a, v)
         if lang != "zh":
             unit, post = unit.map(lambda x: en.get(x, x)), post.map(lambda x: en.get(x, x))
@@ -323,7 +374,7 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
     else:
         key = "text_zh" if lang == "zh" else "text_en"
         sep = "；" if lang == "zh" else "; "
-        depts = _dept_names(run)
+        depts = unit_labels(run, lang)
         posts = run.positions.set_index("position_id")["title_zh" if lang == "zh" else "title_en"]
         out = pd.DataFrame({"id": a.alert_id, "entity": a.entity_id, "unit": a.department_id.map(depts).fillna("—"),
                             "post": a.position_id.map(posts).fillna("—"),
@@ -345,8 +396,8 @@ def queue(run: RunData, period: str, lang: str = "zh", top: int | None = 30, aud
 def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None = 30) -> str:
     """One sentence above the queue: which quarter it is, how many alerts it holds and how many are listed.
 
-    A monthly report names the quarter whose queue it lists, e.g. '2025-11 所在季度 2025Q4 的待核查预警共 41 条
-    （人员 21 条，事项 20 条），按排名列出前 30 条，其余 11 条未列出。'
+    A monthly report names the quarter whose queue it lists, e.g. '截至 2025-11 月末的最近一季 2025Q3 的待核查预警共
+    41 条（人员 21 条，事项 20 条），按排名列出前 30 条，其余 11 条未列出。'
     """
     a = _quarter_alerts(run, period)
     q = str(queue_quarter(period))
@@ -354,12 +405,12 @@ def queue_caption(run: RunData, period: str, lang: str = "zh", top: int | None =
     shown = n if top is None else min(n, top)
     monthly = parse_period(period)[2] == "M"
     if lang == "zh":
-        which = f"{period} 所在季度 {q}" if monthly else q
+        which = f"截至 {period} 月末的最近一季 {q}" if monthly else q
         if n == 0:
             return f"{which} 没有待核查预警。"
         head = f"{which} 的待核查预警共 {n} 条（人员 {people} 条，事项 {n - people} 条）"
         return head + ("，全部列出。" if shown == n else f"，按排名列出前 {shown} 条，其余 {n - shown} 条未列出。")
-    which = f"the quarter of {period} ({q})" if monthly else q
+    which = f"the latest quarter complete by the end of {period} ({q})" if monthly else q
     if n == 0:
         return f"No alerts for review in {which}."
     head = f"The review queue of {which} holds {n} alerts ({people} people, {n - people} events)"
@@ -402,17 +453,54 @@ def data_quality(run: RunData, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t(lang, "项目", "item"), t(lang, "结果", "result")])
 
 
+#: case types (``cases.case_type``, written in Chinese by the source system and by the synthetic archive,
+#: :mod:`riskmodel.data.synthetic.archive`; '预警核实' is the de-identified digest's type for a verified alert) in English
+CASE_TYPE_EN = {"受贿": "bribery", "违规采购": "procurement violation", "围标串标": "bid rigging",
+                "虚假报销": "false expense claims", "烟叶收购违规": "leaf-purchasing violation",
+                "违反八项规定": "breach of the eight-point rules", "工作作风": "work conduct",
+                "违规饮酒": "drinking in breach of rules", "预警核实": "verified alert"}
+
+
 def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cases by type × year and the rectification ledger's completion by department (电子档案 statistics)."""
-    from riskmodel.linkage.archive import case_counts, rectification_completion
+    """Cases by type × year and the rectification ledger's completion by department (电子档案 statistics), as the
+    archive stood at the period's end.
+
+    Only cases opened by the period's last day count, and only their rectification items; an item counts as done
+    if completed by that day.  The period's own year, when partial, is labelled with the day it runs to.
+
+    Parameters
+    ----------
+    run : RunData
+    period : str
+        A month (``2025-09``) or a quarter (``2025Q3``).
+    lang : {'zh', 'en'}, default='zh'
+        Case types and units are named in this language (case types unknown to :data:`CASE_TYPE_EN` keep their
+        code in English).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Cases by type (rows) and year opened (columns); rectification items, done, done on time, overdue and the
+        rates by department.
+    """
+    from riskmodel.linkage.archive import Archive, case_counts, rectification_completion
 
     _, hi, _ = parse_period(period)
-    counts = case_counts(run.data, by=("case_type", "year"))
+    full = Archive.from_data(run.data)
+    cases = full.cases[pd.to_datetime(full.cases.opened_date) <= hi]
+    rect = full.rectifications[full.rectifications.case_id.isin(cases.case_id)]
+    known = {"cases": cases, "rectifications": rect}
+    counts = case_counts(known, by=("case_type", "year"))
     grid = counts.pivot_table(index="case_type", columns="year", values="n_cases", aggfunc="sum", fill_value=0)
+    if lang != "zh":
+        grid.index = [CASE_TYPE_EN.get(c, c) for c in grid.index]
     grid.index.name = t(lang, "案件类型", "case type")
+    if not (hi.month == 12 and hi.day == 31):  # the period's own year is partial: its column says to when
+        grid.columns = [t(lang, f"{y}（截至{hi.month}月{hi.day}日）", f"{y} (to {hi:%-d %b})") if y == hi.year else str(y)
+                        for y in grid.columns]
     grid.columns.name = t(lang, "立案年份", "year opened")
-    rect = rectification_completion(run.data, as_of=hi)
-    names = _dept_names(run)
+    rect = rectification_completion(known, as_of=hi)
+    names = unit_labels(run, lang)
     if "department_id" in rect:
         rect = rect.assign(department_id=[names.get(d, d) for d in rect.department_id]).set_index("department_id")
         rect.index.name = t(lang, "部门", "department")
