@@ -587,9 +587,12 @@ def _decode_failure(path: Path, enc: str) -> _Unreadable:
         gbk = False
     if gbk and codecs.lookup(enc).name not in ("gbk", "gb18030"):
         return _Unreadable(f"{path} is not valid {name}{where}; it decodes as GBK (Chinese Windows/Excel)",
-                           "rerun with --encoding gbk, or save the file as UTF-8")
+                           "give --encoding gbk (riskmodel validate, riskmodel features), or save the file as UTF-8; "
+                           "'riskmodel run' reads a converted copy: riskmodel validate FOLDER --encoding gbk "
+                           "--write-parquet OUT, then riskmodel run --data OUT")
     return _Unreadable(f"{path} is not valid {name}{where}",
-                       "give the file's encoding with --encoding (e.g. gbk, big5, latin-1), or save it as UTF-8")
+                       "give the file's encoding with --encoding (e.g. gbk, big5, latin-1), or save it as UTF-8; 'riskmodel run' "
+                       "reads a converted copy (riskmodel validate FOLDER --encoding ENC --write-parquet OUT)")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
