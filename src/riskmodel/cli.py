@@ -73,7 +73,7 @@ def generate(preset, seed, out, provinces, settings_path, quiet):
 @click.argument("source", type=click.Path(exists=False, path_type=Path))
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file renaming your tables/columns to riskmodel's (see docs/data_contract.md).")
-@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk).")
+@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk; auto: UTF-8 or GBK, file by file).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--write-parquet", "parquet_out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="When the dataset is clean, also write it as a Parquet folder in the contract's names and types "
@@ -143,7 +143,7 @@ def indicators_docs(out):
 @click.option("--only", multiple=True, help="Compute only these indicator ids (repeatable).")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file renaming your tables/columns to riskmodel's (see docs/data_contract.md).")
-@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk).")
+@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk; auto: UTF-8 or GBK, file by file).")
 @click.option("--no-validate", is_flag=True, help="Skip the data-contract check (for data validated already).")
 @settings_option
 @click.option("--quiet", is_flag=True)

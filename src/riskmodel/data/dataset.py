@@ -18,7 +18,7 @@ import pandas as pd
 
 from riskmodel.data.schema import TABLE_NAMES
 from riskmodel.data.store import read_manifest
-from riskmodel.errors import DataContractError
+from riskmodel.errors import DataContractError, InputFileError
 from riskmodel.provenance import fingerprint_files
 
 
@@ -89,7 +89,11 @@ class Dataset:
             con = cls._connect(**duck)
             files = {name: p for name, p in parquet.items() if name in TABLE_NAMES}
             for name, p in files.items():
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
+                try:
+                    con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
+                except duckdb.Error as exc:
+                    raise InputFileError(f"{p} cannot be read as Parquet ({str(exc).splitlines()[0]}); write the "
+                                         "table again as Parquet, or export it as CSV (UTF-8)") from None
             manifest = read_manifest(path) or {}
             fp = None
             if check:
