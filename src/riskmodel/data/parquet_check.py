@@ -49,8 +49,8 @@ _STORED_AS = {
 }
 _TYPE_WORDS = {"str": "text", "int": "whole numbers", "float": "numbers", "bool": "true/false",
                "date": "dates", "datetime": "date-times"}
-#: leading or trailing whitespace, the ideographic and no-break spaces included (what Python's strip removes)
-_PADDED = r"^[\s\x{3000}\x{a0}\x{feff}]|[\s\x{3000}\x{a0}\x{feff}]$"
+#: the whitespace reading a CSV file strips from text (Python's str.strip): ideographic and no-break spaces too
+_SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\ufeff\u2002\u2003\u2009\u200a"
 _CONVERT = ("or let riskmodel convert the folder once: riskmodel validate {src} --write-parquet OUT "
             "(it trims text, makes blanks missing and converts types), then use OUT")
 
@@ -109,23 +109,21 @@ def check_parquet_views(con: duckdb.DuckDBPyConnection, files: Mapping[str, str]
     report = ValidationReport(source=source, files=dict(files))
     columns: dict[str, dict[str, str]] = {}
     for t in TABLES:
-        if t.name not in files:
-            if t.optional:
-                report.problems.append(Problem("warning", None, t.name, None, "missing_table", 1, (),
-                                               f"optional table {t.name!r} is not in {source}; what needs it is left "
-                                               "out [missing_table]", "add it if you have it (see docs/data_contract.md)"))
-            else:
-                report.problems.append(Problem("error", None, t.name, None, "missing_table", 1, (),
-                                               f"table {t.name!r} is missing from {source}: no {t.name}.parquet "
-                                               "[missing_table]", "add it (see docs/data_contract.md)"))
-            continue
-        described = con.execute(f"DESCRIBE SELECT * FROM {_q(t.name)}").fetchall()
-        columns[t.name] = {str(r[0]): str(r[1]) for r in described}
-        report.rows[t.name] = int(con.execute(f"SELECT count(*) FROM {_q(t.name)}").fetchone()[0])
-        report.problems += _check_table(con, t, files[t.name], columns[t.name], report.rows[t.name], source)
-    # an id with spaces around it cannot match its reference: one problem is enough
-    padded = {(p.table, p.column) for p in report.problems if p.rule == "padded_text"}
-    report.problems += _check_foreign_keys(con, files, columns, padded)
+        if t.name in files:
+            described = con.execute(f"DESCRIBE SELECT * FROM {_q(t.name)}").fetchall()
+            columns[t.name] = {str(r[0]): str(r[1]) for r in described}
+        elif t.optional:
+            report.problems.append(Problem("warning", None, t.name, None, "missing_table", 1, (),
+                                           f"optional table {t.name!r} is not in {source}; what needs it is left "
+                                           "out [missing_table]", "add it if you have it (see docs/data_contract.md)"))
+        else:
+            report.problems.append(Problem("error", None, t.name, None, "missing_table", 1, (),
+                                           f"table {t.name!r} is missing from {source}: no {t.name}.parquet "
+                                           "[missing_table]", "add it (see docs/data_contract.md)"))
+    for t in TABLES:
+        if t.name in files:
+            report.rows[t.name] = int(con.execute(f"SELECT count(*) FROM {_q(t.name)}").fetchone()[0])
+            report.problems += _check_table(con, t, files[t.name], columns, report.rows[t.name], source)
     return report
 
 
@@ -157,7 +155,8 @@ def _rules(t: Table, col: Column, source: str) -> list[tuple[str, str, str, str,
     c, out = _q(col.name), []
     convert = _CONVERT.format(src=source)
     if col.dtype == "str" and (col.name in t.key_columns or col.unique or col.references or col.allowed or not col.nullable):
-        out.append(("padded_text", f"regexp_matches({c}, {_lit(_PADDED)})", "with spaces around the value",
+        spaces = ", ".join(_lit(ch) for ch in _SPACES)
+        out.append(("padded_text", f"(left({c}, 1) IN ({spaces}) OR right({c}, 1) IN ({spaces}))", "with spaces around the value",
                     f"remove the spaces ({col.name} is compared as written, so 'E001 ' is not 'E001'), {convert}", True))
         blanks = ", ".join(_lit(m) for m in ("", *MISSING_MARKERS))
         out.append(("blank_text", f"trim({c}) IN ({blanks})", "with blank or NA text instead of a missing value",
@@ -185,9 +184,11 @@ def _rules(t: Table, col: Column, source: str) -> list[tuple[str, str, str, str,
     return out
 
 
-def _check_table(con, t: Table, file: str, stored: dict[str, str], n_rows: int, source: str) -> list[Problem]:
+def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, str]], n_rows: int,
+                 source: str) -> list[Problem]:
     problems: list[Problem] = []
     name = t.name
+    stored = columns[name]
     for col in t.columns:
         if col.name not in stored:
             problems.append(Problem("error", file, name, col.name, "missing_column", 1, (),
@@ -224,6 +225,7 @@ def _check_table(con, t: Table, file: str, stored: dict[str, str], n_rows: int, 
                 f"with {o.earlier} after {o.later}",
                 f"{o.earlier} must be on or before {o.later}; look for swapped or mistyped dates", False)
                for o in t.date_orders if {o.earlier, o.later} <= {c.name for c in usable}]
+    checks += _foreign_keys(t, usable, columns)
     key = [k for k in t.key_columns if k in stored]
     ids = (f"concat_ws('/', {', '.join(f'CAST({_q(k)} AS VARCHAR)' for k in key)})" if len(key) == len(t.key_columns)
            else "'row ' || CAST(row_number() OVER () AS VARCHAR)")
@@ -237,6 +239,9 @@ def _check_table(con, t: Table, file: str, stored: dict[str, str], n_rows: int, 
                 rows = con.execute(f"SELECT {ids} AS id{value} FROM {_q(name)} WHERE {cond} LIMIT {N_EXAMPLES}").fetchall()
                 problems.append(_problem(file, name, col.name if col is not None else None, label, rule, int(n), rows,
                                          show_values, what, hint))
+    # an id with spaces around it cannot match its reference: one problem is enough
+    padded = {p.column for p in problems if p.rule == "padded_text"}
+    problems = [p for p in problems if not (p.rule == "foreign_key" and p.column in padded)]
     for group in _unique_groups(t, {c.name for c in usable}):
         cols = ", ".join(_q(g) for g in group)
         n = con.execute(f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {_q(name)} "
@@ -284,36 +289,22 @@ def _fmt(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _check_foreign_keys(con, files: Mapping[str, str], columns: Mapping[str, Mapping[str, str]],
-                        skip: set[tuple[str, str]]) -> list[Problem]:
-    problems = []
-    for t in TABLES:
-        if t.name not in columns or t.name not in files:
+def _foreign_keys(t: Table, usable: list[Column], columns: Mapping[str, Mapping[str, str]]) -> list[tuple]:
+    """The foreign-key rules of a table, as conditions on its rows (counted in the table's one aggregate)."""
+    out = []
+    for c in usable:
+        if c.references is None:
             continue
-        key = t.key_columns
-        ids = (f"concat_ws('/', {', '.join(f'CAST(x.{_q(k)} AS VARCHAR)' for k in key)})"
-               if all(k in columns[t.name] for k in key) else "'row'")
-        for c in t.columns:
-            if c.references is None or c.name not in columns[t.name] or (t.name, c.name) in skip:
-                continue
-            ref_table, ref_col = c.references.split(".")
-            if ref_col not in columns.get(ref_table, {}):
-                continue  # the missing table or column is an error of its own
-            if (_base_type(columns[t.name][c.name]) not in _STORED_AS[c.dtype]
-                    or _base_type(columns[ref_table][ref_col]) not in _STORED_AS[c.dtype]):
-                continue  # a column stored as another type is an error of its own
-            cond = (f"x.{_q(c.name)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_q(ref_table)} r "
-                    f"WHERE r.{_q(ref_col)} = x.{_q(c.name)})")
-            n = con.execute(f"SELECT count(*) FROM {_q(t.name)} x WHERE {cond}").fetchone()[0]
-            if n:
-                rows = con.execute(f"SELECT {ids}, x.{_q(c.name)} FROM {_q(t.name)} x WHERE {cond} "
-                                   f"LIMIT {N_EXAMPLES}").fetchall()
-                problems.append(_problem(
-                    files[t.name], t.name, c.name, c.name, "foreign_key", int(n), rows, not c.identifier,
-                    f"pointing to a {ref_col} missing from {ref_table}",
+        ref_table, ref_col = c.references.split(".")
+        ref_type = columns.get(ref_table, {}).get(ref_col)
+        if ref_type is None or _base_type(ref_type) not in _STORED_AS[c.dtype]:
+            continue  # the missing table or column, or one stored as another type, is an error of its own
+        cond = (f"{_q(c.name)} IS NOT NULL AND {_q(c.name)} NOT IN "
+                f"(SELECT {_q(ref_col)} FROM {_q(ref_table)} WHERE {_q(ref_col)} IS NOT NULL)")
+        out.append((c, c.name, "foreign_key", cond, f"pointing to a {ref_col} missing from {ref_table}",
                     f"every {t.name}.{c.name} must be a {ref_table}.{ref_col}; add the missing {ref_table} rows "
-                    "or correct the ids"))
-    return problems
+                    "or correct the ids", True))
+    return out
 
 
 __all__ = ["check_parquet_folder", "check_parquet_views", "manifest_matches"]
