@@ -122,8 +122,7 @@ def check_parquet_views(con: duckdb.DuckDBPyConnection, files: Mapping[str, str]
                                            "[missing_table]", "add it (see docs/data_contract.md)"))
     for t in TABLES:
         if t.name in files:
-            report.rows[t.name] = int(con.execute(f"SELECT count(*) FROM {_q(t.name)}").fetchone()[0])
-            report.problems += _check_table(con, t, files[t.name], columns, report.rows[t.name], source)
+            report.problems += _check_table(con, t, files[t.name], columns, source, report.rows)
     return report
 
 
@@ -184,8 +183,8 @@ def _rules(t: Table, col: Column, source: str) -> list[tuple[str, str, str, str,
     return out
 
 
-def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, str]], n_rows: int,
-                 source: str) -> list[Problem]:
+def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, str]], source: str,
+                 rows_of: dict[str, int]) -> list[Problem]:
     problems: list[Problem] = []
     name = t.name
     stored = columns[name]
@@ -199,12 +198,6 @@ def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, st
         problems.append(Problem("warning", file, name, None, "extra_column", len(extra), (),
                                 f"{name}: {len(extra)} column{'s' * (len(extra) != 1)} not in the contract, ignored: "
                                 f"{', '.join(extra)}", "nothing to do if they are not needed"))
-    if n_rows == 0:
-        must = name in NON_EMPTY_TABLES
-        problems.append(Problem("error" if must else "warning", file, name, None, "empty_table", 0, (),
-                                f"{name} has no rows [empty_table]" + (": every other table refers to it" if must else ""),
-                                "fill it in" if must else "fine if your company has no such records"))
-        return problems
     usable: list[Column] = []
     for col in t.columns:
         if col.name not in stored:
@@ -214,7 +207,7 @@ def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, st
                                                 f"LIMIT 3").fetchall()]
             shown = "" if col.identifier else f"; e.g. {', '.join(repr(v) for v in sample)}"
             problems.append(Problem(
-                "error", file, name, col.name, "stored_type", n_rows, (),
+                "error", file, name, col.name, "stored_type", 1, (),
                 f"{name}.{col.name} is stored as {stored[col.name]} in {Path(file).name}, not as "
                 f"{_TYPE_WORDS[col.dtype]} ({col.dtype}) [stored_type]{shown}",
                 f"write {col.name} as a Parquet {col.dtype} column, {_CONVERT.format(src=source)}"))
@@ -229,24 +222,37 @@ def _check_table(con, t: Table, file: str, columns: Mapping[str, Mapping[str, st
     key = [k for k in t.key_columns if k in stored]
     ids = (f"concat_ws('/', {', '.join(f'CAST({_q(k)} AS VARCHAR)' for k in key)})" if len(key) == len(t.key_columns)
            else "'row ' || CAST(row_number() OVER () AS VARCHAR)")
-    if checks:
-        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {ch[3]})" for ch in checks)
-                             + f" FROM {_q(name)}").fetchone()
-        for (col, label, rule, cond, what, hint, show), n in zip(checks, counts):
-            if n:
-                show_values = show and col is not None and not col.identifier
-                value = f", {_q(col.name)}" if show_values else ""
-                rows = con.execute(f"SELECT {ids} AS id{value} FROM {_q(name)} WHERE {cond} LIMIT {N_EXAMPLES}").fetchall()
-                problems.append(_problem(file, name, col.name if col is not None else None, label, rule, int(n), rows,
-                                         show_values, what, hint))
+    groups = _unique_groups(t, {c.name for c in usable})
+    present = [" AND ".join(f"{_q(g)} IS NOT NULL" for g in group) for group in groups]
+    # one scan of the table: its rows, every rule's bad rows, and whether each id or key repeats
+    counted = con.execute("SELECT " + ", ".join(
+        ["count(*)"] + [f"count(*) FILTER (WHERE {ch[3]})" for ch in checks]
+        + [f"count(*) FILTER (WHERE {p}) - count(DISTINCT ({', '.join(_q(g) for g in group)})) FILTER (WHERE {p})"
+           for group, p in zip(groups, present)]) + f" FROM {_q(name)}").fetchone()
+    n_rows, counts, repeats = counted[0], counted[1:1 + len(checks)], counted[1 + len(checks):]
+    rows_of[name] = int(n_rows)
+    if n_rows == 0:
+        must = name in NON_EMPTY_TABLES
+        problems.append(Problem("error" if must else "warning", file, name, None, "empty_table", 0, (),
+                                f"{name} has no rows [empty_table]" + (": every other table refers to it" if must else ""),
+                                "fill it in" if must else "fine if your company has no such records"))
+        return problems
+    for (col, label, rule, cond, what, hint, show), n in zip(checks, counts):
+        if n:
+            show_values = show and col is not None and not col.identifier
+            value = f", {_q(col.name)}" if show_values else ""
+            rows = con.execute(f"SELECT {ids} AS id{value} FROM {_q(name)} WHERE {cond} LIMIT {N_EXAMPLES}").fetchall()
+            problems.append(_problem(file, name, col.name if col is not None else None, label, rule, int(n), rows,
+                                     show_values, what, hint))
     # an id with spaces around it cannot match its reference: one problem is enough
     padded = {p.column for p in problems if p.rule == "padded_text"}
     problems = [p for p in problems if not (p.rule == "foreign_key" and p.column in padded)]
-    for group in _unique_groups(t, {c.name for c in usable}):
+    for group, p, repeated in zip(groups, present, repeats):
+        if not repeated:
+            continue
         cols = ", ".join(_q(g) for g in group)
-        n = con.execute(f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {_q(name)} "
-                        f"WHERE {' AND '.join(f'{_q(g)} IS NOT NULL' for g in group)} GROUP BY {cols} HAVING n > 1)"
-                        ).fetchone()[0]
+        n = con.execute(f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {_q(name)} WHERE {p} "
+                        f"GROUP BY {cols} HAVING n > 1)").fetchone()[0]
         if n:
             rows = con.execute(f"SELECT concat_ws('/', {', '.join(f'CAST({_q(g)} AS VARCHAR)' for g in group)}) FROM "
                                f"{_q(name)} WHERE {' AND '.join(f'{_q(g)} IS NOT NULL' for g in group)} GROUP BY {cols} "
