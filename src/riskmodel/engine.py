@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.errors import RiskModelError
+from riskmodel.errors import DataContractError, RiskModelError
 from riskmodel.settings import Settings, load_settings
 
 #: rows per chunk when a scorer goes through a large feature matrix on this machine
@@ -92,7 +92,19 @@ def open_dataset(data_dir: str | Path, settings: Settings | None = None, mapping
         raise RiskModelError(f"no dataset at {data_dir}; give a folder written by 'riskmodel generate' or "
                              f"'riskmodel validate --write-parquet', or a folder of your own tables")
     with resource_errors("opening the data", settings):
-        return Dataset.from_dir(data_dir, mapping=mapping, encoding=encoding, check=check, **duck_options(settings))
+        try:
+            return Dataset.from_dir(data_dir, mapping=mapping, encoding=encoding, check=check, **duck_options(settings))
+        except DataContractError as exc:
+            if mapping is None and encoding is None and {p.rule for p in exc.problems} & _NEEDS_CONVERSION:
+                raise DataContractError(f"{exc}\n{_CONVERT_ONCE.format(src=data_dir)}", problems=exc.problems) from None
+            raise
+
+
+#: problems that a mapping file or an encoding solves
+_NEEDS_CONVERSION = {"missing_table", "missing_column", "unreadable_file", "unknown_table"}
+_CONVERT_ONCE = ("'riskmodel run', 'train' and 'backtest' take no --mapping or --encoding: convert the tables once, "
+                 "riskmodel validate {src} --mapping MAPPING.yaml --encoding ENC --write-parquet OUT, then use "
+                 "--data OUT")
 
 
 @contextlib.contextmanager

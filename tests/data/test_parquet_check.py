@@ -116,3 +116,12 @@ def test_features_takes_mapping_and_encoding(tmp_path, valid_tables, write_datas
     r = CliRunner().invoke(main, ["features", str(folder), "--mapping", str(tmp_path / "map.yaml"), "--quiet",
                                   "--out", str(tmp_path / "feat")])
     assert r.exit_code == 2 and "decodes as GBK" in r.output and "--write-parquet" in r.output
+
+
+def test_run_on_gbk_files_names_the_conversion_route_once(tmp_path, valid_tables, write_dataset):
+    folder = write_dataset(valid_tables, tmp_path / "gbk", encoding="gbk")
+    r = CliRunner().invoke(main, ["run", "--data", str(folder), "--out", str(tmp_path / "run"), "--quiet"])
+    assert r.exit_code == 2 and not (tmp_path / "run").exists()
+    assert "employees.csv is not valid UTF-8" in r.output and "departments.csv is not valid UTF-8" in r.output
+    assert r.output.count("decodes as GBK") >= 2 and r.output.count("--encoding auto") == 1  # one hint for all files
+    assert f"riskmodel validate {folder} --mapping MAPPING.yaml --encoding ENC --write-parquet OUT" in r.output

@@ -171,7 +171,11 @@ class ValidationReport:
         if self.ok:
             return
         errors = self.errors
-        shown = "\n".join(f"  - {p.message} → {p.hint}" for p in errors[:10])
+        by_hint: dict[str, list[str]] = {}  # problems sharing what to do (one encoding for ten files) say it once
+        for p in errors[:10]:
+            by_hint.setdefault(p.hint, []).append(p.message)
+        shown = "\n".join(f"  - {msgs[0]} → {hint}" if len(msgs) == 1 else
+                          "\n".join(f"  - {m}" for m in msgs) + f"\n    → {hint}" for hint, msgs in by_hint.items())
         more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
         opts = (f" --mapping {mapping}" if isinstance(mapping, (str, Path)) else "") + (
             f" --encoding {encoding}" if encoding else "")
@@ -218,7 +222,10 @@ class ValidationReport:
                 if p.hint:
                     lines.append(f"  {'':<8}→ {p.hint}")
             lines.append("")
-        if self.ok:
+        if self.ok and any(p.rule in IN_PLACE_RULES for p in self.problems):
+            lines.append("The dataset conforms to the data contract once converted as read here; 'riskmodel run' "
+                         "reads the Parquet files as stored, so run it on a copy written with --write-parquet.")
+        elif self.ok:
             lines.append("The dataset conforms to the data contract.")
         else:
             lines.append("Fix the errors above and run the check again; docs/data_contract.md describes every table.")

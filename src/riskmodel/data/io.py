@@ -608,10 +608,10 @@ def _decode_failure(path: Path, enc: str) -> _Unreadable:
         return _Unreadable(f"{path} is not valid {name}{where}; it decodes as GBK (Chinese Windows/Excel)",
                            "give --encoding gbk to 'riskmodel validate' or 'riskmodel features' (--encoding auto where "
                            "only some files are GBK), or save the file as UTF-8; 'riskmodel run' reads a converted "
-                           "copy: riskmodel validate FOLDER --encoding gbk --write-parquet OUT, then riskmodel run --data OUT")
+                           f"copy: riskmodel validate {path.parent} --encoding gbk --write-parquet OUT, then riskmodel run --data OUT")
     return _Unreadable(f"{path} is not valid {name}{where}",
                        "give the file's encoding with --encoding (e.g. gbk, big5, latin-1), or save it as UTF-8; 'riskmodel run' "
-                       "reads a converted copy (riskmodel validate FOLDER --encoding ENC --write-parquet OUT)")
+                       f"reads a converted copy (riskmodel validate {path.parent} --encoding ENC --write-parquet OUT)")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
