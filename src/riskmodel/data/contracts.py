@@ -253,7 +253,7 @@ def date_bounds(table: str, column: str, today: pd.Timestamp | None = None) -> t
     return EARLIEST_DATE, today + (PLANNED_MARGIN if (table, column) in PLANNED_DATES else FUTURE_MARGIN)
 
 
-def _date_rule_text(table: str, column: str) -> str:
+def date_rule_text(table: str, column: str) -> str:
     lo, hi = date_bounds(table, column)
     if (table, column) in PAST_DATES:
         ahead = "the day of the check"
@@ -614,7 +614,7 @@ def _check_table(table: Table, df: pd.DataFrame, file: str | None, unparsed: dic
             if bad.any():
                 problems.append(_row_problem(
                     table, df, file, c.name, "plausible_date", bad, f"with an implausible date (outside {lo:%Y-%m-%d} "
-                    f"to {hi:%Y-%m-%d})", f"{c.name} must lie {_date_rule_text(name, c.name)}; look for a mistyped "
+                    f"to {hi:%Y-%m-%d})", f"{c.name} must lie {date_rule_text(name, c.name)}; look for a mistyped "
                     "year or a placeholder date, correct it or leave it empty where the column may be empty"))
     problems += _scientific_ids(table, df, file)
     return problems

@@ -3,7 +3,9 @@
 Parquet folders are queried in place (DuckDB views over the files, so large
 data is never loaded whole); CSV folders, DuckDB files and in-memory tables go
 through :mod:`riskmodel.data.io` first (renamed by the mapping and converted to
-the contract types) and are registered with DuckDB.
+the contract types) and are registered with DuckDB.  With ``check=True``
+(what :func:`riskmodel.engine.open_dataset` asks for) the tables are checked
+against the data contract before anything is computed on them.
 """
 
 from __future__ import annotations
