@@ -73,7 +73,7 @@ def generate(preset, seed, out, provinces, settings_path, quiet):
 @click.argument("source", type=click.Path(exists=False, path_type=Path))
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file renaming your tables/columns to riskmodel's (see docs/data_contract.md).")
-@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk).")
+@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk; auto: UTF-8 or GBK, file by file).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--write-parquet", "parquet_out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="When the dataset is clean, also write it as a Parquet folder in the contract's names and types "
@@ -141,23 +141,26 @@ def indicators_docs(out):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/interim/<dataset name>/features).")
 @click.option("--only", multiple=True, help="Compute only these indicator ids (repeatable).")
-@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file renaming your tables/columns to riskmodel's (see docs/data_contract.md).")
+@click.option("--encoding", default=None, help="Encoding of CSV files (default: UTF-8; e.g. gbk; auto: UTF-8 or GBK, file by file).")
 @click.option("--no-validate", is_flag=True, help="Skip the data-contract check (for data validated already).")
 @settings_option
 @click.option("--quiet", is_flag=True)
-def features(source, out, only, mapping, no_validate, settings_path, quiet):
-    """Compute every red-flag indicator on SOURCE and roll the flags up to people, units and periods."""
-    from riskmodel.data.dataset import Dataset
+def features(source, out, only, mapping, encoding, no_validate, settings_path, quiet):
+    """Compute every red-flag indicator on SOURCE and roll the flags up to people, units and periods.
+
+    SOURCE is checked against the data contract first (as 'riskmodel validate' checks it); a dataset that
+    breaks it stops the command with the problems found.
+    """
+    from riskmodel.engine import open_dataset
     from riskmodel.indicators.runner import write_features
     from riskmodel.settings import load_settings
 
     settings = load_settings(settings_path)
-    if not no_validate:
-        from riskmodel.data.contracts import require_valid
-
-        require_valid(source, mapping=mapping)
+    data = open_dataset(source, settings, mapping=mapping, encoding=encoding, check=not no_validate)
     out = out or config.INTERIM_DATA_DIR / Path(source).name / "features"
-    m, _ = write_features(Dataset.from_dir(source, mapping=mapping), out, settings, list(only) or None, progress=not quiet)
+    m, _ = write_features(data, out, settings, list(only) or None, progress=not quiet)
     click.echo(f"{m['flags']:,} indicator rows, {m['fired']:,} fired, from {len(m['indicators'])} indicators -> {out}")
 
 
@@ -167,7 +170,8 @@ _POLICIES = ["capacity", "precision", "cost"]
 
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=config.DEMO_DATA_DIR, show_default=True,
-              help="Dataset folder (generated or validated).")
+              help="Dataset folder (generated, or written by 'riskmodel validate --write-parquet'; a folder of CSV "
+                   "files in the contract's names and UTF-8 works too).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=config.PROCESSED_DATA_DIR / "demo_run",
               show_default=True)
 @click.option("--model", type=click.Choice(_MODELS), default=None, help="Default: scoring.model in the settings.")
@@ -178,6 +182,10 @@ _POLICIES = ["capacity", "precision", "cost"]
 @click.option("--quiet", is_flag=True)
 def run(data_dir, out, model, policy, decisions, settings_path, quiet):
     """The whole path: features, graph features, training, scoring, the review queue (OUT/alerts.parquet).
+
+    The dataset is checked against the data contract first.  Tables that need a mapping file or an encoding
+    are converted once: riskmodel validate DIR --mapping M --encoding E --write-parquet CLEAN, then
+    riskmodel run --data CLEAN.
 
     The queue is recorded in OUT/ledger.jsonl as it is written (model, policy, cut-offs, the file's hash, each
     alert), appended to the chain of an earlier run in OUT.

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.dataset import Dataset
-from riskmodel.errors import RiskModelError
+from riskmodel.errors import DataContractError, RiskModelError
 from riskmodel.settings import Settings, load_settings
 
 #: rows per chunk when a scorer goes through a large feature matrix on this machine
@@ -55,8 +55,32 @@ def duck_options(settings: Settings | None = None) -> dict:
     return {"threads": e.threads, "memory_limit": e.memory_limit, "temp_dir": str(spill_directory(settings or load_settings()))}
 
 
-def open_dataset(data_dir: str | Path, settings: Settings | None = None) -> Dataset:
-    """Open a company's tables with the engine's memory limit and spill folder."""
+def open_dataset(data_dir: str | Path, settings: Settings | None = None, mapping=None, encoding: str | None = None,
+                 check: bool = True) -> Dataset:
+    """Open a company's tables with the engine's memory limit and spill folder, checked against the data contract.
+
+    Every command that computes on a dataset opens it here, so a dataset that breaks the contract stops the
+    command before any work, with the contract check's message (file, table, column, example rows, rule, what
+    to do).  A Parquet folder whose ``manifest.json`` still matches its files (written by ``riskmodel generate``
+    or ``riskmodel validate --write-parquet``) costs only the hashing of its files; another Parquet folder is
+    checked in DuckDB SQL over its files; CSV folders and DuckDB files are read once and checked as
+    ``riskmodel validate`` checks them.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The dataset: a folder of Parquet or CSV files, or a DuckDB file.
+    settings : Settings, optional
+    mapping, encoding : optional
+        As for ``riskmodel validate`` (renames; the CSV files' encoding).
+    check : bool, default=True
+        Check the contract first (``riskmodel features --no-validate`` turns it off).
+
+    Raises
+    ------
+    DataContractError
+        The dataset breaks the contract.
+    """
     settings = settings or load_settings()
     spill = spill_directory(settings)
     try:
@@ -64,8 +88,23 @@ def open_dataset(data_dir: str | Path, settings: Settings | None = None) -> Data
     except OSError as exc:
         raise RiskModelError(f"cannot create the spill folder {spill} ({exc.strerror}); set engine.temp_directory "
                              f"to a writable folder with free space") from exc
+    if not Path(data_dir).exists():
+        raise RiskModelError(f"no dataset at {data_dir}; give a folder written by 'riskmodel generate' or "
+                             f"'riskmodel validate --write-parquet', or a folder of your own tables")
     with resource_errors("opening the data", settings):
-        return Dataset.from_dir(data_dir, **duck_options(settings))
+        try:
+            return Dataset.from_dir(data_dir, mapping=mapping, encoding=encoding, check=check, **duck_options(settings))
+        except DataContractError as exc:
+            if mapping is None and encoding is None and {p.rule for p in exc.problems} & _NEEDS_CONVERSION:
+                raise DataContractError(f"{exc}\n{_CONVERT_ONCE.format(src=data_dir)}", problems=exc.problems) from None
+            raise
+
+
+#: problems that a mapping file or an encoding solves
+_NEEDS_CONVERSION = {"missing_table", "missing_column", "unreadable_file", "unknown_table"}
+_CONVERT_ONCE = ("'riskmodel run', 'train' and 'backtest' take no --mapping or --encoding: convert the tables once, "
+                 "riskmodel validate {src} --mapping MAPPING.yaml --encoding ENC --write-parquet OUT, then use "
+                 "--data OUT")
 
 
 @contextlib.contextmanager

@@ -127,3 +127,13 @@ def test_mapping_rejects_two_names_for_one_target():
         read_mapping({"columns": {"payments": {"amt": "amount", "total": "amount"}}})
     with pytest.raises(InputFileError, match="key 'columns' by riskmodel's table name 'payments'"):
         read_mapping({"tables": {"pay": "payments"}, "columns": {"pay": {"amt": "amount"}}})
+
+
+def test_auto_encoding_reads_each_file_in_its_own(tmp_path, valid_tables, write_dataset):
+    folder = write_dataset(valid_tables, tmp_path / "mixed")
+    valid_tables["employees"].to_csv(folder / "employees.csv", index=False, encoding="gbk")
+    with pytest.raises(InputFileError, match="employees.csv is not valid UTF-8.*--encoding auto"):
+        load_dataset(folder)
+    tables = load_dataset(folder, encoding="auto")
+    assert tables["employees"].name.tolist() == valid_tables["employees"].name.tolist()
+    assert tables["departments"].name.tolist() == valid_tables["departments"].name.tolist()  # UTF-8, not mangled

@@ -45,6 +45,21 @@ def test_dealings_by_period(tiny):
     assert d.period.astype(str).tolist() == ["2024-01-01"]
 
 
+def test_dealings_from_tenders_alone():
+    """Without purchase orders the tenders' branch comes first in the UNION, and it names its columns too."""
+    from riskmodel.data.dataset import Dataset
+
+    from .conftest import frame, tiny_tables
+
+    tables = tiny_tables()
+    del tables["purchase_orders"]
+    tables["tenders"][0]["requisition_id"] = "R1"
+    data = Dataset.from_frames({name: frame(name, rows) for name, rows in tables.items()})
+    d = supplier_dealings(data).set_index("supplier_id")
+    assert d.employee_id.tolist() == ["E1", "E1"] and sorted(d.index) == ["S1", "S2"]
+    assert set(d.loc["S1", "roles"]) == {"approver", "requester"} and d.loc["S1", "amount"] == 0
+
+
 def test_networkx_round_trip_and_igraph_agree(tiny):
     f = graph_frames(tiny)
     G = f.to_networkx()

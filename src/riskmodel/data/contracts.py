@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,16 @@ from riskmodel.errors import DataContractError
 NON_EMPTY_TABLES = ("departments", "positions", "employees")
 #: how many example row ids a problem lists
 N_EXAMPLES = 5
+#: no date may lie before this day: a mistyped year, or a spreadsheet's zero date (1899-12-30)
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+#: how far after the day of the check an event's date may lie (an extract dated ahead, clocks set wrong)
+FUTURE_MARGIN = pd.DateOffset(years=1)
+#: dates that are plans rather than events may lie further ahead (a working life)
+PLANNED_DATES = {("rectifications", "due_date"), ("employees", "leave_date"), ("post_history", "end_date"),
+                 ("reporting_lines", "end_date")}
+PLANNED_MARGIN = pd.DateOffset(years=40)
+#: dates that cannot lie after the day of the check at all
+PAST_DATES = {("employees", "birth_date"), ("employees", "hire_date")}
 
 _DTYPES = {
     "str": pd.Series([], dtype="str").dtype,  # pandas 3: the string dtype; pandas 2: object
@@ -148,6 +158,32 @@ class ValidationReport:
         """True when no problem is an error."""
         return not self.errors
 
+    def raise_if_invalid(self, in_memory: bool = False, mapping: Any = None, encoding: str | None = None) -> None:
+        """Raise a :class:`~riskmodel.errors.DataContractError` listing the first errors, if there are any.
+
+        Parameters
+        ----------
+        in_memory : bool, default=False
+            The tables were given in memory (the message then names no command to run).
+        mapping, encoding : optional
+            As given for the source, to repeat them in the ``riskmodel validate`` command the message names.
+        """
+        if self.ok:
+            return
+        errors = self.errors
+        by_hint: dict[str, list[str]] = {}  # problems sharing what to do (one encoding for ten files) say it once
+        for p in errors[:10]:
+            by_hint.setdefault(p.hint, []).append(p.message)
+        shown = "\n".join(f"  - {msgs[0]} → {hint}" if len(msgs) == 1 else
+                          "\n".join(f"  - {m}" for m in msgs) + f"\n    → {hint}" for hint, msgs in by_hint.items())
+        more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+        opts = (f" --mapping {mapping}" if isinstance(mapping, (str, Path)) else "") + (
+            f" --encoding {encoding}" if encoding else "")
+        how = "" if in_memory else f"\nrun `riskmodel validate {self.source}{opts}` for the full report"
+        n = len(errors)
+        raise DataContractError(f"{self.source} breaks the data contract ({n} error{'s' * (n != 1)}):\n"
+                                f"{shown}{more}{how}", problems=self.problems)
+
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data (what :meth:`to_json` writes)."""
         return {
@@ -186,11 +222,46 @@ class ValidationReport:
                 if p.hint:
                     lines.append(f"  {'':<8}→ {p.hint}")
             lines.append("")
-        if self.ok:
+        if self.ok and any(p.rule in IN_PLACE_RULES for p in self.problems):
+            lines.append("The dataset conforms to the data contract once converted as read here; 'riskmodel run' "
+                         "reads the Parquet files as stored, so run it on a copy written with --write-parquet.")
+        elif self.ok:
             lines.append("The dataset conforms to the data contract.")
         else:
             lines.append("Fix the errors above and run the check again; docs/data_contract.md describes every table.")
         return "\n".join(lines)
+
+
+def date_bounds(table: str, column: str, today: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The plausible range of a date column: from :data:`EARLIEST_DATE` to the day of the check plus a margin.
+
+    Events may lie up to :data:`FUTURE_MARGIN` after ``today`` (births and hires not at all); the plans in
+    :data:`PLANNED_DATES` up to :data:`PLANNED_MARGIN`.  A date outside is a typo (2203 for 2023) or a placeholder,
+    and one such date stretches the data's period, and every quarter computed on it, by centuries.
+
+    Examples
+    --------
+    >>> day = pd.Timestamp("2026-01-15")
+    >>> [str(d.date()) for d in date_bounds("purchase_orders", "order_date", day)]
+    ['1900-01-01', '2027-01-15']
+    >>> str(date_bounds("employees", "birth_date", day)[1].date())
+    '2026-01-15'
+    """
+    today = (pd.Timestamp.today() if today is None else pd.Timestamp(today)).normalize()
+    if (table, column) in PAST_DATES:
+        return EARLIEST_DATE, today
+    return EARLIEST_DATE, today + (PLANNED_MARGIN if (table, column) in PLANNED_DATES else FUTURE_MARGIN)
+
+
+def date_rule_text(table: str, column: str) -> str:
+    lo, hi = date_bounds(table, column)
+    if (table, column) in PAST_DATES:
+        ahead = "the day of the check"
+    elif (table, column) in PLANNED_DATES:
+        ahead = "40 years after the day of the check (a plan)"
+    else:
+        ahead = "one year after the day of the check"
+    return f"from {lo:%Y-%m-%d} to {ahead} ({hi:%Y-%m-%d} today)"
 
 
 # -- pandera schemas --------------------------------------------------------------------
@@ -288,7 +359,33 @@ def validate_dataset(source: str | Path, mapping: str | Path | Mapping[str, Any]
     ['positions.sensitivity: 1 row above the maximum 3 [le]; e.g. P1 (4)']
     """
     loaded = read_dataset(source, mapping=mapping, encoding=encoding)
-    return _validate_loaded(loaded, expect=TABLES_BY_NAME)
+    report = _validate_loaded(loaded, expect=TABLES_BY_NAME)
+    report.problems += _read_in_place_problems(Path(source), mapping)
+    return report
+
+
+#: what reading a Parquet file converts, and reading it in place (``riskmodel run``) does not
+IN_PLACE_RULES = ("stored_type", "padded_text", "blank_text")
+
+
+def _read_in_place_problems(source: Path, mapping) -> list[Problem]:
+    """Warnings for what this check converted in a Parquet folder that ``riskmodel run`` reads as stored.
+
+    The values are valid once converted (text trimmed, blanks missing, types parsed), but the commands that
+    compute read a Parquet folder in place and refuse it; a copy written by ``--write-parquet`` is converted.
+    """
+    if mapping is not None or not source.is_dir() or any(source.glob("*.csv")) or not any(source.glob("*.parquet")):
+        return []
+    from riskmodel.data.parquet_check import check_parquet_folder, manifest_matches
+
+    if manifest_matches(source):
+        return []
+    found = [p for p in check_parquet_folder(source).problems if p.rule in IN_PLACE_RULES]
+    note = (f" This check converts them, but 'riskmodel run' and 'riskmodel features' read the Parquet files as "
+            f"stored and refuse them: run on a converted copy (riskmodel validate {source} --write-parquet OUT, "
+            f"then riskmodel run --data OUT).")
+    return [replace(p, severity="warning", hint=p.hint.split(", or let riskmodel convert")[0] + "." + note)
+            for p in found]
 
 
 def validate_tables(tables: Mapping[str, pd.DataFrame], expect: Iterable[str] | None = None,
@@ -366,16 +463,37 @@ def require_valid(data: str | Path | Mapping[str, pd.DataFrame],
         loaded = _from_frames({k: v for k, v in data.items() if k in wanted}, "<in-memory tables>")
     else:
         loaded = read_dataset(data, mapping=mapping, encoding=encoding, tables=wanted)
-    report = _validate_loaded(loaded, expect=wanted)
-    if not report.ok:
-        errors = report.errors
-        shown = "\n".join(f"  - {p.message} → {p.hint}" for p in errors[:10])
-        more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
-        how = (f"\nrun `riskmodel validate {report.source}` for the full report"
-               if not isinstance(data, Mapping) else "")
-        n = len(errors)
-        raise DataContractError(f"{report.source} breaks the data contract ({n} error{'s' * (n != 1)}):\n"
-                                f"{shown}{more}{how}", problems=report.problems)
+    _validate_loaded(loaded, expect=wanted).raise_if_invalid(in_memory=isinstance(data, Mapping), mapping=mapping,
+                                                             encoding=encoding)
+    return loaded.tables
+
+
+def validate_source(source: str | Path, mapping: str | Path | Mapping[str, Any] | DatasetMapping | None = None,
+                    encoding: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read a dataset once, check it as ``riskmodel validate`` does, and return its tables only if it keeps the contract.
+
+    What a command that computes on a CSV folder, a DuckDB file or a mapped dataset starts with
+    (:meth:`riskmodel.data.dataset.Dataset.from_dir` with ``check=True``).
+
+    Parameters
+    ----------
+    source, mapping, encoding
+        As for :func:`validate_dataset`.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The tables, converted to the contract types.
+
+    Raises
+    ------
+    DataContractError
+        Any error-level problem, an unreadable file included; ``exc.problems`` holds every problem.
+    InputFileError
+        The source cannot be read at all.
+    """
+    loaded = read_dataset(source, mapping=mapping, encoding=encoding)
+    _validate_loaded(loaded, expect=TABLES_BY_NAME).raise_if_invalid(mapping=mapping, encoding=encoding)
     return loaded.tables
 
 
@@ -488,6 +606,38 @@ def _check_table(table: Table, df: pd.DataFrame, file: str | None, unparsed: dic
                     f"with {order.earlier} after {order.later}",
                     f"{order.earlier} must be on or before {order.later}; look for swapped or mistyped dates",
                     values=shown, quote=False, label=f"{order.earlier}/{order.later}"))
+    for c in table.columns:
+        if c.dtype in ("date", "datetime") and c.name in df.columns and c.name not in unparsed:
+            lo, hi = date_bounds(name, c.name)
+            v = df[c.name]
+            bad = ((v < lo) | (v > hi)).fillna(False).astype(bool)
+            if bad.any():
+                problems.append(_row_problem(
+                    table, df, file, c.name, "plausible_date", bad, f"with an implausible date (outside {lo:%Y-%m-%d} "
+                    f"to {hi:%Y-%m-%d})", f"{c.name} must lie {date_rule_text(name, c.name)}; look for a mistyped "
+                    "year or a placeholder date, correct it or leave it empty where the column may be empty"))
+    problems += _scientific_ids(table, df, file)
+    return problems
+
+
+#: an id or number that a spreadsheet wrote in scientific notation (8.55571E+19): its digits are lost
+_SCIENTIFIC = r"^[+-]?\d(?:\.\d+)?[eE][+]?\d+$"
+
+
+def _scientific_ids(table: Table, df: pd.DataFrame, file: str | None) -> list[Problem]:
+    """A warning for each id or reference column holding values in scientific notation (digits lost to Excel)."""
+    problems = []
+    for c in table.columns:
+        is_id = c.name in table.key_columns or c.unique or c.references or c.name.endswith(("_id", "_no", "_number"))
+        if c.dtype != "str" or not is_id or c.name not in df.columns:
+            continue
+        bad = df[c.name].str.match(_SCIENTIFIC).fillna(False).astype(bool)
+        if bad.any():
+            p = _row_problem(table, df, file, c.name, "scientific_notation", bad,
+                             "written in scientific notation (a spreadsheet rounded the number)",
+                             f"the digits of these {c.name} values are lost, so different ones now look equal: export "
+                             "the column as text (in Excel: format the cells as Text before saving) and check again")
+            problems.append(replace(p, severity="warning"))
     return problems
 
 
@@ -653,6 +803,10 @@ def _rules_text(c: Column, table: Table) -> str:
         rules.append(f"≤ {c.le:g}")
     if c.allowed is not None:
         rules.append("one of " + ", ".join(f"`{a}`" for a in c.allowed))
+    if c.dtype in ("date", "datetime"):
+        rules.append("from 1900 to the day of the check" if (table.name, c.name) in PAST_DATES else
+                     "from 1900 to 40 years ahead" if (table.name, c.name) in PLANNED_DATES else
+                     "from 1900 to a year ahead")
     for o in table.date_orders:
         if o.earlier == c.name:
             rules.append(f"on or before `{o.later}`")
@@ -702,13 +856,21 @@ def data_dictionary_markdown() -> str:
         f"  with a warning, except {', '.join(f'`{t}`' for t in NON_EMPTY_TABLES)}, which must have rows.",
         "  A 0-byte file is an error.",
         "- **CSV**: UTF-8 with or without BOM; other encodings with `--encoding` (e.g. `--encoding gbk` for files",
-        "  saved by Chinese Excel). First row is the header. An empty cell and the markers",
+        "  saved by Chinese Excel; `--encoding auto` reads each file as UTF-8 where it is, as GBK otherwise, for a",
+        "  folder that mixes both). First row is the header. An empty cell and the markers",
         f"  {markers} are missing values.",
+        "  Ids and numbers that a spreadsheet wrote in scientific notation (`8.55571E+19`) have lost digits:",
+        "  a warning names them; export such columns as text.",
         "- **Types**: `str` text (surrounding spaces removed); `int` whole number; `float` plain number",
         "  (no units, currency signs or thousands separators); `bool` true/false, 1/0, yes/no or 是/否;",
         "  `date` `YYYY-MM-DD` (`2023/01/31`, `20230131` and `2023年1月31日` are accepted too);",
         "  `datetime` `YYYY-MM-DD HH:MM:SS`. Times with a zone are read as Beijing time.",
         "  A value that does not parse is reported with its row ids.",
+        "- **Plausible dates**: no date before 1900-01-01; none after the day of the check plus one year",
+        "  (`employees.birth_date` and `hire_date` not after the day of the check; the plans",
+        "  " + ", ".join(f"`{t}.{c}`" for t, c in sorted(PLANNED_DATES)) + " up to 40 years",
+        "  ahead). A date outside is an error naming its rows: one mistyped year (2203 for 2023) would stretch",
+        "  the data's period, and every quarter computed on it, by centuries.",
         "- Columns not in the contract are ignored with a warning. Example row ids in a report are values",
         "  of the table's key; `row N` means the N-th data row (line N+1 of a CSV file).",
         "- **Nullable** `no` means the column may not be empty. **FK** `table.column` means every",
@@ -716,6 +878,36 @@ def data_dictionary_markdown() -> str:
         "  (removed by de-identification; a report never prints their values).",
         "- `riskmodel validate` exits with 0 when the dataset is valid (warnings allowed), 1 when it has",
         "  errors, 2 when it cannot be read at all (missing folder, malformed mapping file).",
+        "",
+        "## Every command checks its dataset first",
+        "",
+        "`riskmodel run`, `train`, `score` (where it re-reads the data), `backtest` and `features` check the",
+        "dataset against this contract before any work, and stop with the same messages as `riskmodel validate`",
+        "(exit code 2). `riskmodel features --no-validate` skips the check.",
+        "",
+        "- **A folder of CSV files** (or a DuckDB file) is read once, converted as described above and checked.",
+        "- **A folder of Parquet files** is read in place by DuckDB, as stored: text is not trimmed, blank text",
+        "  is not made missing, and each column keeps the type its Parquet schema gives it. It is checked in",
+        "  DuckDB SQL over the files, as it will be read: every rule of this contract, and besides",
+        "  `stored_type` (a date, number or flag stored as text, or text stored as a number), `padded_text`",
+        "  (an id, reference or code with spaces around it: `'E001 '` is not `'E001'`) and `blank_text` (empty",
+        "  or `NA` text instead of a missing value). `riskmodel validate` converts such values when it reads the",
+        "  folder, so it reports them as warnings.",
+        "- **A folder written by `riskmodel generate` or `riskmodel validate --write-parquet`** whose",
+        "  `manifest.json` still matches its files (the fingerprint, a hash of every Parquet file) was checked",
+        "  when written and is not checked again; changing any file makes it checked like any other folder.",
+        "",
+        "**Tables that need a mapping file or an encoding**: `riskmodel validate` and `riskmodel features` take",
+        "`--mapping` and `--encoding`; for `riskmodel run` (and the commands that re-read a run's data later),",
+        "convert them once and run on the converted folder:",
+        "",
+        "```sh",
+        "riskmodel validate MY_TABLES --mapping mapping.yaml --encoding gbk --write-parquet data/raw/my_company",
+        "riskmodel run --data data/raw/my_company",
+        "```",
+        "",
+        "The converted folder holds the contract's names and types, is read in place (large data included) and",
+        "is trusted by its manifest, so later commands do not check it again.",
         "",
         "## Mapping file",
         "",
@@ -756,7 +948,7 @@ def data_dictionary_markdown() -> str:
 
 __all__ = [
     "NON_EMPTY_TABLES", "Problem", "ValidationReport", "contract_schemas", "data_dictionary_markdown",
-    "require_valid", "table_schema", "validate_dataset", "validate_tables",
+    "date_bounds", "require_valid", "table_schema", "validate_dataset", "validate_source", "validate_tables",
 ]
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Parquet folders are queried in place (DuckDB views over the files, so large
 data is never loaded whole); CSV folders, DuckDB files and in-memory tables go
 through :mod:`riskmodel.data.io` first (renamed by the mapping and converted to
-the contract types) and are registered with DuckDB.
+the contract types) and are registered with DuckDB.  With ``check=True``
+(what :func:`riskmodel.engine.open_dataset` asks for) the tables are checked
+against the data contract before anything is computed on them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 
 from riskmodel.data.schema import TABLE_NAMES
 from riskmodel.data.store import read_manifest
-from riskmodel.errors import DataContractError
+from riskmodel.errors import DataContractError, InputFileError
 from riskmodel.provenance import fingerprint_files
 
 
@@ -58,18 +60,57 @@ class Dataset:
         return con
 
     @classmethod
-    def from_dir(cls, path: str | Path, mapping=None, encoding: str | None = None, **duck) -> Dataset:
-        """Open a folder of tables (or a DuckDB file).  Parquet folders without a mapping are read in place."""
+    def from_dir(cls, path: str | Path, mapping=None, encoding: str | None = None, check: bool = False,
+                 **duck) -> Dataset:
+        """Open a folder of tables (or a DuckDB file).  Parquet folders without a mapping are read in place.
+
+        Parameters
+        ----------
+        path : str or Path
+            A folder of ``<table>.csv`` / ``<table>.parquet`` files, or a DuckDB database file.
+        mapping, encoding
+            As for :func:`riskmodel.data.io.load_dataset` (a mapping makes a Parquet folder go through pandas too).
+        check : bool, default=False
+            Check the tables against the data contract first, and raise before any work is done.  A Parquet
+            folder read in place is checked in DuckDB SQL as it will be read
+            (:mod:`riskmodel.data.parquet_check`), unless its ``manifest.json`` still matches its files; other
+            sources are checked as ``riskmodel validate`` checks them, from the tables read once.
+        **duck
+            ``threads``, ``memory_limit``, ``temp_dir`` of the DuckDB connection.
+
+        Raises
+        ------
+        DataContractError
+            With ``check``: the tables break the contract (``exc.problems`` holds every problem).
+        InputFileError
+            The source or a file in it cannot be read.
+        """
         path = Path(path)
         parquet = {p.stem: p for p in path.glob("*.parquet")} if path.is_dir() else {}
         if path.is_dir() and mapping is None and parquet and not any(path.glob("*.csv")):
             con = cls._connect(**duck)
-            for name, p in parquet.items():
-                if name in TABLE_NAMES:
+            files = {name: p for name, p in parquet.items() if name in TABLE_NAMES}
+            for name, p in files.items():
+                try:
                     con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{p.as_posix()}')")
+                except duckdb.Error as exc:
+                    raise InputFileError(f"{p} cannot be read as Parquet ({str(exc).splitlines()[0]}); write the "
+                                         "table again as Parquet, or export it as CSV (UTF-8)") from None
             manifest = read_manifest(path) or {}
-            fp = manifest.get("fingerprint") or fingerprint_files({k: v for k, v in parquet.items() if k in TABLE_NAMES})
-            return cls(con, set(parquet) & set(TABLE_NAMES), str(path), fp)
+            fp = None
+            if check:
+                from riskmodel.data.parquet_check import check_parquet_views, manifest_matches
+
+                if manifest_matches(path):
+                    fp = manifest["fingerprint"]
+                else:
+                    check_parquet_views(con, {k: str(v) for k, v in files.items()}, str(path)).raise_if_invalid()
+            fp = fp or manifest.get("fingerprint") or fingerprint_files(files)
+            return cls(con, set(files), str(path), fp)
+        if check:
+            from riskmodel.data.contracts import validate_source
+
+            return cls.from_frames(validate_source(path, mapping=mapping, encoding=encoding), source=str(path), **duck)
         from riskmodel.data.io import load_dataset
 
         return cls.from_frames(load_dataset(path, mapping=mapping, encoding=encoding), source=str(path), **duck)

@@ -52,6 +52,8 @@ from riskmodel.errors import DataContractError, InputFileError
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: text read as a missing value in any column (besides an empty or blank cell)
 MISSING_MARKERS = ("NA", "N/A", "n/a", "NULL", "null", "None", "nan", "NaN", "#N/A", "\\N")
+#: ``--encoding auto``: each CSV file is read as UTF-8 if it decodes as UTF-8, otherwise as GBK (GB18030)
+AUTO_ENCODING = "auto"
 #: the keys a mapping file may hold
 MAPPING_KEYS = ("tables", "columns")
 #: dates with a time zone are read as wall-clock time here before the zone is dropped
@@ -260,7 +262,9 @@ def load_dataset(source: str | Path, mapping: str | Path | Mapping[str, Any] | D
         (see :func:`read_mapping`).
     encoding : str, optional
         Encoding of the CSV files; UTF-8 (with or without BOM) by default.
-        ``gbk`` is read as GB18030, its superset.
+        ``gbk`` is read as GB18030, its superset; ``auto`` reads each file as
+        UTF-8 where it decodes as UTF-8 and as GB18030 otherwise (a folder
+        mixing files saved by Chinese Excel with UTF-8 ones).
     tables : iterable of str, optional
         Read only these contract tables (default: all found).
 
@@ -551,6 +555,8 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         raise _Unreadable(f"{path} is an empty file (0 bytes)",
                           "write at least the header row; a header-only file stands for an empty table")
     enc = encoding or "utf-8-sig"
+    if enc == AUTO_ENCODING:  # each file on its own: UTF-8 where it decodes as UTF-8, else GB18030 (GBK's superset)
+        enc = "utf-8-sig" if _decodes(path, "utf-8-sig") else "gb18030"
     try:
         # header=None: the C parser then rejects a row with more fields than the header
         # (with a header it silently turns the first column into the index)
@@ -571,6 +577,19 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
     return df
 
 
+def _decodes(path: Path, enc: str, chunk: int = 1 << 20) -> bool:
+    """Whether the whole file decodes in ``enc`` (read a block at a time: a large file is never held whole)."""
+    decoder = codecs.getincrementaldecoder(enc)()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode_failure(path: Path, enc: str) -> _Unreadable:
     data = path.read_bytes()
     try:
@@ -587,9 +606,12 @@ def _decode_failure(path: Path, enc: str) -> _Unreadable:
         gbk = False
     if gbk and codecs.lookup(enc).name not in ("gbk", "gb18030"):
         return _Unreadable(f"{path} is not valid {name}{where}; it decodes as GBK (Chinese Windows/Excel)",
-                           "rerun with --encoding gbk, or save the file as UTF-8")
+                           "give --encoding gbk to 'riskmodel validate' or 'riskmodel features' (--encoding auto where "
+                           "only some files are GBK), or save the file as UTF-8; 'riskmodel run' reads a converted "
+                           f"copy: riskmodel validate {path.parent} --encoding gbk --write-parquet OUT, then riskmodel run --data OUT")
     return _Unreadable(f"{path} is not valid {name}{where}",
-                       "give the file's encoding with --encoding (e.g. gbk, big5, latin-1), or save it as UTF-8")
+                       "give the file's encoding with --encoding (e.g. gbk, big5, latin-1), or save it as UTF-8; 'riskmodel run' "
+                       f"reads a converted copy (riskmodel validate {path.parent} --encoding ENC --write-parquet OUT)")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -678,6 +700,8 @@ def _rename_columns(df: pd.DataFrame, table: str, label: str, maps: DatasetMappi
 def _check_encoding(encoding: str | None) -> str | None:
     if encoding is None:
         return None
+    if encoding.lower() == AUTO_ENCODING:
+        return AUTO_ENCODING
     try:
         name = codecs.lookup(encoding).name
     except LookupError:

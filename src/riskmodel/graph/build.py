@@ -237,22 +237,28 @@ def supplier_dealings(data: Dataset, max_evidence: int = 50, freq: str | None = 
     if data.has("purchase_orders"):
         q.append("SELECT buyer_id AS employee_id, supplier_id, 'buyer' AS role, po_id AS ref, order_date AS d, amount FROM purchase_orders")
         if data.has("requisitions"):
-            q.append("""SELECT r.requester_id, po.supplier_id, 'requester', po.po_id, po.order_date, po.amount
+            q.append("""SELECT r.requester_id AS employee_id, po.supplier_id, 'requester' AS role, po.po_id AS ref,
+                               po.order_date AS d, po.amount AS amount
                         FROM purchase_orders po JOIN requisitions r USING (requisition_id)""")
         if data.has("approvals"):
-            q.append("""SELECT a.approver_id, po.supplier_id, 'approver', po.po_id, po.order_date, po.amount
+            q.append("""SELECT a.approver_id AS employee_id, po.supplier_id, 'approver' AS role, po.po_id AS ref,
+                               po.order_date AS d, po.amount AS amount
                         FROM purchase_orders po JOIN approvals a USING (requisition_id)""")
         if data.has("goods_receipts"):
-            q.append("""SELECT g.receiver_id, po.supplier_id, 'receiver', po.po_id, po.order_date, po.amount
+            q.append("""SELECT g.receiver_id AS employee_id, po.supplier_id, 'receiver' AS role, po.po_id AS ref,
+                               po.order_date AS d, po.amount AS amount
                         FROM purchase_orders po JOIN goods_receipts g USING (po_id)""")
         if data.has("payments"):
-            q.append("""SELECT p.payer_id, po.supplier_id, 'payer', po.po_id, po.order_date, po.amount
+            q.append("""SELECT p.payer_id AS employee_id, po.supplier_id, 'payer' AS role, po.po_id AS ref,
+                               po.order_date AS d, po.amount AS amount
                         FROM purchase_orders po JOIN payments p USING (po_id)""")
     if data.has("tenders", "bids", "requisitions"):
-        q.append("""SELECT r.requester_id, b.supplier_id, 'requester', t.tender_id, coalesce(t.close_date, t.publish_date), 0.0
+        q.append("""SELECT r.requester_id AS employee_id, b.supplier_id, 'requester' AS role, t.tender_id AS ref,
+                           coalesce(t.close_date, t.publish_date) AS d, CAST(0 AS DOUBLE) AS amount
                     FROM tenders t JOIN requisitions r USING (requisition_id) JOIN bids b USING (tender_id)""")
         if data.has("approvals"):
-            q.append("""SELECT a.approver_id, b.supplier_id, 'approver', t.tender_id, coalesce(t.close_date, t.publish_date), 0.0
+            q.append("""SELECT a.approver_id AS employee_id, b.supplier_id, 'approver' AS role, t.tender_id AS ref,
+                           coalesce(t.close_date, t.publish_date) AS d, CAST(0 AS DOUBLE) AS amount
                         FROM tenders t JOIN approvals a USING (requisition_id) JOIN bids b USING (tender_id)""")
     if not q:
         return pd.DataFrame(columns=["employee_id", "supplier_id", "roles", "count", "amount", "first", "last", "evidence", "role_first",
