@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import numpy as np
 import pandas as pd
 import pytest
 

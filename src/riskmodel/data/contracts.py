@@ -644,7 +644,6 @@ def _scientific_ids(table: Table, df: pd.DataFrame, file: str | None) -> list[Pr
 def _pandera_problems(table: Table, df: pd.DataFrame, file: str | None, cases: pd.DataFrame,
                       unparsed: dict[str, pd.Series]) -> list[Problem]:
     problems = []
-    name = table.name
     cases = cases.copy()
     cases["row"] = pd.to_numeric(cases["index"], errors="coerce")
     multi = cases["check"] == "multiple_fields_uniqueness"

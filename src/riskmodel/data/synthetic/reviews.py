@@ -8,7 +8,6 @@ a few people at random; reviewers mostly get it right, after a delay.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from riskmodel.data.synthetic.base import Context
