@@ -231,6 +231,9 @@ def test_review_history_shows_the_archives_reviews_too(full):
         src = h[P.t(lang, "记录来源", "recorded in")]
         assert (src == P.t(lang, "以往复核记录", "earlier reviews")).sum() == (rv.entity_id == e).sum()
     assert "属实" in set(P.review_history(run, e, "zh")["结论"]), "the archive's confirmed review, in Chinese"
+    # the profile counts them apart from this run's alerts (its grounds may cite them)
+    prof = dict(P.integrity_profile(run, e, "en").values)
+    assert "earlier reviews confirmed, 12 months" in prof and "this run's alerts confirmed" in prof
 
 
 def _quarter(ts) -> str:

@@ -348,7 +348,11 @@ def integrity_profile(run: RunData, entity_id: str, lang: str = "zh") -> pd.Data
         r["measures_zh"] = _MEASURES_EN.get(tier, r["measures_zh"]) + (f"; {_EXEMPLARY_EN}" if exemplary else "")
     items = [("years_in_post", "现岗位年限", "years in post"), ("cases_subject", "案件（当事人）", "cases as subject"),
              ("interviews_12m", "近12个月谈话", "interviews, 12 months"), ("alerts_4q", "近四季度预警", "alerts, 4 quarters"),
-             ("alerts_confirmed", "预警查实", "alerts confirmed"), ("alerts_dismissed", "预警排除", "alerts dismissed"),
+             ("alerts_confirmed", "本次运行预警查实", "this run's alerts confirmed"),
+             ("alerts_dismissed", "本次运行预警排除", "this run's alerts dismissed"),
+             # the office's earlier reviews (alert_reviews), which the grounds below may cite
+             ("reviews_confirmed", "近12个月以往复核确认", "earlier reviews confirmed, 12 months"),
+             ("reviews_needs_information", "近12个月以往复核需补充材料", "earlier reviews needing information, 12 months"),
              ("credits_last_year", "上年学分", "credits last year"), ("required_last_year", "应修学分", "credits required"),
              ("mean_test_score", "平均测试成绩", "mean test score"), ("suggested_tier", "建议等级", "suggested tier"),
              ("tier", "记录等级", "recorded tier"), ("reasons_zh", "依据", "grounds"), ("measures_zh", "措施", "measures")]
