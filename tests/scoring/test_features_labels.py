@@ -111,17 +111,21 @@ def test_one_event_per_person_and_none_for_people_already_queued():
 
 
 def _ring_flags(ring_dated: str):
-    """Three tenders won by members of one ring (S1–S3), one by an outsider; the ring's REL-003 rows dated ``ring_dated``."""
+    """Three tenders of one ring (S1–S3: T1 and T2 among its joint tenders, T3 a rotation its member S3 won), one
+    tender won by an outsider, and one a member won that is no rotation (T9, another person's split purchase); the
+    ring's REL-003 rows dated ``ring_dated``, and a ring that met it once in a large tender (S7, S8: X)."""
     q = pd.Timestamp("2025-02-01")
-    tenders = pd.DataFrame({"entity_type": "tender", "entity_id": ["T1", "T2", "T3", "T4"], "indicator_id": "BID-011",
-                            "period": q, "value": 2.0, "fired": True, "severity": [3, 3, 3, 1],
-                            "employee_id": None, "department_id": "D004", "supplier_id": ["S1", "S2", "S3", "S9"],
-                            "station_id": None, "text_zh": "轮流中标", "text_en": "rotation",
-                            "evidence": [["B1"], ["B2"], ["B3"], ["B4"]]})
-    ring = pd.DataFrame({"entity_type": "supplier", "entity_id": ["S1", "S2", "S3"], "indicator_id": "REL-003",
+    tenders = pd.DataFrame({"entity_type": "tender", "entity_id": ["T1", "T2", "T3", "T4", "T9"],
+                            "indicator_id": ["BID-011", "BID-011", "BID-011", "BID-011", "PRC-002"],
+                            "period": q, "value": 2.0, "fired": True, "severity": [3, 3, 3, 1, 2],
+                            "employee_id": [None, None, None, None, "E5"], "department_id": "D004",
+                            "supplier_id": ["S1", "S2", "S3", "S9", "S2"], "station_id": None,
+                            "text_zh": "轮流中标", "text_en": "rotation", "evidence": [["B1"], ["B2"], ["B3"], ["B4"], ["B9"]]})
+    ring = pd.DataFrame({"entity_type": "supplier", "entity_id": ["S1", "S2", "S3", "S7", "S8"], "indicator_id": "REL-003",
                          "period": pd.Timestamp(ring_dated), "value": 6.0, "fired": True, "severity": 2,
-                         "employee_id": None, "department_id": None, "supplier_id": ["S1", "S2", "S3"], "station_id": None,
-                         "text_zh": "团伙", "text_en": "group", "evidence": [["T0", "T1", "T2"], ["T1", "T2"], ["T2", "T3"]]})
+                         "employee_id": None, "department_id": None, "supplier_id": ["S1", "S2", "S3", "S7", "S8"],
+                         "station_id": None, "text_zh": "团伙", "text_en": "group",
+                         "evidence": [["T0", "T1", "T2", "X"], ["T0", "T1", "T2"], ["T0", "T1"], ["U1", "U2", "X"], ["U1", "U2"]]})
     return pd.concat([tenders, ring], ignore_index=True)
 
 
@@ -130,15 +134,16 @@ def test_a_rings_tenders_take_one_slot_and_name_each_other():
 
     no_labels = pd.DataFrame(columns=["entity_id", "period", "label"])
     q, _ = event_queue(_ring_flags("2025-03-01"), no_labels, [pd.Timestamp("2025-01-01")], 3)
-    t = q[q.entity_type == "tender"]
-    assert sorted(t.entity_id) == ["T1", "T4"], "T1–T3 are one ring's: one slot, the next goes to T4"
-    assert t.set_index("entity_id").evidence["T1"][:3] == ["T1", "T2", "T3"]
-    note = t.set_index("entity_id").reasons["T1"][-1]
+    t = q[q.entity_type == "tender"].set_index("entity_id")
+    assert sorted(t.index) == ["T1", "T4", "T9"], "T1–T3 are one ring's: one slot; T9, a member's win that is no rotation, keeps its own"
+    assert t.evidence["T1"][:2] == ["T1", "B1"] and set(t.evidence["T1"][2:]) == {"T2", "T3"}, "its own evidence first"
+    note = t.reasons["T1"][-1]
     assert note["feature"] == "same_group" and note["value"] == 2 and note["contribution"] is None
     assert "S1、S2、S3" in note["text_zh"] and "T2、T3" in note["text_zh"] and "2 more tenders" in note["text_en"]
-    assert t.set_index("entity_id").reasons["T4"][-1]["feature"] == "BID-011", "an outsider's tender stands alone"
-    s = q[q.entity_type == "supplier"]
-    assert len(s) == 1 and s.reasons.iloc[0][-1]["value"] == 2, "the ring's members: one slot"
+    assert t.reasons["T4"][-1]["feature"] == "BID-011", "an outsider's tender stands alone"
+    s = q[q.entity_type == "supplier"].set_index("entity_id")
+    assert sorted(s.index) == ["S1", "S7"], "two rings that met once (tender X) stay two: a slot each"
+    assert s.reasons["S1"][-1]["value"] == 2 and s.reasons["S7"][-1]["value"] == 1
     # a ring seen only after the quarter groups nothing in it: its tenders are queued one by one
     q, _ = event_queue(_ring_flags("2025-04-02"), no_labels, [pd.Timestamp("2025-01-01")], 3)
     assert sorted(q[q.entity_type == "tender"].entity_id) == ["T1", "T2", "T3"]

@@ -17,6 +17,10 @@ DataLike = Dataset | Mapping[str, pd.DataFrame] | str | Path
 def as_dataset(data: DataLike) -> Dataset:
     """A :class:`~riskmodel.data.dataset.Dataset` from a Dataset, a folder path or a mapping of tables.
 
+    A folder is checked against the data contract as it is opened (as every command that computes checks it:
+    :meth:`~riskmodel.data.dataset.Dataset.from_dir` with ``check=True``); a folder written by ``generate`` or
+    ``validate --write-parquet`` is trusted while its manifest matches.
+
     Examples
     --------
     >>> ds = as_dataset({"positions": pd.DataFrame({"position_id": ["P1"]})})
@@ -30,7 +34,7 @@ def as_dataset(data: DataLike) -> Dataset:
     path = Path(data)
     if not path.exists():
         raise RiskModelError(f"no dataset at {path}; pass --data DIR (a folder written by 'riskmodel generate' or your own tables)")
-    return Dataset.from_dir(path, threads=1)
+    return Dataset.from_dir(path, check=True, threads=1)
 
 
 def table(data: Dataset, name: str, needed_by: str) -> pd.DataFrame:

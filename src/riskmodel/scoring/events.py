@@ -36,6 +36,10 @@ ID_COLUMNS = ("employee_id", "department_id", "supplier_id", "station_id")
 SAME_GROUP = "same_group"
 #: the supplier flags whose rows name a bidding ring's members (their evidence: the ring's joint tenders)
 RING_FLAGS = ("REL-003", "REL-004")
+#: joint tenders two flagged suppliers must share to be one ring (:func:`bidding_rings`)
+RING_MIN_SHARED = 2
+#: the tender flag that says a tender's winner and losers take turns (a ring member winning it is the ring's turn)
+ROTATION_FLAG = "BID-011"
 #: how a reason counts the other events of a group: (Chinese measure word and noun, English plural)
 EVENT_NOUNS = {"tender": ("个招标", "tenders"), "purchase_order": ("张采购订单", "purchase orders"), "claim": ("张报销单", "claims"),
                "leaf_purchase": ("笔烟叶收购", "leaf purchases"), "supplier": ("家供应商", "suppliers"), "grower": ("户烟农", "growers")}
@@ -108,18 +112,25 @@ def scored_from_file(path) -> Callable[..., pd.DataFrame]:
 def bidding_rings(flags: pd.DataFrame, until: pd.Timestamp) -> pd.DataFrame:
     """The bidding rings known by ``until``: ``supplier_id, ring, tender_id`` for each member and joint tender.
 
-    A ring is a connected set of suppliers that :data:`RING_FLAGS` flagged by then, joined by the joint tenders of
-    their evidence (the members of one co-bidding community share them); its name is its smallest supplier id.
+    The suppliers :data:`RING_FLAGS` flagged by then, each with its evidence (the ring's joint tenders): two
+    suppliers are in one ring when they share at least :data:`RING_MIN_SHARED` joint tenders (the members of one
+    co-bidding community share most of theirs; two rings that met once in a large tender stay two), and a ring is a
+    connected set of them, named by its smallest supplier id.  A joint tender belongs to the ring most of whose
+    flagged suppliers name it.
 
     Examples
     --------
-    >>> f = pd.DataFrame({"indicator_id": ["REL-003", "REL-003", "REL-004", "REL-003"], "entity_type": "supplier",
-    ...                   "entity_id": ["S2", "S1", "S3", "S9"], "fired": True,
-    ...                   "period": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-02-01", "2025-06-01"]),
-    ...                   "evidence": [["T1", "T2"], ["T2", "T3"], ["T3"], ["T7"]]})
+    >>> f = pd.DataFrame({"indicator_id": ["REL-003", "REL-003", "REL-004", "REL-003", "REL-003", "REL-003"],
+    ...                   "entity_type": "supplier", "entity_id": ["S2", "S1", "S3", "S7", "S8", "S9"], "fired": True,
+    ...                   "period": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-02-01", "2025-02-01", "2025-02-01",
+    ...                                             "2025-06-01"]),
+    ...                   "evidence": [["T1", "T2", "X"], ["T1", "T2", "T3"], ["T2", "T3"], ["U1", "U2", "X"], ["U1", "U2"],
+    ...                                ["T1", "T2"]]})
     >>> r = bidding_rings(f, pd.Timestamp("2025-03-31"))
-    >>> sorted(set(zip(r.supplier_id, r.ring)))
-    [('S1', 'S1'), ('S2', 'S1'), ('S3', 'S1')]
+    >>> sorted(set(zip(r.supplier_id, r.ring)))  # S9 is seen only in June; X, shared once, joins nothing
+    [('S1', 'S1'), ('S2', 'S1'), ('S3', 'S1'), ('S7', 'S7'), ('S8', 'S7')]
+    >>> sorted(r[r.ring == "S1"].tender_id.unique())
+    ['T1', 'T2', 'T3', 'X']
     """
     import networkx as nx
 
@@ -128,26 +139,34 @@ def bidding_rings(flags: pd.DataFrame, until: pd.Timestamp) -> pd.DataFrame:
     cols = ["supplier_id", "ring", "tender_id"]
     if f.empty:
         return pd.DataFrame(columns=cols)
+    ev = pd.DataFrame([(str(sup), str(t)) for sup, e in zip(f.entity_id, f.evidence) for t in (e if e is not None else [])],
+                      columns=["supplier_id", "tender_id"]).drop_duplicates()
+    pairs = ev.merge(ev, on="tender_id")
+    pairs = pairs[pairs.supplier_id_x < pairs.supplier_id_y].groupby(["supplier_id_x", "supplier_id_y"]).size()
     G = nx.Graph()
-    for sup, ev in zip(f.entity_id, f.evidence):
-        G.add_node(("s", sup))
-        G.add_edges_from((("s", sup), ("t", str(t))) for t in (ev if ev is not None else []))
-    rows = []
-    for comp in nx.connected_components(G):
-        members = sorted(n[1] for n in comp if n[0] == "s")
-        tenders = [n[1] for n in comp if n[0] == "t"] or [None]
-        rows += [(m, members[0], t) for m in members for t in tenders]
-    return pd.DataFrame(rows, columns=cols)
+    G.add_nodes_from(f.entity_id.astype(str))
+    G.add_edges_from(pairs[pairs >= RING_MIN_SHARED].index)
+    ring = {m: min(comp) for comp in nx.connected_components(G) for m in comp}
+    ev["ring"] = ev.supplier_id.map(ring)
+    # each joint tender to the ring most of whose members name it (ties: the smallest ring id)
+    votes = ev.groupby(["tender_id", "ring"]).size().rename("n").reset_index()
+    owner = votes.sort_values(["n", "ring"], ascending=[False, True]).drop_duplicates("tender_id").set_index("tender_id").ring
+    members = pd.DataFrame({"supplier_id": list(ring), "ring": list(ring.values())})
+    tenders = owner.rename("ring").reset_index()
+    out = members.merge(tenders, on="ring", how="left")
+    return out[cols].sort_values(cols, na_position="last").reset_index(drop=True)
 
 
-def event_groups(events: pd.DataFrame, entity_type: str, rings: dict) -> pd.Series:
+def event_groups(events: pd.DataFrame, entity_type: str, rings: dict, rotating=frozenset()) -> pd.Series:
     """Which events a reviewer reads together: each event's group in its quarter, or None where it has none.
 
     ``events`` is :func:`event_features`' rows (``entity_id``, ``period``, ``employee_id``, ``supplier_id``,
-    ``station_id``); ``rings`` maps each quarter to its :func:`bidding_rings`.  The group is, first found:
+    ``station_id``); ``rings`` maps each quarter to its :func:`bidding_rings`; ``rotating`` names the tenders a
+    rotation flag (BID-011) fired on.  The group is, first found:
 
-    1. the bidding ring (tenders and suppliers): a supplier that is a member, a tender won by a member or among
-       the ring's joint tenders — the ring's tenders are one scheme, and its members one group of firms;
+    1. the bidding ring (tenders and suppliers): a supplier that is a member; a tender among the ring's joint
+       tenders, or one a rotation flag fired on that a member won (the ring's turn) — a member winning some other
+       tender is not the ring's business and keeps its own slot;
     2. for growers and leaf purchases, the buying station: a station's growers over their contract or outside its
        area are one station's purchasing, which LEAF-008 judges as a whole, and its graders work there;
     3. the responsible employee: one person's orders or claims of a quarter are reviewed together.
@@ -165,9 +184,12 @@ def event_groups(events: pd.DataFrame, entity_type: str, rings: dict) -> pd.Seri
                 continue
             e = events.loc[idx]
             by_sup = r.drop_duplicates("supplier_id").set_index("supplier_id").ring
-            ring = e.entity_id.map(by_sup) if entity_type == "supplier" else e.supplier_id.map(by_sup)
-            if entity_type == "tender":
-                ring = ring.fillna(e.entity_id.map(r.dropna(subset=["tender_id"]).drop_duplicates("tender_id").set_index("tender_id").ring))
+            if entity_type == "supplier":
+                ring = e.entity_id.map(by_sup)
+            else:
+                ring = e.entity_id.map(r.dropna(subset=["tender_id"]).drop_duplicates("tender_id").set_index("tender_id").ring)
+                turn = e.entity_id.isin(list(rotating)) & ring.isna()
+                ring[turn] = e.supplier_id[turn].map(by_sup)
             key.loc[idx] = ("ring:" + ring[ring.notna()]).reindex(idx)
     # a grower's or lot's station comes before its grader: a grader works at one station, and a station's
     # purchasing beyond contracts is one scheme whoever graded the lots
@@ -222,6 +244,7 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
     rings = {}
     if ONE_PER_GROUP:  # the rings known at the end of each test quarter
         rings = {q: bidding_rings(flags, q.to_period("Q").end_time) for q in pd.to_datetime(list(test_periods))}
+    rotating = set(flags.entity_id[(flags.indicator_id == ROTATION_FLAG).to_numpy() & flags.fired.to_numpy(bool)])
     lab = person_labels.set_index(["entity_id", "period"]).label if len(person_labels) else pd.Series(dtype=int)
     for etype in EVENT_TYPES:
         if scored is None:
@@ -256,7 +279,7 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         test["group"], test["others"] = None, [[] for _ in range(len(test))]
         if ONE_PER_GROUP:
             # one event per group and quarter, the best: the others are read with it
-            order = pd.DataFrame({"s": s, "p": test.period.to_numpy(), "g": event_groups(test, etype, rings).to_numpy(),
+            order = pd.DataFrame({"s": s, "p": test.period.to_numpy(), "g": event_groups(test, etype, rings, rotating).to_numpy(),
                                   "id": test.entity_id.to_numpy()})
             order["g"] = order.g.where(order.g.notna(), "_none_" + order.index.astype(str))
             order = order.sort_values("s", ascending=False, kind="stable")
@@ -297,7 +320,8 @@ def event_queue(flags: pd.DataFrame, person_labels: pd.DataFrame, test_periods: 
         # the group's other events come next to it: the reviewer reads them together
         reasons.append(own + ([_group_reason(r.entity_type, r.group, r.others, rings.get(r.period))] if r.others else []))
         flagged = [] if g is None else [str(x) for e in g.evidence for x in (e if e is not None else [])]
-        evidence.append(list(dict.fromkeys([r.entity_id, *r.others, *flagged]))[:50])
+        # its own evidence first: the others are named in the reason too, and a large group would crowd it out
+        evidence.append(list(dict.fromkeys([r.entity_id, *flagged[:40], *r.others]))[:50])
     q["reasons"] = reasons
     q["evidence"] = evidence
     return q.drop(columns=["group", "others"]), used
