@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -69,12 +70,17 @@ def test_sql_check_finds_what_the_pandas_check_finds(tmp_path, valid_tables, wri
 def test_a_matching_manifest_is_trusted_and_a_changed_file_is_checked(tmp_path, valid_tables, write_dataset):
     folder = write_dataset(valid_tables, tmp_path / "pq", fmt="parquet")
     write_manifest(folder, {"converted_by": "test"})
-    assert manifest_matches(folder) and open_dataset(folder).fingerprint
+    recorded = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["fingerprint"]
+    assert manifest_matches(folder) and open_dataset(folder).fingerprint == recorded
     bad = valid_tables["claims"].assign(employee_id=lambda d: d.employee_id + " ")
     bad.to_parquet(folder / "claims.parquet", index=False)
     assert not manifest_matches(folder)
     with pytest.raises(DataContractError, match="padded_text"):
         open_dataset(folder)
+    # changed but valid: checked, and the run names the data it read, not the manifest's
+    valid_tables["claims"].assign(amount=lambda d: d.amount + 1).to_parquet(folder / "claims.parquet", index=False)
+    assert not manifest_matches(folder)
+    assert open_dataset(folder).fingerprint not in (None, recorded)
 
 
 def test_csv_sources_are_read_once_and_checked(tmp_path, valid_tables, write_dataset):

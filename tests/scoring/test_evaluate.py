@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -123,9 +124,9 @@ def test_evaluate_refuses_another_companys_truth(small_run, small_company, tmp_p
     shutil.copytree(small_run, run)
     other = tmp_path / "other"
     shutil.copytree(small_company, other)
-    m = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
-    m["fingerprint"] = "0" * 12
-    (other / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    claims = pd.read_parquet(other / "claims.parquet")  # another company: one claim's amount differs
+    claims.loc[0, "amount"] = claims.loc[0, "amount"] + 1
+    claims.to_parquet(other / "claims.parquet", index=False)
     res = CliRunner().invoke(main, ["evaluate", "--run", str(run), "--data", str(other)])
     assert res.exit_code != 0 and "is not the data the run" in res.output
     assert not (run / "evaluation.json").exists() or "evaluated_with" not in (run / "evaluation.json").read_text(encoding="utf-8")

@@ -189,9 +189,9 @@ def test_without_the_run_s_dataset_the_events_are_kept_and_that_is_said(small_ru
     # a dataset that is not the run's is refused, and nothing is written
     other_data = tmp_path / "other"
     shutil.copytree(small_company, other_data, ignore=shutil.ignore_patterns("truth"))
-    manifest = json.loads((other_data / "manifest.json").read_text(encoding="utf-8"))
-    manifest["fingerprint"] = "0" * 16
-    (other_data / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    claims = pd.read_parquet(other_data / "claims.parquet")  # another company: one claim's amount differs
+    claims.loc[0, "amount"] = claims.loc[0, "amount"] + 1
+    claims.to_parquet(other_data / "claims.parquet", index=False)
     written = (run / "alerts.parquet").read_bytes()
     res = _score(run, "--model", "logistic" if other != "logistic" else "iforest", "--data", other_data)
     assert res.exit_code == 2 and "is not the data the run" in res.output and "Traceback" not in res.output

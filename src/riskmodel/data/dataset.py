@@ -99,11 +99,12 @@ class Dataset:
             manifest = read_manifest(path) or {}
             fp = None
             if check:
-                from riskmodel.data.parquet_check import check_parquet_views, manifest_matches
+                from riskmodel.data.parquet_check import check_parquet_views, folder_fingerprint, manifest_matches
 
-                if manifest_matches(path):
-                    fp = manifest["fingerprint"]
-                else:
+                # the files as they are now: a folder changed since its manifest is checked, and fingerprinted anew
+                # (a run's card must name the data it read, not the data the manifest described)
+                fp = folder_fingerprint(path)
+                if not manifest_matches(path, fp):
                     check_parquet_views(con, {k: str(v) for k, v in files.items()}, str(path)).raise_if_invalid()
             fp = fp or manifest.get("fingerprint") or fingerprint_files(files)
             return cls(con, set(files), str(path), fp)

@@ -57,8 +57,16 @@ _CONVERT = ("or let riskmodel convert the folder once: riskmodel validate {src} 
             "(it trims text, makes blanks missing and converts types), then use OUT")
 
 
-def manifest_matches(folder: str | Path) -> bool:
-    """Whether ``folder`` has a riskmodel ``manifest.json`` whose fingerprint still matches its Parquet files.
+def folder_fingerprint(folder: str | Path) -> str | None:
+    """The fingerprint of ``folder``'s Parquet tables as they are now (truth left out), computed as
+    ``manifest.json`` records it; None for a folder without Parquet tables."""
+    files = {k: v for k, v in dataset_files(Path(folder)).items() if not k.startswith("truth/")}
+    return fingerprint_files(files) if files else None
+
+
+def manifest_matches(folder: str | Path, current: str | None = None) -> bool:
+    """Whether ``folder`` has a riskmodel ``manifest.json`` whose fingerprint still matches its Parquet files
+    (``current``: their :func:`folder_fingerprint`, where it is already known).
 
     Such a folder was written by ``riskmodel generate`` or ``riskmodel validate --write-parquet`` and not
     changed since; hashing the files (seconds for the scale benchmark) is all its check costs.
@@ -67,8 +75,8 @@ def manifest_matches(folder: str | Path) -> bool:
     manifest = read_manifest(folder) if (folder / MANIFEST).is_file() else None
     if not manifest or not manifest.get("fingerprint"):
         return False
-    files = {k: v for k, v in dataset_files(folder).items() if not k.startswith("truth/")}
-    return bool(files) and fingerprint_files(files) == manifest["fingerprint"]
+    current = current or folder_fingerprint(folder)
+    return current is not None and current == manifest["fingerprint"]
 
 
 def _q(name: str) -> str:
@@ -315,4 +323,4 @@ def _foreign_keys(t: Table, usable: list[Column], columns: Mapping[str, Mapping[
     return out
 
 
-__all__ = ["check_parquet_folder", "check_parquet_views", "manifest_matches"]
+__all__ = ["check_parquet_folder", "check_parquet_views", "folder_fingerprint", "manifest_matches"]
