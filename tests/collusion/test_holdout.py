@@ -217,3 +217,6 @@ def test_the_goal_counts_the_identity_screens_only_when_the_firm_checks_pass():
         g = R.goal_summary(ev, "en", checks).loc["d"]
         assert not g["met"] and g["AUC judged"] == 0.62 and why in g["judged on"]
     assert "达标" in R.goal_summary(ev, "zh").columns and not R.goal_summary(ev, "zh").iloc[0]["达标"]
+    # the evaluation's own verdict (CLI text, JSON, bench) is the same, the checks not being known to it
+    d = ev.datasets[0]
+    assert not d.goal_met and d.to_dict()["goal_judged_on"] == "ours_no_identity" and d.to_dict()["goal_met"] is False

@@ -126,17 +126,31 @@ class DatasetEvaluation:
         """Our ROC AUC over the reference's."""
         return self.metrics[OURS]["roc_auc"] / self.metrics[REFERENCE]["roc_auc"]
 
+    def judged(self, identity_counts: bool | None = None) -> tuple[str, float, bool]:
+        """The goal's verdict: the model it is judged on, that model's ROC AUC, and whether it reaches
+        ``GOAL_RATIO`` × the reference's (at least the reference's where that is above ``GOAL_CEILING``).
+
+        Where ours reads identity screens (the ablation ``ours_no_identity`` was run), their gain counts only when
+        the firm checks passed (``identity_counts``: :func:`riskmodel.collusion.holdout.identity_gain_counts`);
+        otherwise, failed or not run, the goal is judged on ours without them.
+        """
+        ref = self.metrics[REFERENCE]["roc_auc"]
+        model = NO_IDENTITY if NO_IDENTITY in self.metrics and not identity_counts else OURS
+        auc = self.metrics[model]["roc_auc"]
+        need = ref if ref > GOAL_CEILING else GOAL_RATIO * ref
+        return model, auc, bool(auc >= need - 1e-12)
+
     @property
     def goal_met(self) -> bool:
-        ours, ref = self.metrics[OURS]["roc_auc"], self.metrics[REFERENCE]["roc_auc"]
-        return bool(ours >= GOAL_RATIO * ref - 1e-12 or (ref > GOAL_CEILING and ours >= ref - 1e-12))
+        """The goal without the firm checks (:meth:`judged`): identity screens' gain not counted."""
+        return self.judged()[2]
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("predictions")
         if OURS in self.metrics and REFERENCE in self.metrics:
             d["auc_ratio"] = round(self.auc_ratio, 4)
-            d["goal_met"] = self.goal_met
+            d["goal_judged_on"], _, d["goal_met"] = self.judged()
         return d
 
 
@@ -193,8 +207,11 @@ class Evaluation:
                 lines.append(f"  {model} chose, in the inner CV of each training fold: "
                              + ", ".join(f"{c} ×{k}" for c, k in counts.items()))
             if OURS in d.metrics and REFERENCE in d.metrics:
+                model, auc, met = d.judged()
+                judged = "" if model == OURS else (f"; judged on {model}, {auc / d.metrics[REFERENCE]['roc_auc']:.3f}: the "
+                                                   "identity screens' gain counts only once the firm checks pass")
                 lines.append(f"  ours / reference ROC AUC = {d.auc_ratio:.3f} (goal ≥ {GOAL_RATIO}, or ≥ 1 where the "
-                             f"reference > {GOAL_CEILING}): {'met' if d.goal_met else 'NOT met'}")
+                             f"reference > {GOAL_CEILING}{judged}): {'met' if met else 'NOT met'}")
         return "\n".join(lines)
 
 

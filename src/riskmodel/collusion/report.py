@@ -371,17 +371,14 @@ def goal_summary(ev: Evaluation, lang: str = "zh", checks: Sequence = ()) -> pd.
     for d in ev.datasets:
         o, r = d.metrics[OURS]["roc_auc"], d.metrics[REFERENCE]["roc_auc"]
         need = r if r > GOAL_CEILING else GOAL_RATIO * r
-        judged, basis = o, _t(lang, "本模型", "ours")
-        if NO_IDENTITY in d.metrics:
-            counts = identity_gain_counts(by_dataset.get(d.dataset))
-            if not counts:
-                judged = d.metrics[NO_IDENTITY]["roc_auc"]
-                basis = (_t(lang, "不含身份筛查（企业检验未通过）", "ours without identity screens (the firm checks failed)")
-                         if counts is False else
-                         _t(lang, "不含身份筛查（企业检验未运行或未完成）", "ours without identity screens (firm checks not run or incomplete)"))
+        counts = identity_gain_counts(by_dataset.get(d.dataset))
+        model, judged, met = d.judged(counts)
+        basis = (_t(lang, "本模型", "ours") if model == OURS else
+                 _t(lang, "不含身份筛查（企业检验未通过）", "ours without identity screens (the firm checks failed)")
+                 if counts is False else
+                 _t(lang, "不含身份筛查（企业检验未运行或未完成）", "ours without identity screens (firm checks not run or incomplete)"))
         rows.append({"dataset": _name(d.dataset, lang), "AUC ours": round(o, 3), "AUC reference": round(r, 3),
-                     "needed": round(need, 3), "judged on": basis, "AUC judged": round(judged, 3),
-                     "met": bool(judged >= need - 1e-12)})
+                     "needed": round(need, 3), "judged on": basis, "AUC judged": round(judged, 3), "met": met})
     df = pd.DataFrame(rows).set_index("dataset")
     if lang == "zh":
         df.columns = ["AUC 本模型", "AUC 参照", "目标", "判定依据", "判定 AUC", "达标"]
