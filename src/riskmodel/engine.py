@@ -102,7 +102,8 @@ def open_dataset(data_dir: str | Path, settings: Settings | None = None, mapping
 
 #: problems that a mapping file or an encoding solves
 _NEEDS_CONVERSION = {"missing_table", "missing_column", "unreadable_file", "unknown_table"}
-_CONVERT_ONCE = ("'riskmodel run', 'train' and 'backtest' take no --mapping or --encoding: convert the tables once, "
+_CONVERT_ONCE = ("'riskmodel run', 'train' and 'backtest' take no --mapping or --encoding ('features' takes both): "
+                 "convert the tables once, "
                  "riskmodel validate {src} --mapping MAPPING.yaml --encoding ENC --write-parquet OUT, then use "
                  "--data OUT")
 

@@ -335,3 +335,17 @@ def test_monthly_trend_counts_months_without_flags_as_zero(small_run, full, enti
         ys = sorted({round(float(p.get("cy")), 1) for p in pts})
         zero_y = max(ys)  # zero is the lowest value: the lowest point on the page
         assert sum(round(float(p.get("cy")), 1) == zero_y for p in pts) == len(months) - fired.month.nunique()
+
+
+def test_a_months_portrait_shows_no_alerts_of_a_quarter_not_yet_over(full):
+    a = full.alerts[full.alerts.entity_type == "employee"].iloc[0]
+    q = pd.Timestamp(a.period).to_period("Q")
+    n = int(((full.alerts.entity_id == a.entity_id) & (full.alerts.period == a.period)).sum())
+
+    def alerts(period: str) -> int:
+        s = P.summary(full, "employee", a.entity_id, period, "en")
+        return int(s.set_index("item").loc["alerts", "value"])
+
+    # the quarter's alerts are made from its whole data: a month before its end cannot show them
+    assert alerts(str(q.asfreq("M", "start"))) == 0
+    assert alerts(str(q.asfreq("M", "end"))) == alerts(str(q)) == n

@@ -59,12 +59,15 @@ def _window(run: RunData, kind: str, entity_id: str, periods: str | None) -> tup
 
 
 def _overlaps(quarter_start: pd.Series, window: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.Series:
-    """Which quarters (given by their first day, as ``scores`` and ``alerts`` store them) overlap ``window``: a
-    month's portrait shows the quarter's scores and alerts that the month belongs to."""
+    """Which quarters (given by their first day, as ``scores`` and ``alerts`` store them) overlap ``window`` and
+    are complete by its end: a quarter's scores and alerts are made from the whole quarter's data, so a portrait
+    of 2025-08 shows none of 2025Q3's (as the supervision report of 2025-08 lists 2025Q2's queue), one of 2025-09
+    or 2025Q3 shows them."""
     if window is None:
         return pd.Series(True, index=quarter_start.index)
     q = pd.to_datetime(quarter_start)
-    return (q <= window[1]) & (q + pd.offsets.QuarterEnd(0) >= window[0])
+    end = q + pd.offsets.QuarterEnd(0)
+    return (end <= window[1].normalize()) & (end >= window[0])
 
 
 def _entity_flags(run: RunData, kind: str, entity_id: str) -> pd.DataFrame:
@@ -152,8 +155,8 @@ def score_trend(run: RunData, kind: str, entity_id: str, lang: str = "zh", perio
         sc = run.post_scores(entity_id)
         col = f"score_{run.card['model']}"
         mine = sc[sc.entity_id == entity_id][["period", col, "position_id"]].sort_values("period")
-        if window is not None:
-            mine = mine[pd.to_datetime(mine.period) <= window[1]]
+        if window is not None:  # quarters complete by the range's end (see _overlaps)
+            mine = mine[pd.to_datetime(mine.period) + pd.offsets.QuarterEnd(0) <= window[1].normalize()]
         peer = sc[sc.position_id.isin(mine.position_id)].groupby("period")[col].median().rename("peer")
         d = mine.merge(peer, on="period")
         shown = d.period[_overlaps(d.period, window)] if window is not None else d.period.iloc[:0]
@@ -284,7 +287,7 @@ def review_history(run: RunData, entity_id: str, lang: str = "zh") -> pd.DataFra
     from riskmodel.reports.supervision import DECISION_NAMES
 
     d = run.reviews
-    d = d[d.entity_id == entity_id]
+    d = d[(d.entity_id == entity_id) & d.entity_type.isin(["employee", None]).to_numpy()]
     if d.empty:
         return pd.DataFrame({t(lang, "说明", "note"): [t(lang, "暂无核查记录", "no reviews recorded")]})
     i = 0 if lang == "zh" else 1
