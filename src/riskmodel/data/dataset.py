@@ -99,7 +99,8 @@ class Dataset:
             manifest = read_manifest(path) or {}
             fp = None
             if check:
-                from riskmodel.data.parquet_check import check_parquet_views, folder_fingerprint, manifest_matches
+                from riskmodel.data.parquet_check import check_parquet_views, manifest_matches
+                from riskmodel.data.store import folder_fingerprint
 
                 # the files as they are now: a folder changed since its manifest is checked, and fingerprinted anew
                 # (a run's card must name the data it read, not the data the manifest described)

@@ -36,8 +36,7 @@ from riskmodel.data.contracts import (
 )
 from riskmodel.data.io import MISSING_MARKERS
 from riskmodel.data.schema import TABLES, Column, Table
-from riskmodel.data.store import MANIFEST, dataset_files, read_manifest
-from riskmodel.provenance import fingerprint_files
+from riskmodel.data.store import MANIFEST, folder_fingerprint, read_manifest
 
 #: DuckDB types a contract type may be stored as, read in place
 _STORED_AS = {
@@ -55,13 +54,6 @@ _TYPE_WORDS = {"str": "text", "int": "whole numbers", "float": "numbers", "bool"
 _SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\ufeff\u2002\u2003\u2009\u200a"
 _CONVERT = ("or let riskmodel convert the folder once: riskmodel validate {src} --write-parquet OUT "
             "(it trims text, makes blanks missing and converts types), then use OUT")
-
-
-def folder_fingerprint(folder: str | Path) -> str | None:
-    """The fingerprint of ``folder``'s Parquet tables as they are now (truth left out), computed as
-    ``manifest.json`` records it; None for a folder without Parquet tables."""
-    files = {k: v for k, v in dataset_files(Path(folder)).items() if not k.startswith("truth/")}
-    return fingerprint_files(files) if files else None
 
 
 def manifest_matches(folder: str | Path, current: str | None = None) -> bool:
@@ -323,4 +315,4 @@ def _foreign_keys(t: Table, usable: list[Column], columns: Mapping[str, Mapping[
     return out
 
 
-__all__ = ["check_parquet_folder", "check_parquet_views", "folder_fingerprint", "manifest_matches"]
+__all__ = ["check_parquet_folder", "check_parquet_views", "manifest_matches"]

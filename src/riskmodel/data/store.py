@@ -97,10 +97,22 @@ def dataset_files(root: str | Path) -> dict[str, Path]:
     return {str(p.relative_to(root).with_suffix("")): p for p in sorted(root.rglob("*.parquet"))}
 
 
+def data_files(root: str | Path) -> dict[str, Path]:
+    """The data tables under ``root``, the ground truth left out: what a data fingerprint covers."""
+    return {k: v for k, v in dataset_files(root).items() if not k.startswith("truth/")}
+
+
+def folder_fingerprint(root: str | Path) -> str | None:
+    """The fingerprint of ``root``'s data tables as they are now, as ``manifest.json`` records it; None for a
+    folder without Parquet tables."""
+    files = data_files(root)
+    return fingerprint_files(files) if files else None
+
+
 def write_manifest(root: str | Path, info: dict) -> dict:
     """Write ``manifest.json`` with the data fingerprint (over the data tables, not truth)."""
     root = Path(root)
-    files = {k: v for k, v in dataset_files(root).items() if not k.startswith("truth/")}
+    files = data_files(root)
     manifest = {**info, "fingerprint": fingerprint_files(files),
                 "tables": {k: int(pd.read_parquet(v, columns=[]).shape[0]) for k, v in files.items()}}
     atomic_write_bytes(root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2, default=str).encode())

@@ -275,7 +275,7 @@ def _percentiles(draws: list[float]) -> tuple[float, float]:
 def _run_truth(run_dir: Path, card: dict, dataset_dir: str | Path) -> tuple[dict[str, pd.DataFrame], str | None]:
     """The ground truth of ``dataset_dir`` and its fingerprint, refused where the dataset is not the run's: another
     company's truth would judge the run's people by schemes they were never in."""
-    from riskmodel.data.parquet_check import folder_fingerprint
+    from riskmodel.data.store import folder_fingerprint
 
     # the tables as they are now (a manifest may describe files since changed), as the run fingerprinted them
     truth_fp = folder_fingerprint(dataset_dir) or (read_manifest(dataset_dir) or {}).get("fingerprint")
