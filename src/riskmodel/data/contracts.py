@@ -426,7 +426,8 @@ def require_valid(data: str | Path | Mapping[str, pd.DataFrame],
                   encoding: str | None = None, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Read (or take) a dataset, and return its tables only if it keeps the contract.
 
-    Pipeline steps start here.
+    Pipeline steps start here: every command that computes on a CSV folder, a DuckDB file or a mapped dataset
+    (:meth:`riskmodel.data.dataset.Dataset.from_dir` with ``check=True``).
 
     Parameters
     ----------
@@ -462,38 +463,10 @@ def require_valid(data: str | Path | Mapping[str, pd.DataFrame],
     if isinstance(data, Mapping):
         loaded = _from_frames({k: v for k, v in data.items() if k in wanted}, "<in-memory tables>")
     else:
-        loaded = read_dataset(data, mapping=mapping, encoding=encoding, tables=wanted)
+        # all tables: read as 'riskmodel validate' reads them (files outside the contract named, not skipped)
+        loaded = read_dataset(data, mapping=mapping, encoding=encoding, tables=None if tables is None else wanted)
     _validate_loaded(loaded, expect=wanted).raise_if_invalid(in_memory=isinstance(data, Mapping), mapping=mapping,
                                                              encoding=encoding)
-    return loaded.tables
-
-
-def validate_source(source: str | Path, mapping: str | Path | Mapping[str, Any] | DatasetMapping | None = None,
-                    encoding: str | None = None) -> dict[str, pd.DataFrame]:
-    """Read a dataset once, check it as ``riskmodel validate`` does, and return its tables only if it keeps the contract.
-
-    What a command that computes on a CSV folder, a DuckDB file or a mapped dataset starts with
-    (:meth:`riskmodel.data.dataset.Dataset.from_dir` with ``check=True``).
-
-    Parameters
-    ----------
-    source, mapping, encoding
-        As for :func:`validate_dataset`.
-
-    Returns
-    -------
-    dict of str to DataFrame
-        The tables, converted to the contract types.
-
-    Raises
-    ------
-    DataContractError
-        Any error-level problem, an unreadable file included; ``exc.problems`` holds every problem.
-    InputFileError
-        The source cannot be read at all.
-    """
-    loaded = read_dataset(source, mapping=mapping, encoding=encoding)
-    _validate_loaded(loaded, expect=TABLES_BY_NAME).raise_if_invalid(mapping=mapping, encoding=encoding)
     return loaded.tables
 
 
@@ -947,7 +920,7 @@ def data_dictionary_markdown() -> str:
 
 __all__ = [
     "NON_EMPTY_TABLES", "Problem", "ValidationReport", "contract_schemas", "data_dictionary_markdown",
-    "date_bounds", "require_valid", "table_schema", "validate_dataset", "validate_source", "validate_tables",
+    "date_bounds", "require_valid", "table_schema", "validate_dataset", "validate_tables",
 ]
 
 if __name__ == "__main__":

@@ -110,9 +110,9 @@ class Dataset:
             fp = fp or manifest.get("fingerprint") or fingerprint_files(files)
             return cls(con, set(files), str(path), fp)
         if check:
-            from riskmodel.data.contracts import validate_source
+            from riskmodel.data.contracts import require_valid
 
-            return cls.from_frames(validate_source(path, mapping=mapping, encoding=encoding), source=str(path), **duck)
+            return cls.from_frames(require_valid(path, mapping=mapping, encoding=encoding), source=str(path), **duck)
         from riskmodel.data.io import load_dataset
 
         return cls.from_frames(load_dataset(path, mapping=mapping, encoding=encoding), source=str(path), **duck)
