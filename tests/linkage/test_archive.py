@@ -133,3 +133,18 @@ def test_statistics_on_the_small_company(archive):
     ttc = time_to_close(archive)
     assert ttc.n_cases.sum() == len(archive.cases)
     assert (ttc.median_days.dropna() > 0).all()
+
+
+def test_statistics_as_of_a_day_see_no_later_case(small_tables):
+    from riskmodel.linkage.roles import RoleView
+
+    cases = small_tables["cases"]
+    day = cases.opened_date.sort_values().iloc[len(cases) // 2]
+    opened = int((cases.opened_date <= day).sum())
+    closed_later = int(((cases.opened_date <= day) & (cases.closed_date > day)).sum())
+    stats = RoleView("supervisor", small_tables).archive_statistics(as_of=day)
+    assert stats["case_counts"].n_cases.sum() == opened < len(cases)
+    ttc = stats["time_to_close"]
+    assert ttc.n_cases.sum() == opened and ttc.n_open.sum() >= closed_later, "a case closed later was open that day"
+    assert stats["rectification_completion"].n_items.sum() == small_tables["rectifications"].case_id.isin(
+        cases.case_id[cases.opened_date <= day]).sum()

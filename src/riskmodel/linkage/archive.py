@@ -145,6 +145,28 @@ class Archive:
             columns=["rectification_id", "case_id", "department_id", "issue_text", "measure_text", "due_date", "completed_date", "status"])
         return cls(cases, cp, iv, rc, _documents(cases, cp, iv, rc))
 
+    def known_on(self, as_of: str | pd.Timestamp) -> Archive:
+        """The archive as it stood at the end of ``as_of``: the cases opened by then (one closed later is still
+        open), their people and rectification items, the interviews held by then.  Statistics for a period read
+        this, never a later case (a report for 2025-09 counts no case opened in October).
+
+        Examples
+        --------
+        >>> cases = pd.DataFrame({"case_id": ["C1", "C2"], "case_type": "受贿", "title": "", "summary": "",
+        ...     "department_id": "D1", "source": "report", "opened_date": pd.to_datetime(["2025-03-01", "2025-10-02"]),
+        ...     "closed_date": pd.to_datetime(["2025-10-01", None]), "status": "closed", "disposition": None})
+        >>> a = Archive.from_data({"cases": cases}).known_on("2025-09-30")
+        >>> a.cases.case_id.tolist(), a.cases.closed_date.isna().tolist()
+        (['C1'], [True])
+        """
+        end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+        cases = self.cases[pd.to_datetime(self.cases.opened_date) < end].copy()
+        cases["closed_date"] = cases.closed_date.where(pd.to_datetime(cases.closed_date) < end)
+        cp = self.case_people[self.case_people.case_id.isin(cases.case_id)]
+        iv = self.interviews[~(pd.to_datetime(self.interviews.interview_date) >= end)]
+        rc = self.rectifications[self.rectifications.case_id.isin(cases.case_id)]
+        return Archive(cases, cp, iv, rc, _documents(cases, cp, iv, rc))
+
     def search(self, query: str, case_type: str | Sequence[str] | None = None, department: str | Sequence[str] | None = None,
                year: int | Sequence[int] | None = None, person: str | Sequence[str] | None = None,
                record_types: Iterable[str] = ("case", "interview", "rectification"), limit: int | None = 50,

@@ -278,6 +278,7 @@ class RoleView:
         """Cases by type × year × department, rectification completion by department, time to close by type."""
         require(self.role, "statistics")
         arch = Archive.from_data(self.data)
+        arch = arch.known_on(as_of) if as_of is not None else arch  # no case opened after the day asked about
         out = {"case_counts": case_counts(arch), "rectification_completion": rectification_completion(arch, as_of),
                "time_to_close": time_to_close(arch, as_of=as_of)}
         return self._release(out, "archive statistics")

@@ -486,10 +486,7 @@ def archive_statistics(run: RunData, period: str, lang: str = "zh") -> tuple[pd.
     from riskmodel.linkage.archive import Archive, case_counts, rectification_completion
 
     _, hi, _ = parse_period(period)
-    full = Archive.from_data(run.data)
-    cases = full.cases[pd.to_datetime(full.cases.opened_date) <= hi]
-    rect = full.rectifications[full.rectifications.case_id.isin(cases.case_id)]
-    known = {"cases": cases, "rectifications": rect}
+    known = Archive.from_data(run.data).known_on(hi)
     counts = case_counts(known, by=("case_type", "year"))
     grid = counts.pivot_table(index="case_type", columns="year", values="n_cases", aggfunc="sum", fill_value=0)
     if lang != "zh":
