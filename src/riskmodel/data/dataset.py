@@ -19,9 +19,8 @@ import duckdb
 import pandas as pd
 
 from riskmodel.data.schema import TABLE_NAMES
-from riskmodel.data.store import read_manifest
+from riskmodel.data.store import folder_fingerprint, read_manifest
 from riskmodel.errors import DataContractError, InputFileError
-from riskmodel.provenance import fingerprint_files
 
 
 class Dataset:
@@ -96,18 +95,17 @@ class Dataset:
                 except duckdb.Error as exc:
                     raise InputFileError(f"{p} cannot be read as Parquet ({str(exc).splitlines()[0]}); write the "
                                          "table again as Parquet, or export it as CSV (UTF-8)") from None
-            manifest = read_manifest(path) or {}
             fp = None
             if check:
                 from riskmodel.data.parquet_check import check_parquet_views, manifest_matches
-                from riskmodel.data.store import folder_fingerprint
 
                 # the files as they are now: a folder changed since its manifest is checked, and fingerprinted anew
                 # (a run's card must name the data it read, not the data the manifest described)
                 fp = folder_fingerprint(path)
                 if not manifest_matches(path, fp):
                     check_parquet_views(con, {k: str(v) for k, v in files.items()}, str(path)).raise_if_invalid()
-            fp = fp or manifest.get("fingerprint") or fingerprint_files(files)
+            # unchecked: the manifest's word, else the files hashed as a manifest would hash them
+            fp = fp or (read_manifest(path) or {}).get("fingerprint") or folder_fingerprint(path)
             return cls(con, set(files), str(path), fp)
         if check:
             from riskmodel.data.contracts import require_valid
